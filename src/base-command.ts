@@ -1,0 +1,185 @@
+import { Command, Flags, type Interfaces } from '@oclif/core';
+import { stringify as toYaml } from 'yaml';
+import { Guide } from './diagnoses/guide.js';
+import { parseDuration } from './duration.js';
+import { ExitCode, MeshDoctorError, usageError } from './errors.js';
+import { registerCleanup, runCleanups } from './lifecycle.js';
+import { renderConclusion } from './render/human.js';
+import { renderMarkdown } from './render/markdown.js';
+import { TranscriptPrinter } from './render/progress.js';
+import { colorEnabled, painter, type Painter } from './render/style.js';
+import { hasFindingsAtOrAbove, REPORT_SCHEMA, sortFindings, type FailOn, type Report } from './report/report.js';
+import { LiveSource } from './sources/live.js';
+import { resolvePodArgument } from './sources/pod-argument.js';
+import { SnapshotSource } from './sources/snapshot.js';
+import type { EvidenceSource, PodRef } from './sources/source.js';
+
+export type OutputFormat = 'table' | 'json' | 'yaml' | 'markdown';
+
+/**
+ * kubectl does not hand its global flags to plugins, so the plugin parses
+ * --context, --kubeconfig and -n itself (design: "Talking to a cluster").
+ */
+export const baseFlags = {
+  context: Flags.string({ description: 'kubeconfig context to use', helpGroup: 'KUBECTL' }),
+  kubeconfig: Flags.string({ description: 'path to the kubeconfig file', helpGroup: 'KUBECTL' }),
+  namespace: Flags.string({ char: 'n', description: 'namespace of the pod (default: the context\'s)', helpGroup: 'KUBECTL' }),
+  'all-namespaces': Flags.boolean({ char: 'A', description: 'look at pods in every namespace', helpGroup: 'KUBECTL', default: false }),
+  output: Flags.string({ char: 'o', description: 'output format', options: ['table', 'json', 'yaml', 'markdown'], default: 'table', helpGroup: 'OUTPUT' }),
+  json: Flags.boolean({ description: 'same as -o json', default: false, helpGroup: 'OUTPUT' }),
+  from: Flags.string({ description: 'run offline on a snapshot directory or .tar.gz (also istioctl bug-report archives)', helpGroup: 'SOURCE' }),
+  'read-only': Flags.boolean({ description: 'never change anything, not even an Envoy log level', default: false, helpGroup: 'SOURCE' }),
+  'fail-on': Flags.string({ description: 'exit 3 when a finding is at or above this severity', options: ['error', 'warning', 'info', 'never'], default: 'error', helpGroup: 'OUTPUT' }),
+  timeout: Flags.string({ description: 'time limit for each cluster call (30s, 2m, ...)', default: '30s', helpGroup: 'SOURCE' }),
+  concurrency: Flags.integer({ description: 'cluster calls in flight at once', default: 8, min: 1, max: 64, helpGroup: 'SOURCE' }),
+  verbose: Flags.boolean({ description: 'print every kubectl/istioctl/Envoy admin call as a command you could run', default: false, helpGroup: 'OUTPUT' }),
+};
+
+export type BaseFlags = Interfaces.InferredFlags<typeof baseFlags>;
+
+/** What a command's body gets: parsed flags, a source opened on demand, a guide for steps. */
+export interface RunContext<F = object, A = Record<string, unknown>> {
+  flags: F & BaseFlags;
+  args: A;
+  guide: Guide;
+  /** The evidence source named by the flags (--from, else the live cluster). Opened once. */
+  source(): Promise<EvidenceSource>;
+  /** A pod argument (`name`, `name.namespace`, `namespace/name`), asked for on a TTY when missing. */
+  pod(argument: string | undefined, options?: { requireSidecar?: boolean }): Promise<PodRef>;
+  paint: Painter;
+}
+
+/**
+ * The base of every command: shared flags, the source, the guided transcript,
+ * the output formats and the exit codes (0 nothing at --fail-on, 3 findings,
+ * 1 the run failed, 2 usage), identical with --json.
+ */
+export abstract class MeshDoctorCommand extends Command {
+  static baseFlags = baseFlags;
+
+  /** The body: gather evidence, run rules, return the report. */
+  protected abstract diagnose(context: RunContext<any, any>): Promise<Report>;
+
+  /** The command's own payload for people (a table, an explanation); printed before the findings. */
+  protected renderData(_report: Report, _paint: Painter): string | undefined {
+    return undefined;
+  }
+
+  /** The same payload for a Markdown ticket. */
+  protected markdownData(report: Report): string | undefined {
+    const text = this.renderData(report, painter(false));
+    return text ? '```\n' + text + '\n```' : undefined;
+  }
+
+  private openedSource?: Promise<EvidenceSource>;
+
+  async run(): Promise<void> {
+    const { flags, args } = await this.parse(this.ctor as typeof MeshDoctorCommand);
+    const format = outputFormat(flags as BaseFlags);
+    const human = format === 'table';
+    const paint = painter(human && colorEnabled(process.stdout));
+    const printer = human ? new TranscriptPrinter((text) => process.stdout.write(text), paint, Boolean(process.stderr.isTTY) && !flags.verbose) : undefined;
+    const context: RunContext = {
+      flags: flags as BaseFlags,
+      args,
+      guide: new Guide(printer),
+      source: () => (this.openedSource ??= this.openSource(flags as BaseFlags)),
+      pod: async (argument, options) => resolvePodArgument(await context.source(), argument, {
+        namespace: flags.namespace,
+        requireSidecar: options?.requireSidecar ?? true,
+        interactive: Boolean(process.stdin.isTTY && process.stdout.isTTY) && human,
+      }),
+      paint,
+    };
+    let report: Report;
+    try {
+      report = await this.diagnose(context);
+    } finally {
+      printer?.stop();
+    }
+    report.findings = sortFindings(report.findings);
+    this.write(report, format, paint);
+    await runCleanups();
+    if (hasFindingsAtOrAbove(report, flags['fail-on'] as FailOn)) process.exitCode = ExitCode.findings;
+  }
+
+  private async openSource(flags: BaseFlags): Promise<EvidenceSource> {
+    const source = flags.from
+      ? await SnapshotSource.open(flags.from, { namespace: flags.namespace })
+      : await LiveSource.open({
+        context: flags.context,
+        kubeconfig: flags.kubeconfig,
+        namespace: flags.namespace,
+        timeoutMs: parseDuration(flags.timeout, '--timeout'),
+        concurrency: flags.concurrency,
+        readOnly: flags['read-only'],
+        onCommand: flags.verbose ? (line) => process.stderr.write(`$ ${line}\n`) : undefined,
+      });
+    registerCleanup(() => source.close());
+    return source;
+  }
+
+  private write(report: Report, format: OutputFormat, paint: Painter): void {
+    switch (format) {
+      case 'json':
+        process.stdout.write(JSON.stringify(report, null, 2) + '\n');
+        return;
+      case 'yaml':
+        process.stdout.write(toYaml(report, { lineWidth: 0 }));
+        return;
+      case 'markdown':
+        process.stdout.write(renderMarkdown(report, this.markdownData(report)) + '\n');
+        return;
+      default: {
+        const data = this.renderData(report, paint);
+        if (data) process.stdout.write((report.steps.length ? '\n' : '') + data + '\n');
+        if (report.steps.length || report.findings.length || report.verdict.status !== 'informational') {
+          process.stdout.write('\n' + renderConclusion(report, paint) + '\n');
+        }
+      }
+    }
+  }
+
+  /**
+   * One line and a next step instead of a stack; the same exit code with
+   * --json (oclif's default catch would turn them all into 1).
+   */
+  protected override async catch(error: Error & { exitCode?: number; oclif?: { exit?: number } }): Promise<void> {
+    // A parse failure is handled here; stop oclif's "did not parse its arguments" development warning.
+    this.parsed = true;
+    await runCleanups();
+    const json = wantsJson(this.argv);
+    let failure: MeshDoctorError;
+    if (error instanceof MeshDoctorError) failure = error;
+    else if (error.oclif?.exit !== undefined || /Parse|Nonexistent flag|Unexpected argument|Expected --/.test(error.name + error.message)) {
+      // oclif's parser errors (unknown flag, bad option value, missing argument): usage.
+      failure = usageError(error.message.split('\n')[0], `See \`kubectl mesh-doctor ${this.id ?? ''} --help\`.`);
+      if (error.oclif?.exit === 0) return;
+    } else {
+      failure = new MeshDoctorError('exec-failed', `unexpected failure: ${error.message}`, {
+        suggestion: 'Run again with --verbose; if it persists, report it with that output.',
+      });
+      if (process.argv.includes('--verbose')) process.stderr.write(`${error.stack}\n`);
+    }
+    if (json) {
+      process.stdout.write(JSON.stringify({
+        schema: REPORT_SCHEMA,
+        command: this.id,
+        error: { kind: failure.kind, message: failure.message, suggestion: failure.suggestion, exitCode: failure.exitCode },
+      }, null, 2) + '\n');
+    }
+    process.stderr.write(`Error: ${failure.message}\n${failure.suggestion ? `  ${failure.suggestion}\n` : ''}`);
+    process.exitCode = failure.exitCode;
+  }
+}
+
+export function outputFormat(flags: Pick<BaseFlags, 'output' | 'json'>): OutputFormat {
+  return flags.json ? 'json' : (flags.output as OutputFormat);
+}
+
+function wantsJson(argv: string[]): boolean {
+  return argv.some((arg, i) => arg === '--json' || arg === '-ojson' || arg === '--output=json' || arg === '-o=json'
+    || ((arg === '-o' || arg === '--output') && argv[i + 1] === 'json'));
+}
+
+export type { Report } from './report/report.js';

@@ -1,0 +1,66 @@
+import type { Finding } from '../findings/finding.js';
+import type { Evidence } from '../sources/source.js';
+import type { Skipped, Step, StepStatus } from '../report/report.js';
+
+/** Hears about steps as they run, to print a live transcript (render/progress). */
+export interface StepObserver {
+  started(title: string): void;
+  finished(step: Step): void;
+}
+
+/** What a running step records: what it consulted and what it saw. */
+export class StepRecorder {
+  readonly lookedAt: string[] = [];
+  readonly saw: string[] = [];
+  status: StepStatus = 'ok';
+
+  /** Note a piece of evidence consulted (its command, and its snapshot file offline). */
+  looked(evidence: Evidence | string | undefined): void {
+    if (evidence === undefined) return;
+    const line = typeof evidence === 'string' ? evidence : evidence.file ? `${evidence.source}   [${evidence.file}]` : evidence.source;
+    if (!this.lookedAt.includes(line)) this.lookedAt.push(line);
+  }
+
+  note(line: string): void {
+    this.saw.push(line);
+  }
+}
+
+/**
+ * Runs a diagnosis as ordered steps; each step adds observations, findings and
+ * skipped rules. Diagnoses do their fetching through a source inside steps and
+ * hand the evidence to pure rules.
+ */
+export class Guide {
+  readonly steps: Step[] = [];
+  readonly findings: Finding[] = [];
+  readonly skipped: Skipped[] = [];
+
+  constructor(private readonly observer?: StepObserver) {}
+
+  async step<T>(title: string, run: (step: StepRecorder) => Promise<T>): Promise<T> {
+    this.observer?.started(title);
+    const recorder = new StepRecorder();
+    try {
+      return await run(recorder);
+    } catch (error) {
+      recorder.status = 'failed';
+      recorder.note(`failed: ${(error as Error).message}`);
+      throw error;
+    } finally {
+      const step: Step = { title, status: recorder.status, lookedAt: recorder.lookedAt, saw: recorder.saw };
+      this.steps.push(step);
+      this.observer?.finished(step);
+    }
+  }
+
+  report(finding: Finding, step?: StepRecorder): void {
+    this.findings.push(finding);
+    if (step) step.status = 'found';
+  }
+
+  skip(rule: string, reason: string, step?: StepRecorder): void {
+    this.skipped.push({ rule, reason });
+    step?.note(`skipped ${rule}: ${reason}`);
+  }
+}

@@ -1,0 +1,53 @@
+import type { Severity } from './finding.js';
+
+/**
+ * The finding catalog: every code mesh-doctor can report, in one place, like
+ * Istio's analyzer messages.yaml. Codes are `MD` + 4 digits grouped by area,
+ * never reused once retired; each has docs/findings/<code>.md (a test checks).
+ *
+ *   MD1xxx  outbound listeners and port protocols (who owns a port, HTTPS breakage)
+ *   MD2xxx  outbound traffic policy and service registry (REGISTRY_ONLY, visibility)
+ *   MD3xxx  upstream connections and mTLS (503s)
+ *   MD4xxx  inbound path (forwarding, sockets, iptables)
+ */
+export interface CatalogEntry {
+  code: string;
+  severity: Severity;
+  title: string;
+  /** Istio analyzer codes covering part of the same ground. */
+  relatedIstio?: string[];
+}
+
+const entries = [
+  { code: 'MD1001', severity: 'error', title: 'Outbound port 443 is treated as HTTP', relatedIstio: ['IST0118'] },
+  { code: 'MD1002', severity: 'error', title: 'A catch-all filter chain captures connections to this port', relatedIstio: ['IST0134'] },
+  { code: 'MD1003', severity: 'warning', title: 'ServiceEntry without addresses on a TCP or TLS port', relatedIstio: ['IST0134'] },
+  { code: 'MD1004', severity: 'warning', title: 'Port 443 declared with an HTTP-family protocol', relatedIstio: ['IST0118'] },
+  { code: 'MD1005', severity: 'warning', title: 'One port declared with different protocols', relatedIstio: ['IST0177'] },
+  { code: 'MD2001', severity: 'error', title: 'REGISTRY_ONLY blocks an unregistered host' },
+  { code: 'MD2002', severity: 'error', title: 'A ServiceEntry exists but is hidden from this pod' },
+  { code: 'MD3001', severity: 'error', title: 'Plaintext sent to a server that requires mTLS', relatedIstio: ['IST0113'] },
+  { code: 'MD3002', severity: 'error', title: 'Circuit breaker limits tripped (UO)' },
+  { code: 'MD3003', severity: 'warning', title: 'Outlier detection ejected every host and hides the first cause' },
+  { code: 'MD3004', severity: 'error', title: 'Connection refused by the destination (UF)' },
+  { code: 'MD3005', severity: 'error', title: 'TLS verification failed between sidecars' },
+  { code: 'MD3006', severity: 'error', title: 'No endpoints behind the destination' },
+  { code: 'MD3007', severity: 'error', title: 'No route or no matching filter chain (NR)' },
+  { code: 'MD4001', severity: 'error', title: 'The app listens only on localhost; the sidecar forwards to the pod IP', relatedIstio: ['IST0143'] },
+  { code: 'MD4002', severity: 'info', title: 'Inbound requests arrive from 127.0.0.6, not 127.0.0.1' },
+  { code: 'MD4003', severity: 'error', title: 'Nothing listens on the target port' },
+  { code: 'MD4004', severity: 'error', title: "The Service's targetPort matches no container port" },
+  { code: 'MD4005', severity: 'error', title: 'iptables sends the proxy\'s own traffic back to the proxy (a loop)' },
+] as const satisfies readonly CatalogEntry[];
+
+export type FindingCode = (typeof entries)[number]['code'];
+
+export const CATALOG: ReadonlyMap<string, CatalogEntry> = new Map(entries.map((e) => [e.code, e]));
+
+export function catalogEntry(code: FindingCode): CatalogEntry {
+  return CATALOG.get(code)!;
+}
+
+export function docsPath(code: string): string {
+  return `docs/findings/${code}.md`;
+}

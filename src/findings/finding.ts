@@ -1,0 +1,41 @@
+import type { ObjectRef } from '../model/k8s/resources.js';
+
+export type Severity = 'error' | 'warning' | 'info';
+
+export const SEVERITY_RANK: Record<Severity, number> = { info: 1, warning: 2, error: 3 };
+
+/** One item of proof: what was seen, and the command that shows it (principle 1). */
+export interface EvidenceItem {
+  /** A command a person could run to see this themselves. */
+  source: string;
+  /** The lines that matter, verbatim. */
+  excerpt: string;
+  /** Offline: the snapshot file it was read from. */
+  file?: string;
+  /** Why this excerpt matters, when it is not obvious. */
+  note?: string;
+}
+
+export interface Remediation {
+  text: string;
+  /** A YAML patch for the culprit resource, where one fixes it. */
+  patch?: string;
+  /** A command that applies or checks the fix. */
+  command?: string;
+}
+
+export interface Finding {
+  code: string;
+  severity: Severity;
+  title: string;
+  /** What happened, in one or two sentences specific to this case. */
+  message: string;
+  /** The resource the finding blames. */
+  target: ObjectRef;
+  evidence: EvidenceItem[];
+  remediation: Remediation;
+  /** Version behaviour the verdict relies on ("Istio >= 1.10 forwards inbound to the pod IP"). */
+  assumes?: string[];
+  /** The finding's page, relative to the repository: docs/findings/MDxxxx.md */
+  docs: string;
+}

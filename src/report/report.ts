@@ -1,0 +1,56 @@
+import { SEVERITY_RANK, type Finding, type Severity } from '../findings/finding.js';
+
+/**
+ * The versioned machine-readable result of every command (`-o json|yaml`).
+ * Bump the version when a field changes meaning or disappears; adding a field
+ * is compatible. docs/report-schema.md documents it.
+ */
+export const REPORT_SCHEMA = 'mesh-doctor.report/v1';
+
+export type StepStatus = 'ok' | 'found' | 'skipped' | 'failed';
+
+/** One step of a guided diagnosis: what it looked at and what that showed. */
+export interface Step {
+  title: string;
+  status: StepStatus;
+  /** Commands (or snapshot files) consulted. */
+  lookedAt: string[];
+  /** One line per observation. */
+  saw: string[];
+}
+
+/** A rule that could not run, and why (its evidence was missing). Never dropped silently. */
+export interface Skipped {
+  rule: string;
+  reason: string;
+}
+
+export type VerdictStatus = 'problem' | 'healthy' | 'inconclusive' | 'informational';
+
+export interface Report<Data = unknown> {
+  schema: typeof REPORT_SCHEMA;
+  command: string;
+  /** What the command was run on: "pod sleep-7f.foo", "mesh", ... */
+  subject?: string;
+  source: { mode: 'live' | 'snapshot' | 'none'; label: string };
+  versions?: { istio?: string; envoy?: string };
+  steps: Step[];
+  findings: Finding[];
+  skipped: Skipped[];
+  verdict: { status: VerdictStatus; summary: string };
+  /** Command-specific payload (listener rows, an explanation, ...). */
+  data?: Data;
+}
+
+export type FailOn = Severity | 'never';
+
+/** Exit code 3 when any finding is at or above --fail-on (design: "Output and exit codes"). */
+export function hasFindingsAtOrAbove(report: Report, failOn: FailOn): boolean {
+  if (failOn === 'never') return false;
+  return report.findings.some((f) => SEVERITY_RANK[f.severity] >= SEVERITY_RANK[failOn]);
+}
+
+/** Findings worst first, then by code, for stable output. */
+export function sortFindings(findings: Finding[]): Finding[] {
+  return [...findings].sort((a, b) => SEVERITY_RANK[b.severity] - SEVERITY_RANK[a.severity] || a.code.localeCompare(b.code));
+}

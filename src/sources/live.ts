@@ -1,0 +1,121 @@
+import { MeshDoctorError } from '../errors.js';
+import { podView, PROXY_CONTAINER, type PodView } from '../model/k8s/pods.js';
+import { parseKubeObjects, ResourceSet } from '../model/k8s/resources.js';
+import { classifyFailure, Kubectl, type KubectlOptions } from './kubectl.js';
+import { Memo } from './memo.js';
+import {
+  ADMIN_PATHS, adminCommand, CORE_KINDS, formatPod, ISTIO_KINDS,
+  type Evidence, type EvidenceSource, type LogOptions, type PodRef, type ProxyArtifact,
+} from './source.js';
+
+export interface LiveOptions extends KubectlOptions {
+  namespace?: string;
+  /** --read-only: not even the read-only `POST /logging` query is sent. */
+  readOnly: boolean;
+}
+
+/** Evidence from a live cluster through kubectl; the sidecar's admin API through `pilot-agent request`. */
+export class LiveSource implements EvidenceSource {
+  readonly mode = 'live' as const;
+  readonly label: string;
+  readonly defaultNamespace: string;
+  readonly kubectl: Kubectl;
+  private readonly memo = new Memo();
+
+  private constructor(kubectl: Kubectl, label: string, defaultNamespace: string, private readonly readOnly: boolean) {
+    this.kubectl = kubectl;
+    this.label = label;
+    this.defaultNamespace = defaultNamespace;
+  }
+
+  static async open(options: LiveOptions): Promise<LiveSource> {
+    const kubectl = new Kubectl(options);
+    let context = options.context;
+    if (!context) {
+      const result = await kubectl.run(['config', 'current-context'], { what: 'reading the current context' });
+      context = result.stdout.trim();
+    }
+    let namespace = options.namespace;
+    if (!namespace) {
+      const result = await kubectl.run(['config', 'view', '--minify', '-o', 'jsonpath={..namespace}'], { allowFailure: true });
+      namespace = result.stdout.trim() || 'default';
+    }
+    return new LiveSource(kubectl, `context ${context}`, namespace, options.readOnly);
+  }
+
+  async close(): Promise<void> {
+    this.kubectl.killAll();
+  }
+
+  resources(kinds: readonly string[] = [...CORE_KINDS, ...ISTIO_KINDS]): Promise<ResourceSet> {
+    return Promise.all(kinds.map((kind) => this.kind(kind))).then((lists) => new ResourceSet(lists.flat()));
+  }
+
+  private kind(kind: string) {
+    return this.memo.once(`kind:${kind}`, async () => {
+      const result = await this.kubectl.run(['get', kind, '--all-namespaces', '-o', 'json'], { allowFailure: true, what: `listing ${kind}` });
+      // Istio's CRDs may be absent (no Istio, or an old one): no objects of that kind, not a failure.
+      if (result.exitCode !== 0 && /doesn't have a resource type|the server could not find the requested resource/.test(result.stderr)) return [];
+      if (result.exitCode !== 0) {
+        throw classifyFailure(this.kubectl.commandLine(['get', kind, '-A', '-o', 'json']), result, `listing ${kind}`);
+      }
+      return parseKubeObjects(result.stdout, `kubectl get ${kind}`);
+    });
+  }
+
+  async pods(namespace?: string): Promise<PodView[]> {
+    const set = await this.resources(['pods']);
+    return set.of('Pod', namespace).map(podView);
+  }
+
+  pod(ref: PodRef): Promise<PodView> {
+    return this.memo.once(`pod:${ref.namespace}/${ref.name}`, async () => {
+      const result = await this.kubectl.run(['get', 'pod', ref.name, '-n', ref.namespace, '-o', 'json'], { what: `pod ${formatPod(ref)}` });
+      const [object] = parseKubeObjects(result.stdout, `kubectl get pod ${ref.name}`);
+      if (!object) throw new MeshDoctorError('not-found', `pod ${formatPod(ref)} not found`);
+      return podView(object);
+    });
+  }
+
+  proxy(ref: PodRef, artifact: ProxyArtifact): Promise<Evidence | undefined> {
+    return this.memo.once(`proxy:${ref.namespace}/${ref.name}:${artifact}`, async () => {
+      if (artifact === 'netstat') return this.sockets(ref);
+      if (artifact === 'logging') {
+        // POST /logging with no query changes nothing, but it is still a POST: --read-only sends none.
+        if (this.readOnly) return undefined;
+        return this.admin(ref, 'POST', 'logging');
+      }
+      const path = ADMIN_PATHS[artifact];
+      return path ? this.admin(ref, 'GET', path) : undefined;
+    });
+  }
+
+  /** One Envoy admin request through `pilot-agent request` (works on distroless proxies). */
+  async admin(ref: PodRef, method: 'GET' | 'POST', path: string): Promise<Evidence> {
+    const args = ['exec', ref.name, '-n', ref.namespace, '-c', PROXY_CONTAINER, '--', 'pilot-agent', 'request', method, path];
+    const result = await this.kubectl.run(args, { what: `${method} ${path} on ${formatPod(ref)}` });
+    return { text: result.stdout, source: adminCommand(ref, method, path) };
+  }
+
+  /** Listening sockets from whichever tool the proxy image has (ss, then netstat). */
+  private async sockets(ref: PodRef): Promise<Evidence | undefined> {
+    for (const command of [['ss', '-ltnH'], ['netstat', '-natpw']]) {
+      const args = ['exec', ref.name, '-n', ref.namespace, '-c', PROXY_CONTAINER, '--', ...command];
+      const result = await this.kubectl.run(args, { allowFailure: true });
+      if (result.exitCode === 0) return { text: result.stdout, source: this.kubectl.commandLine(args) };
+    }
+    return undefined;
+  }
+
+  async containerLog(ref: PodRef, container: string, options: LogOptions = {}): Promise<Evidence | undefined> {
+    const args = ['logs', ref.name, '-n', ref.namespace, '-c', container];
+    if (options.sinceTime) args.push(`--since-time=${options.sinceTime}`);
+    if (options.tail !== undefined) args.push(`--tail=${options.tail}`);
+    const result = await this.kubectl.run(args, { what: `logs of ${formatPod(ref)}/${container}` });
+    return { text: result.stdout, source: this.kubectl.commandLine(args) };
+  }
+
+  async versions(): Promise<Evidence | undefined> {
+    return undefined;
+  }
+}

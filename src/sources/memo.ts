@@ -1,0 +1,20 @@
+/**
+ * Each piece of evidence is fetched at most once per run (design principle 4):
+ * the first caller starts the fetch, later callers share its promise.
+ */
+export class Memo {
+  private readonly pending = new Map<string, Promise<unknown>>();
+
+  once<T>(key: string, load: () => Promise<T>): Promise<T> {
+    let promise = this.pending.get(key) as Promise<T> | undefined;
+    if (!promise) {
+      promise = load();
+      this.pending.set(key, promise);
+    }
+    return promise;
+  }
+
+  forget(key: string): void {
+    this.pending.delete(key);
+  }
+}

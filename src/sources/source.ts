@@ -1,0 +1,109 @@
+import type { PodView } from '../model/k8s/pods.js';
+import type { ResourceSet } from '../model/k8s/resources.js';
+
+/** A namespaced pod name; `name.namespace` on the command line, like istioctl. */
+export interface PodRef {
+  namespace: string;
+  name: string;
+}
+
+export function formatPod(pod: PodRef): string {
+  return `${pod.name}.${pod.namespace}`;
+}
+
+/**
+ * A piece of raw evidence and where it came from, as a command a person
+ * could run to see it themselves (principle 1: evidence first).
+ */
+export interface Evidence {
+  text: string;
+  source: string;
+  /** Offline: the snapshot file it was read from, relative to the snapshot root. */
+  file?: string;
+}
+
+/**
+ * What a sidecar can tell about itself. Names follow the Envoy admin paths
+ * and the file names of the snapshot layout (design.md).
+ */
+export type ProxyArtifact =
+  | 'config_dump'
+  | 'clusters'
+  | 'clusters.json'
+  | 'listeners'
+  | 'server_info'
+  | 'certs'
+  | 'stats'
+  | 'memory'
+  | 'runtime'
+  | 'logging'
+  | 'netstat';
+
+export const PROXY_ARTIFACTS: readonly ProxyArtifact[] = [
+  'config_dump', 'clusters', 'clusters.json', 'listeners', 'server_info', 'certs', 'stats', 'memory', 'runtime', 'logging', 'netstat',
+];
+
+export interface LogOptions {
+  /** RFC 3339; only lines at or after it. */
+  sinceTime?: string;
+  tail?: number;
+}
+
+/** Kubernetes kinds mesh-doctor reads, by the name kubectl takes. */
+export const CORE_KINDS = ['pods', 'services', 'endpoints', 'namespaces', 'configmaps'] as const;
+export const ISTIO_KINDS = [
+  'serviceentries.networking.istio.io',
+  'destinationrules.networking.istio.io',
+  'virtualservices.networking.istio.io',
+  'sidecars.networking.istio.io',
+  'gateways.networking.istio.io',
+  'peerauthentications.security.istio.io',
+] as const;
+
+/**
+ * Where evidence comes from: a live cluster or a snapshot on disk. Diagnoses
+ * see only this interface, so every diagnosis runs the same code live and
+ * offline (principle 3). Every method is lazy and memoised: a piece of
+ * evidence is fetched at most once per run.
+ */
+export interface EvidenceSource {
+  readonly mode: 'live' | 'snapshot';
+  /** Human description: "snapshot examples/incident-4" or "context kind-mesh". */
+  readonly label: string;
+  /** The namespace a bare pod name belongs to (-n, else the context's, else default). */
+  readonly defaultNamespace: string;
+
+  /** Kubernetes and Istio objects of the given kinds (all namespaces). */
+  resources(kinds?: readonly string[]): Promise<ResourceSet>;
+  /** Pods, optionally of one namespace. */
+  pods(namespace?: string): Promise<PodView[]>;
+  /** One pod; throws not-found. Does not require a sidecar: see requireSidecar. */
+  pod(ref: PodRef): Promise<PodView>;
+  /** An artifact of the pod's sidecar, or undefined when it is not available. */
+  proxy(ref: PodRef, artifact: ProxyArtifact): Promise<Evidence | undefined>;
+  /** A container's log, or undefined when not available. */
+  containerLog(ref: PodRef, container: string, options?: LogOptions): Promise<Evidence | undefined>;
+  /** Free text describing versions (snapshot `versions` file; live: kubectl/istioctl versions). */
+  versions(): Promise<Evidence | undefined>;
+  /** Release temporary files. */
+  close(): Promise<void>;
+}
+
+/** The human command that shows an Envoy admin path of a pod, for evidence lines. */
+export function adminCommand(ref: PodRef, method: 'GET' | 'POST', path: string): string {
+  const quoted = /[?&*]/.test(path) ? `'${path}'` : path;
+  return `kubectl exec ${ref.name} -n ${ref.namespace} -c istio-proxy -- pilot-agent request ${method} ${quoted}`;
+}
+
+/** Envoy admin path for each artifact that comes from the admin API. */
+export const ADMIN_PATHS: Partial<Record<ProxyArtifact, string>> = {
+  config_dump: 'config_dump?include_eds',
+  clusters: 'clusters',
+  'clusters.json': 'clusters?format=json',
+  listeners: 'listeners',
+  server_info: 'server_info',
+  certs: 'certs',
+  stats: 'stats/prometheus',
+  memory: 'memory',
+  runtime: 'runtime',
+};
