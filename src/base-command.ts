@@ -41,6 +41,8 @@ export type BaseFlags = Interfaces.InferredFlags<typeof baseFlags>;
 export interface RunContext<F = object, A = Record<string, unknown>> {
   flags: F & BaseFlags;
   args: A;
+  /** Positional arguments as given, for commands that take free text (strict = false). */
+  argv: string[];
   guide: Guide;
   /** The evidence source named by the flags (--from, else the live cluster). Opened once. */
   source(): Promise<EvidenceSource>;
@@ -74,7 +76,7 @@ export abstract class MeshDoctorCommand extends Command {
   private openedSource?: Promise<EvidenceSource>;
 
   async run(): Promise<void> {
-    const { flags, args } = await this.parse(this.ctor as typeof MeshDoctorCommand);
+    const { flags, args, argv } = await this.parse(this.ctor as typeof MeshDoctorCommand);
     const format = outputFormat(flags as BaseFlags);
     const human = format === 'table';
     const paint = painter(human && colorEnabled(process.stdout));
@@ -82,6 +84,7 @@ export abstract class MeshDoctorCommand extends Command {
     const context: RunContext = {
       flags: flags as BaseFlags,
       args,
+      argv: argv as string[],
       guide: new Guide(printer),
       source: () => (this.openedSource ??= this.openSource(flags as BaseFlags)),
       pod: async (argument, options) => resolvePodArgument(await context.source(), argument, {
