@@ -5,7 +5,7 @@ import { classifyFailure, Kubectl, type KubectlOptions } from './kubectl.js';
 import { Memo } from './memo.js';
 import {
   ADMIN_PATHS, adminCommand, CORE_KINDS, formatPod, ISTIO_KINDS,
-  type Evidence, type EvidenceSource, type LogOptions, type PodRef, type ProxyArtifact,
+  type CommandEvidence, type Evidence, type EvidenceSource, type LogOptions, type PodRef, type ProxyArtifact,
 } from './source.js';
 
 export interface LiveOptions extends KubectlOptions {
@@ -105,6 +105,17 @@ export class LiveSource implements EvidenceSource {
       if (result.exitCode === 0) return { text: result.stdout, source: this.kubectl.commandLine(args) };
     }
     return undefined;
+  }
+
+  async run(ref: PodRef, container: string, argv: readonly string[]): Promise<CommandEvidence> {
+    const args = ['exec', ref.name, '-n', ref.namespace, '-c', container, '--', ...argv];
+    const result = await this.kubectl.run(args, { allowFailure: true });
+    // kubectl's own failures (RBAC, a missing pod or container, a missing executable) are errors;
+    // the command's non-zero exit (curl's 35, say) is the evidence.
+    if (result.exitCode !== 0 && /^(Error from server|error: |Error in configuration|The connection to the server|Unable to connect)/m.test(result.stderr)) {
+      throw classifyFailure(this.kubectl.commandLine(args), result, `running ${argv[0]} in ${formatPod(ref)}/${container}`);
+    }
+    return { text: result.stdout, stderr: result.stderr, exitCode: result.exitCode, source: this.kubectl.commandLine(args) };
   }
 
   async containerLog(ref: PodRef, container: string, options: LogOptions = {}): Promise<Evidence | undefined> {

@@ -5,11 +5,13 @@ import { extract } from 'tar';
 import { MeshDoctorError } from '../errors.js';
 import { podView, type PodView } from '../model/k8s/pods.js';
 import { parseKubeObjects, ResourceSet, type KubeObject } from '../model/k8s/resources.js';
+import { shellQuote } from './kubectl.js';
 import { filterLog } from './log-filter.js';
 import { Memo } from './memo.js';
+import { normalizeCommand, parseRecordedProbe, type RecordedProbe } from './probes.js';
 import {
   ADMIN_PATHS, adminCommand, formatPod,
-  type Evidence, type EvidenceSource, type LogOptions, type PodRef, type ProxyArtifact,
+  type CommandEvidence, type Evidence, type EvidenceSource, type LogOptions, type PodRef, type ProxyArtifact,
 } from './source.js';
 
 /**
@@ -152,6 +154,37 @@ export class SnapshotSource implements EvidenceSource {
       file: text.file,
       source: `kubectl logs ${ref.name} -n ${ref.namespace} -c ${container}${flags}`,
     };
+  }
+
+  async run(ref: PodRef, container: string, argv: readonly string[]): Promise<CommandEvidence | undefined> {
+    const wanted = normalizeCommand(argv);
+    const probes = await this.once(`probes:${ref.namespace}/${ref.name}`, () => this.recordedProbes(ref));
+    const found = probes.find((p) => p.probe.command === wanted && (!p.probe.container || p.probe.container === container));
+    if (!found) return undefined;
+    return {
+      text: found.probe.stdout,
+      stderr: found.probe.stderr,
+      exitCode: found.probe.exitCode,
+      file: found.file,
+      source: `kubectl exec ${ref.name} -n ${ref.namespace} -c ${container} -- ${argv.map(shellQuote).join(' ')}`,
+    };
+  }
+
+  private async recordedProbes(ref: PodRef): Promise<Array<{ file: string; probe: RecordedProbe }>> {
+    const folder = path.posix.join('proxies', ref.namespace, ref.name, 'probes');
+    let names: string[];
+    try {
+      names = (await readdir(path.join(this.root, ...folder.split('/')))).filter((n) => n.endsWith('.txt')).sort();
+    } catch {
+      return [];
+    }
+    const out: Array<{ file: string; probe: RecordedProbe }> = [];
+    for (const name of names) {
+      const file = `${folder}/${name}`;
+      const probe = parseRecordedProbe((await this.read(file)) ?? '');
+      if (probe) out.push({ file, probe });
+    }
+    return out;
   }
 
   versions(): Promise<Evidence | undefined> {

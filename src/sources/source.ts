@@ -43,6 +43,12 @@ export const PROXY_ARTIFACTS: readonly ProxyArtifact[] = [
   'config_dump', 'clusters', 'clusters.json', 'listeners', 'server_info', 'certs', 'stats', 'memory', 'runtime', 'logging', 'netstat',
 ];
 
+/** What a command run in a container printed: stdout as `text`, plus stderr and its exit code. */
+export interface CommandEvidence extends Evidence {
+  stderr: string;
+  exitCode: number;
+}
+
 export interface LogOptions {
   /** RFC 3339; only lines at or after it. */
   sinceTime?: string;
@@ -83,6 +89,12 @@ export interface EvidenceSource {
   proxy(ref: PodRef, artifact: ProxyArtifact): Promise<Evidence | undefined>;
   /** A container's log, or undefined when not available. */
   containerLog(ref: PodRef, container: string, options?: LogOptions): Promise<Evidence | undefined>;
+  /**
+   * Runs a command in a container of the pod (live: `kubectl exec`), or finds
+   * its recorded output (snapshot: probes/). A non-zero exit of the command is
+   * data, not an error; undefined when a snapshot has no such recording.
+   */
+  run(ref: PodRef, container: string, argv: readonly string[]): Promise<CommandEvidence | undefined>;
   /** Free text describing versions (snapshot `versions` file; live: kubectl/istioctl versions). */
   versions(): Promise<Evidence | undefined>;
   /** Release temporary files. */

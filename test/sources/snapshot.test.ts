@@ -102,3 +102,17 @@ describe('SnapshotSource', () => {
     });
   }
 });
+
+describe('SnapshotSource.run: recorded probes', () => {
+  it('returns a recorded command\'s output, stderr and exit code, matched on the command and container', async () => {
+    const source = await SnapshotSource.open(TWO_PODS);
+    const ref = { namespace: 'shop', name: 'cart-5d9f' };
+    const probe = await source.run(ref, 'cart', ['curl', '-sv', 'http://httpbin.org/ip']);
+    expect(probe?.exitCode).to.equal(0);
+    expect(probe?.stderr).to.contain('< HTTP/1.1 502 Bad Gateway');
+    expect(probe?.file).to.equal('proxies/shop/cart-5d9f/probes/curl-httpbin.txt');
+    expect(probe?.source).to.equal('kubectl exec cart-5d9f -n shop -c cart -- curl -sv http://httpbin.org/ip');
+    expect(await source.run(ref, 'istio-proxy', ['curl', '-sv', 'http://httpbin.org/ip'])).to.equal(undefined);
+    expect(await source.run(ref, 'cart', ['curl', 'http://httpbin.org/ip'])).to.equal(undefined);
+  });
+});
