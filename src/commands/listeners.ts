@@ -1,0 +1,91 @@
+import { Args, Flags } from '@oclif/core';
+import { MeshDoctorCommand, type RunContext } from '../base-command.js';
+import { MeshDoctorError } from '../errors.js';
+import { parseConfigDump } from '../model/envoy/config-dump.js';
+import { tabwriterFormat } from '../model/envoy/go-compat.js';
+import { formatListenerTable, listenerTable } from '../model/envoy/listener-table.js';
+import { formatRef } from '../model/k8s/resources.js';
+import { ownersOfChain } from '../model/owner.js';
+import { REPORT_SCHEMA, type Report } from '../report/report.js';
+import { formatPod } from '../sources/source.js';
+
+export interface ListenerRowData {
+  addresses: string;
+  port: number;
+  match: string;
+  destination: string;
+  /** The Services/ServiceEntries behind the chain, "Kind ns/name". */
+  owners: string[];
+  listener: string;
+  filterChain: string;
+}
+
+interface ListenersData {
+  rows: ListenerRowData[];
+  /** Exactly what `istioctl proxy-config listeners` prints for the same dump and filters. */
+  istioctl: string;
+}
+
+export default class Listeners extends MeshDoctorCommand {
+  static summary = "A sidecar's listeners as istioctl prints them, plus the resource that owns each filter chain";
+  static description = `Rows, order, MATCH and DESTINATION are those of \`istioctl proxy-config listeners\`
+(ALL for a chain with no match). OWNER names the Service or ServiceEntry behind the
+chain's destination where it can be derived. --no-owner prints istioctl's table byte for byte.`;
+  static examples = [
+    '<%= config.bin %> listeners sleep-7f.foo --port 443',
+    '<%= config.bin %> listeners productpage-v1 -n default --from ./bug-report.tar.gz',
+  ];
+  static args = { pod: Args.string({ description: 'pod (name or name.namespace)', required: false }) };
+  static flags = {
+    port: Flags.integer({ description: 'only listeners on this port' }),
+    address: Flags.string({ description: 'only listeners on this address' }),
+    type: Flags.string({ description: 'only listeners of this type (HTTP, TCP, HTTP+TCP)' }),
+    'no-owner': Flags.boolean({ description: "omit the OWNER column (istioctl's table exactly)", default: false }),
+  };
+
+  protected async diagnose(context: RunContext<{ port?: number; address?: string; type?: string; 'no-owner': boolean }, { pod?: string }>): Promise<Report<ListenersData>> {
+    const { flags, args } = context;
+    const source = await context.source();
+    const pod = await context.pod(args.pod);
+    const evidence = await source.proxy(pod, 'config_dump');
+    if (!evidence) {
+      throw new MeshDoctorError('bad-snapshot', `no Envoy config dump for ${formatPod(pod)} in ${source.label}`, {
+        suggestion: `Capture one with \`kubectl mesh-doctor snapshot ${formatPod(pod)}\`, or run live.`,
+      });
+    }
+    const dump = parseConfigDump(evidence.text, `config_dump of ${formatPod(pod)}`);
+    const resources = await source.resources();
+    const rows = listenerTable(dump, { port: flags.port, address: flags.address, type: flags.type });
+    return {
+      schema: REPORT_SCHEMA,
+      command: 'listeners',
+      subject: `pod ${formatPod(pod)}`,
+      source: { mode: source.mode, label: source.label },
+      versions: dump.versions ? { istio: dump.versions.istio, envoy: dump.versions.envoy } : undefined,
+      steps: [],
+      findings: [],
+      skipped: [],
+      verdict: { status: 'informational', summary: `${rows.length} filter chains in ${new Set(rows.map((r) => r.listener)).size} listeners` },
+      data: {
+        rows: rows.map((r) => ({
+          addresses: r.addresses,
+          port: r.port,
+          match: r.match,
+          destination: r.destination,
+          owners: ownersOfChain(r.filterChain, resources, dump).map(formatRef),
+          listener: r.listener.name,
+          filterChain: r.filterChain.name,
+        })),
+        istioctl: formatListenerTable(rows),
+      },
+    };
+  }
+
+  protected override renderData(report: Report<ListenersData>): string {
+    const data = report.data!;
+    if (this.argv.includes('--no-owner')) return data.istioctl.trimEnd();
+    const lines = ['ADDRESSES\tPORT\tMATCH\tDESTINATION\tOWNER'];
+    for (const r of data.rows) lines.push(`${r.addresses}\t${r.port}\t${r.match}\t${r.destination}\t${r.owners.join(', ') || '-'}`);
+    return tabwriterFormat(lines.join('\n') + '\n').trimEnd();
+  }
+}
