@@ -1,0 +1,54 @@
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { startTestCluster, type TestCluster, type TestClusterOptions } from '../cluster/server.js';
+import { REPO_ROOT, type CliResult } from './cli.js';
+
+/** Whether a real kubectl is on PATH; end-to-end suites skip, saying so, without it. */
+export async function kubectlAvailable(): Promise<boolean> {
+  return new Promise((resolve) => execFile('kubectl', ['version', '--client'], (error) => resolve(!error)));
+}
+
+export interface E2E {
+  cluster: TestCluster;
+  /** `kubectl mesh-doctor ARGS` through the real kubectl, which finds the plugin on PATH. */
+  kubectl(args: string[], options?: { env?: NodeJS.ProcessEnv; timeoutMs?: number }): Promise<CliResult>;
+  /** The same, started in the background (for signals mid-run). */
+  spawnKubectl(args: string[], options?: { env?: NodeJS.ProcessEnv }): ChildProcess;
+  stop(): Promise<void>;
+}
+
+/**
+ * Serves a snapshot as a cluster and puts an executable named
+ * `kubectl-mesh_doctor` on PATH, as krew would, running the plugin from src/.
+ */
+export async function startE2E(options: TestClusterOptions): Promise<E2E> {
+  const cluster = await startTestCluster(options);
+  const bin = await mkdtemp(path.join(tmpdir(), 'md-plugin-'));
+  const plugin = path.join(bin, 'kubectl-mesh_doctor');
+  await writeFile(plugin, `#!/bin/sh\nexec "${process.execPath}" "${path.join(REPO_ROOT, 'bin/dev.js')}" "$@"\n`);
+  await chmod(plugin, 0o755);
+  const env = (extra?: NodeJS.ProcessEnv): NodeJS.ProcessEnv => ({
+    ...process.env,
+    ...cluster.env,
+    PATH: `${bin}${path.delimiter}${process.env.PATH}`,
+    NO_COLOR: '1',
+    COLUMNS: '160',
+    ...extra,
+  });
+  return {
+    cluster,
+    kubectl: (args, opts = {}) => new Promise((resolve) => {
+      execFile('kubectl', ['mesh-doctor', ...args], { env: env(opts.env), timeout: opts.timeoutMs ?? 90_000, maxBuffer: 64 * 1024 * 1024 }, (error, stdout, stderr) => {
+        const code = (error as { code?: unknown } | null)?.code;
+        resolve({ stdout: String(stdout), stderr: String(stderr), exitCode: error ? (typeof code === 'number' ? code : 1) : 0 });
+      });
+    }),
+    spawnKubectl: (args, opts = {}) => spawn('kubectl', ['mesh-doctor', ...args], { env: env(opts.env), stdio: ['ignore', 'pipe', 'pipe'] }),
+    stop: async () => {
+      await cluster.stop();
+      await rm(bin, { recursive: true, force: true });
+    },
+  };
+}
