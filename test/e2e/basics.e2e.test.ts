@@ -8,7 +8,7 @@ const TWO_PODS = path.join(REPO_ROOT, 'test/fixtures/snapshots/two-pods');
 describe('end to end through the real kubectl: basics', function () {
   let e2e: E2E;
   before(async function () {
-    if (!(await kubectlAvailable())) {
+    if (!kubectlAvailable()) {
       console.log('    (skipped: kubectl is not on PATH; the end-to-end suite needs a real kubectl client)');
       this.skip();
     }

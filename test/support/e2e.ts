@@ -6,9 +6,7 @@ import { startTestCluster, type TestCluster, type TestClusterOptions } from '../
 import { REPO_ROOT, type CliResult } from './cli.js';
 
 /** Whether a real kubectl is on PATH; end-to-end suites skip, saying so, without it. */
-export async function kubectlAvailable(): Promise<boolean> {
-  return new Promise((resolve) => execFile('kubectl', ['version', '--client'], (error) => resolve(!error)));
-}
+export { kubectlAvailable } from '../cluster/kubectl.js';
 
 export interface E2E {
   cluster: TestCluster;
