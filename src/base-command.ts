@@ -80,7 +80,7 @@ export abstract class MeshDoctorCommand extends Command {
     const format = outputFormat(flags as BaseFlags);
     const human = format === 'table';
     const paint = painter(human && colorEnabled(process.stdout));
-    const printer = human ? new TranscriptPrinter((text) => process.stdout.write(text), paint, Boolean(process.stderr.isTTY) && !flags.verbose) : undefined;
+    const printer = human ? new TranscriptPrinter((text) => process.stdout.write(text), paint, spinnersWanted(flags as BaseFlags)) : undefined;
     const context: RunContext = {
       flags: flags as BaseFlags,
       args,
@@ -174,6 +174,15 @@ export abstract class MeshDoctorCommand extends Command {
     process.stderr.write(`Error: ${failure.message}\n${failure.suggestion ? `  ${failure.suggestion}\n` : ''}`);
     process.exitCode = failure.exitCode;
   }
+}
+
+/**
+ * A spinner only on a real, sized terminal: ora spins forever when a pseudo
+ * terminal reports 0 columns (`script` in CI), and --verbose lines would
+ * interleave with it.
+ */
+function spinnersWanted(flags: BaseFlags): boolean {
+  return Boolean(process.stderr.isTTY) && (process.stderr.columns ?? 0) > 0 && !flags.verbose;
 }
 
 export function outputFormat(flags: Pick<BaseFlags, 'output' | 'json'>): OutputFormat {
