@@ -27,16 +27,7 @@ export function destinationClusters(chain: FilterChain, dump?: ConfigDump): stri
   if (tcp) return tcp.cluster ? [tcp.cluster] : tcp.weightedClusters.map((w) => w.name);
   const hcm = chain.httpConnectionManager;
   const routeConfig = hcm?.inlineRouteConfig ?? (hcm?.rdsRouteConfigName && dump ? dump.routeConfig(hcm.rdsRouteConfigName) : undefined);
-  if (!routeConfig) return [];
-  const out = new Set<string>();
-  for (const vhost of routeConfig.virtualHosts) {
-    for (const route of vhost.routes) {
-      const action = route.action;
-      if (action.kind === 'cluster') out.add(action.cluster);
-      else if (action.kind === 'weighted_clusters') for (const c of action.clusters) out.add(c.name);
-    }
-  }
-  return [...out];
+  return routeConfig ? routeConfig.clusterNames() : [];
 }
 
 /** The Services and ServiceEntries that declare a host (and, for ServiceEntries, the port). */
