@@ -1,14 +1,18 @@
 // The command map oclif loads ("explicit" strategy: survives bundling into one file).
 import Explain from './commands/explain.js';
+import Iptables from './commands/iptables.js';
 import Listeners from './commands/listeners.js';
 import Logging from './commands/logging.js';
 import Pods from './commands/pods.js';
 import Snapshot from './commands/snapshot.js';
+import WhyInboundFails from './commands/why-inbound-fails.js';
 
 export const COMMANDS = {
   explain: Explain,
+  iptables: Iptables,
   listeners: Listeners,
   logging: Logging,
   pods: Pods,
   snapshot: Snapshot,
+  'why-inbound-fails': WhyInboundFails,
 };

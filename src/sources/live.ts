@@ -97,13 +97,25 @@ export class LiveSource implements EvidenceSource {
     return { text: result.stdout, source: adminCommand(ref, method, path) };
   }
 
-  /** Listening sockets from whichever tool the proxy image has (ss, then netstat). */
+  /** Listening sockets from whichever tool the proxy image has (ss, then netstat, then cat /proc/net/tcp{,6}). */
   private async sockets(ref: PodRef): Promise<Evidence | undefined> {
     for (const command of [['ss', '-ltnH'], ['netstat', '-natpw']]) {
       const args = ['exec', ref.name, '-n', ref.namespace, '-c', PROXY_CONTAINER, '--', ...command];
       const result = await this.kubectl.run(args, { allowFailure: true });
       if (result.exitCode === 0) return { text: result.stdout, source: this.kubectl.commandLine(args) };
     }
+    // Images without ss and netstat but with cat can still show the kernel's tables (model/sockets.ts parses both files
+    // concatenated). A distroless proxy has no cat either: then the sockets are reported unavailable.
+    const texts: string[] = [];
+    const sources: string[] = [];
+    for (const file of ['/proc/net/tcp', '/proc/net/tcp6']) {
+      const args = ['exec', ref.name, '-n', ref.namespace, '-c', PROXY_CONTAINER, '--', 'cat', file];
+      const result = await this.kubectl.run(args, { allowFailure: true });
+      if (result.exitCode !== 0) continue;
+      texts.push(result.stdout);
+      sources.push(this.kubectl.commandLine(args));
+    }
+    if (texts.length > 0) return { text: texts.join('\n'), source: sources.join(' ; ') };
     return undefined;
   }
 

@@ -1,0 +1,317 @@
+/**
+ * why-inbound-fails: the inbound path from a Service port to the app, hop by
+ * hop (incident 2): Service port -> targetPort; the pod's nat table
+ * (PREROUTING -> 15006); the inbound listener's chain and cluster (STATIC to
+ * 127.0.0.1 before Istio 1.10, ORIGINAL_DST from 127.0.0.6 after); Envoy's
+ * connection to the app through OUTPUT; the app's listening socket.
+ * Evidence is fetched here, inside steps; the verdicts are the pure rules of
+ * src/rules/inbound/.
+ */
+import { SEVERITY_RANK, type Finding } from '../findings/finding.js';
+import { parseConfigDump, type ConfigDump } from '../model/envoy/config-dump.js';
+import { servicesSelecting } from '../model/istio/services.js';
+import { sidecarFor } from '../model/istio/sidecar.js';
+import type { PodView } from '../model/k8s/pods.js';
+import { formatRef } from '../model/k8s/resources.js';
+import { parseAccessLog } from '../model/logs/access-log.js';
+import { parseListeningSockets, whoListensOn } from '../model/sockets.js';
+import { REPORT_SCHEMA, type Report, type VerdictStatus } from '../report/report.js';
+import type { InboundFacts, LoggedAccess, RuleOutcome, Sourced } from '../rules/inbound/facts.js';
+import { ingressDefaultEndpoint, refusedInbound } from '../rules/inbound/facts.js';
+import { iptablesPath } from '../rules/inbound/iptables-loop.js';
+import { listening } from '../rules/inbound/listening.js';
+import { forwardingForPort, inboundPorts, type InboundPort } from '../rules/inbound/path.js';
+import { peerAddress } from '../rules/inbound/peer-address.js';
+import { targetPortMismatch } from '../rules/inbound/target-port.js';
+import type { EvidenceSource, PodRef } from '../sources/source.js';
+import { formatPod } from '../sources/source.js';
+import type { Guide, StepRecorder } from './guide.js';
+import { readNatTable } from './nat-table.js';
+
+export interface InboundHop {
+  hop: string;
+  detail: string;
+  ok: boolean | 'unknown';
+}
+
+export interface InboundPortPath {
+  port: string;
+  appPort?: number;
+  forwarding?: string;
+  hops: InboundHop[];
+}
+
+export interface WhyInboundFailsData {
+  pod: string;
+  podIp?: string;
+  ports: InboundPortPath[];
+  /** Where the nat table came from, or why it could not be read. */
+  natTable: { source?: string; tried: string[] };
+  /** With --from-pod: the client's access-log lines towards this pod. */
+  client?: { pod: string; lines: string[]; source?: string };
+}
+
+export interface WhyInboundFailsOptions {
+  port?: number;
+  fromPod?: PodRef;
+}
+
+export async function whyInboundFails(source: EvidenceSource, podRef: PodRef, guide: Guide, options: WhyInboundFailsOptions = {}): Promise<Report<WhyInboundFailsData>> {
+  const pod = await source.pod(podRef);
+  const facts: InboundFacts[] = [];
+  const pathWalks = new Map<InboundFacts, ReturnType<typeof iptablesPath>>();
+  let dump: ConfigDump | undefined;
+  let versionIstio: string | undefined;
+  let versionEnvoy: string | undefined;
+
+  // 1. Which Service ports lead to the pod, and where they land.
+  const sidecarEndpoints = new Map<InboundPort, NonNullable<InboundFacts['ingressDefaultEndpoint']>>();
+  const ports = await guide.step('Service ports and their targetPorts', async (step) => {
+    const resources = await source.resources();
+    step.looked(`kubectl get services -n ${pod.namespace} -o yaml`);
+    const services = servicesSelecting(resources, pod.object);
+    const found = inboundPorts(pod, services, options.port);
+    const { sidecar } = sidecarFor({ namespace: pod.namespace, name: pod.name, labels: pod.labels }, resources);
+    if (sidecar) {
+      for (const p of found) {
+        const endpoint = p.appPort !== undefined ? ingressDefaultEndpoint(sidecar.object.spec, p.appPort) : undefined;
+        if (endpoint) {
+          sidecarEndpoints.set(p, { sidecar: sidecar.ref, endpoint });
+          step.note(`Sidecar ${sidecar.namespace}/${sidecar.name} sends port ${p.appPort} to defaultEndpoint ${endpoint}`);
+        }
+      }
+    }
+    if (services.length === 0) step.note(`no Service selects ${formatPod(pod)}; checking its container ports`);
+    for (const p of found) step.note(`${p.label}: ${p.resolution.because}`);
+    if (found.length === 0) step.note('no Service port, no container port and no --port: nothing to check');
+    return found;
+  });
+  for (const port of ports) {
+    const endpoint = sidecarEndpoints.get(port);
+    facts.push({ pod, port, ...(endpoint ? { ingressDefaultEndpoint: endpoint } : {}) });
+  }
+
+  // 2. The inbound listener chain and cluster of each port.
+  await guide.step('Inbound listener and cluster (how the sidecar forwards to the app)', async (step) => {
+    const evidence = await source.proxy(podRef, 'config_dump');
+    if (!evidence) {
+      guide.skip('inbound-forwarding', 'no Envoy config dump for the pod', step);
+      step.status = 'skipped';
+      return;
+    }
+    step.looked(evidence);
+    dump = parseConfigDump(evidence.text, `config_dump of ${formatPod(pod)}`);
+    versionIstio = dump.versions?.istio;
+    versionEnvoy = dump.versions?.envoy;
+    if (versionIstio) step.note(`proxy: Istio ${versionIstio}`);
+    for (const f of facts) {
+      if (f.port.appPort === undefined) continue;
+      const fw = forwardingForPort(dump, f.port.appPort);
+      f.forwarding = { value: fw, source: `istioctl proxy-config cluster ${formatPod(pod)} --direction inbound --port ${f.port.appPort} -o json`, ...(evidence.file ? { file: evidence.file } : {}) };
+      if (versionIstio) f.istioVersion = versionIstio;
+      step.note(`port ${f.port.appPort}: ${fw.because}`);
+      if (fw.forwarding) step.note(`  ${fw.forwarding.explanation}`);
+    }
+  });
+
+  // 3. The sidecar's access log: refused connections to the app.
+  await guide.step("The sidecar's access log (connections to the app)", async (step) => {
+    const log = await quietLog(source, podRef, 'istio-proxy', step);
+    if (!log) {
+      guide.skip('inbound-access-log', 'the istio-proxy log is not available', step);
+      step.status = 'skipped';
+      return;
+    }
+    step.looked(log);
+    const entries = parseAccessLog(log.text).entries;
+    const sourced: Sourced<LoggedAccess[]> = { value: entries, source: log.source, ...(log.file ? { file: log.file } : {}) };
+    for (const f of facts) {
+      f.accessLog = sourced;
+      if (f.port.appPort === undefined) continue;
+      const refused = refusedInbound(entries, f.port.appPort);
+      const onPort = entries.filter((e) => (e.upstreamCluster ?? '').startsWith(`inbound|${f.port.appPort}|`));
+      step.note(`port ${f.port.appPort}: ${onPort.length} inbound request${onPort.length === 1 ? '' : 's'} logged, ${refused.length} refused by the app (UF / connection refused)`);
+    }
+  });
+
+  // 4. The app's listening sockets; the port verdicts.
+  await guide.step("The app's listening sockets", async (step) => {
+    const evidence = await source.proxy(podRef, 'netstat').catch(() => undefined);
+    if (evidence) {
+      step.looked(evidence);
+      try {
+        const sockets = parseListeningSockets(evidence.text, `listening sockets of ${formatPod(pod)}`);
+        for (const f of facts) f.sockets = { value: sockets, source: evidence.source, ...(evidence.file ? { file: evidence.file } : {}) };
+        for (const f of facts) {
+          if (f.port.appPort === undefined) continue;
+          const who = whoListensOn(sockets, f.port.appPort, pod.ip ? { podIp: pod.ip } : {});
+          step.note(`port ${f.port.appPort}: ${who.sockets.length ? who.sockets.map((s) => `${s.address}:${s.port}${s.process ? ` (${s.process})` : ''}`).join(', ') : 'nothing listens'}`);
+        }
+      } catch (error) {
+        step.note(`could not read the sockets: ${(error as Error).message}`);
+      }
+    } else {
+      step.note('no ss or netstat output (not in the proxy image, or not in the snapshot)');
+    }
+    for (const f of facts) {
+      const mismatch = apply(guide, step, 'target-port', targetPortMismatch(f));
+      if (mismatch.findings.length > 0) continue; // the Service is the cause; "nothing listens" would repeat it
+      apply(guide, step, 'app-listens', listening(f));
+    }
+  });
+
+  // 5. The nat table: capture into Envoy, and Envoy's connection to the app.
+  const nat = await guide.step("The pod's nat table (iptables)", async (step) => {
+    const result = await readNatTable(source, pod, step);
+    for (const t of result.tried) step.note(t);
+    if (!result.nat) {
+      guide.skip('iptables-loop', `the nat table is not available: ${result.tried.join('; ') || 'nothing to read'}`, step);
+      step.status = 'skipped';
+      return result;
+    }
+    step.note(`read ${result.nat.value.chains.size} chains (${result.nat.value.format})`);
+    for (const f of facts) {
+      f.nat = result.nat;
+      const walked = iptablesPath(f);
+      applyOutcome(guide, step, 'iptables-loop', walked);
+      pathWalks.set(f, walked);
+    }
+    return result;
+  });
+
+  // 6. What the app sees as the peer address.
+  await guide.step('The peer address the app sees', async (step) => {
+    const seen = new Set<string>();
+    // Requests that loop in iptables never reach the app: the peer address is moot then.
+    if (guide.findings.some((x) => x.code === 'MD4005')) {
+      step.note('skipped: the proxy\'s connection to the app loops in iptables (MD4005), so no request reaches the app');
+      return;
+    }
+    for (const f of facts) {
+      const r = peerAddress(f);
+      // One finding per pod: the peer address is the same for every port.
+      const findings = r.findings.filter(() => !seen.has('MD4002'));
+      if (findings.length) seen.add('MD4002');
+      applyOutcome(guide, step, 'peer-address', { ...r, findings });
+    }
+  });
+
+  // 7. Optionally, the client's view.
+  let client: WhyInboundFailsData['client'];
+  if (options.fromPod) {
+    const fromPod = options.fromPod;
+    client = await guide.step(`The client ${formatPod(fromPod)}'s access log`, async (step) => {
+      const log = await quietLog(source, fromPod, 'istio-proxy', step);
+      if (!log) {
+        step.note('the client\'s istio-proxy log is not available');
+        step.status = 'skipped';
+        return { pod: formatPod(fromPod), lines: [] };
+      }
+      step.looked(log);
+      const targets = new Set(facts.flatMap((f) => (pod.ip && f.port.appPort !== undefined ? [`${pod.ip}:${f.port.appPort}`] : [])));
+      const hosts = facts.flatMap((f) => (f.port.service ? [f.port.service.host, `${f.port.service.name}.${f.port.service.namespace}`, f.port.service.name] : []));
+      const lines = parseAccessLog(log.text).entries.filter((e) => targets.has(e.upstreamHost ?? '') || hosts.some((h) => (e.authority ?? '').split(':')[0] === h) || facts.some((f) => f.port.service && (e.upstreamCluster ?? '').endsWith(`|${f.port.service.host}`)));
+      const failed = lines.filter((e) => (e.responseCode ?? 0) >= 500 || e.responseFlags.length > 0);
+      step.note(`${lines.length} request${lines.length === 1 ? '' : 's'} to this pod in the client's log, ${failed.length} failed${failed.length ? ` (${[...new Set(failed.map((e) => `${e.responseCode} ${e.responseFlags.join(',') || '-'}`))].join(', ')})` : ''}`);
+      return { pod: formatPod(fromPod), lines: lines.slice(-5).map((e) => e.raw), source: log.source };
+    });
+  }
+
+  const findings = guide.findings;
+  const data: WhyInboundFailsData = {
+    pod: formatPod(pod),
+    ...(pod.ip ? { podIp: pod.ip } : {}),
+    ports: facts.map((f) => portPath(f, findings, pathWalks.get(f))),
+    natTable: { ...(nat.nat ? { source: nat.nat.source } : {}), tried: nat.tried },
+    ...(client ? { client } : {}),
+  };
+  return {
+    schema: REPORT_SCHEMA,
+    command: 'why-inbound-fails',
+    subject: `pod ${formatPod(pod)}${options.port ? ` port ${options.port}` : ''}`,
+    source: { mode: source.mode, label: source.label },
+    ...(versionIstio || versionEnvoy ? { versions: { ...(versionIstio ? { istio: versionIstio } : {}), ...(versionEnvoy ? { envoy: versionEnvoy } : {}) } } : {}),
+    steps: guide.steps,
+    findings,
+    skipped: guide.skipped,
+    verdict: verdict(pod, facts, findings, dump !== undefined),
+    data,
+  };
+}
+
+function apply(guide: Guide, step: StepRecorder, rule: string, r: RuleOutcome): RuleOutcome {
+  return applyOutcome(guide, step, rule, r);
+}
+
+function applyOutcome(guide: Guide, step: StepRecorder, rule: string, r: RuleOutcome): RuleOutcome {
+  for (const n of r.notes) step.note(n);
+  if (r.skipped !== undefined && r.findings.length === 0) {
+    if (!guide.skipped.some((s) => s.rule === rule && s.reason === r.skipped)) guide.skip(rule, r.skipped, step);
+  }
+  for (const f of r.findings) guide.report(f, step);
+  return r;
+}
+
+async function quietLog(source: EvidenceSource, ref: PodRef, container: string, step: StepRecorder) {
+  try {
+    return await source.containerLog(ref, container, { tail: 2000 });
+  } catch (error) {
+    step.note(`kubectl logs ${ref.name} -n ${ref.namespace} -c ${container}: ${(error as Error).message.split('\n')[0]}`);
+    return undefined;
+  }
+}
+
+function portPath(f: InboundFacts, findings: Finding[], walks: ReturnType<typeof iptablesPath> | undefined): InboundPortPath {
+  const hops: InboundHop[] = [];
+  const { pod, port } = f;
+  const p = port.appPort;
+  const blamed = (code: string) => findings.some((x) => x.code === code && (x.message.includes(`${p}`) || x.code === 'MD4005'));
+  if (port.service && port.servicePort) {
+    hops.push({ hop: `Service ${port.service.namespace}/${port.service.name}:${port.servicePort.port}`, detail: port.resolution.because, ok: !blamed('MD4004') && port.resolution.resolved });
+  }
+  if (walks?.capture) {
+    const v = walks.capture.verdict;
+    hops.push({ hop: `${pod.ip}:${p} PREROUTING`, detail: v.kind === 'REDIRECT' ? `${walks.capture.path.join(' -> ')} -> REDIRECT ${v.port}` : `not captured (${v.kind})`, ok: v.kind === 'REDIRECT' });
+  } else hops.push({ hop: `${pod.ip ?? 'pod IP'}:${p ?? '?'} PREROUTING`, detail: 'nat table not read', ok: 'unknown' });
+  const fw = f.forwarding?.value;
+  if (fw?.cluster) {
+    hops.push({ hop: `virtualInbound 0.0.0.0:15006${fw.chains[0] ? ` chain ${fw.chains[0].name}` : ''}`, detail: `-> cluster ${fw.cluster.name}`, ok: true });
+    const m = fw.forwarding;
+    const to = m?.mode === 'static-localhost' ? `${m.targetAddress}:${p}` : `${pod.ip ?? 'pod IP'}:${p}`;
+    hops.push({ hop: `cluster ${fw.cluster.name}`, detail: `${m?.type ?? ''} -> ${to}${m?.sourceAddress ? ` from ${m.sourceAddress}` : ''}`, ok: true });
+  } else hops.push({ hop: 'inbound cluster', detail: 'config dump not read', ok: 'unknown' });
+  if (walks?.forward) {
+    const v = walks.forward.verdict;
+    hops.push({ hop: 'OUTPUT (Envoy -> app)', detail: walks.forward.loop ? `LOOP: ${v.kind === 'REDIRECT' ? `redirected back to ${v.port}` : v.kind}` : v.kind === 'RETURN' ? `RETURN by ${v.returnedBy.chain} rule ${v.returnedBy.position}` : v.kind, ok: !walks.forward.loop });
+  }
+  if (f.sockets && p !== undefined) {
+    const who = whoListensOn(f.sockets.value, p, pod.ip ? { podIp: pod.ip } : {});
+    const forwardsTo = fw?.forwarding?.mode === 'static-localhost' ? 'localhost' : 'podIp';
+    const ok = who.sockets.length > 0 && (forwardsTo === 'localhost' ? who.reachableAtLocalhost : who.reachableAtPodIp);
+    hops.push({ hop: `app :${p}`, detail: who.sockets.length ? `listens on ${who.sockets.map((s) => `${s.address}:${s.port}`).join(', ')}` : 'nothing listens', ok });
+  } else hops.push({ hop: `app :${p ?? '?'}`, detail: 'listening sockets not read', ok: 'unknown' });
+  return { port: port.label, ...(p !== undefined ? { appPort: p } : {}), ...(fw?.forwarding ? { forwarding: fw.forwarding.explanation } : {}), hops };
+}
+
+function verdict(pod: PodView, facts: InboundFacts[], findings: Finding[], haveDump: boolean): { status: VerdictStatus; summary: string } {
+  const worst = [...findings].sort((a, b) => SEVERITY_RANK[b.severity] - SEVERITY_RANK[a.severity] || a.code.localeCompare(b.code))[0];
+  if (worst && worst.severity !== 'info') {
+    const fix = worst.remediation.text.split(/(?<=[.;])\s/)[0]!.replace(/[.;]$/, '');
+    return { status: 'problem', summary: `${worst.code} ${worst.title} (${formatRef(worst.target)}): fix: ${fix}.` };
+  }
+  const haveSockets = facts.some((f) => f.sockets);
+  if (facts.length === 0) return { status: 'inconclusive', summary: `No Service port or container port leads to ${formatPod(pod)}; give --port.` };
+  if (!haveSockets || !haveDump) {
+    const missing = [!haveDump ? 'the config dump' : '', !haveSockets ? 'the listening sockets' : ''].filter(Boolean).join(' and ');
+    return { status: 'inconclusive', summary: `No problem found on the inbound path of ${formatPod(pod)}, but ${missing} could not be read, so the app end of the path is unchecked.` };
+  }
+  const ports = facts.map((f) => f.port.appPort).filter((p) => p !== undefined).join(', ');
+  const note = worst ? ` (note ${worst.code}: ${worst.title.toLowerCase()})` : '';
+  const nat = facts.some((f) => f.nat);
+  return {
+    status: 'healthy',
+    summary: nat
+      ? `The inbound path to ${formatPod(pod)} port ${ports} is intact: iptables captures it into the sidecar, the sidecar forwards it to where the app listens, and iptables lets the forward through${note}.`
+      : `The inbound path to ${formatPod(pod)} port ${ports} is intact as far as it could be read: the sidecar forwards to where the app listens (the nat table could not be read, so iptables is unchecked)${note}.`,
+  };
+}
