@@ -6,6 +6,7 @@ import Logging from './commands/logging.js';
 import Pods from './commands/pods.js';
 import Snapshot from './commands/snapshot.js';
 import WhyInboundFails from './commands/why-inbound-fails.js';
+import Why503 from './commands/why-503.js';
 
 export const COMMANDS = {
   explain: Explain,
@@ -15,4 +16,5 @@ export const COMMANDS = {
   pods: Pods,
   snapshot: Snapshot,
   'why-inbound-fails': WhyInboundFails,
+  'why-503': Why503,
 };

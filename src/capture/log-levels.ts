@@ -82,10 +82,10 @@ export async function raiseLogLevels(admin: EnvoyAdmin, pod: PodRef, options: Ra
 export async function restoreLogLevels(admin: EnvoyAdmin, entry: PendingRestore): Promise<RestoreOutcome> {
   const saved: LoggerLevels = new Map(Object.entries(entry.levels));
   const uptime = await proxyUptime(admin, entry.pod);
-  if (entry.uptimeSeconds !== undefined && uptime !== undefined && uptime < entry.uptimeSeconds) {
+  if (entry.uptimeSeconds !== undefined && uptime !== undefined && restartedSince(entry, uptime)) {
     // A restarted Envoy came back with its bootstrap levels: ours are gone, and writing would clobber whatever is there now.
     await clearPendingRestore(entry);
-    return { status: 'proxy-restarted', detail: `Envoy on ${formatPod(entry.pod)} restarted (uptime ${uptime}s < ${entry.uptimeSeconds}s when saved); its levels are its bootstrap levels, left untouched` };
+    return { status: 'proxy-restarted', detail: `Envoy on ${formatPod(entry.pod)} restarted (uptime ${uptime}s now, ${entry.uptimeSeconds}s at ${entry.savedAt} when the levels were saved); its levels are its bootstrap levels, left untouched` };
   }
   const current = parseActiveLoggers((await admin.admin(entry.pod, 'POST', 'logging')).text, `log levels of ${formatPod(entry.pod)}`);
   if (levelDifferences(saved, current).length === 0) {
@@ -101,6 +101,23 @@ export async function restoreLogLevels(admin: EnvoyAdmin, entry: PendingRestore)
   }
   await clearPendingRestore(entry);
   return { status: 'restored', loggers: saved.size };
+}
+
+/**
+ * Whether Envoy started again after the levels were saved. A lower uptime
+ * alone misses a restart when the capture outlasts the uptime the proxy had
+ * when saved (a pod that had just started — common in an incident — and a
+ * 20 s capture): compare when Envoy started, then and now, instead. The 2 s
+ * slack covers whole-second uptimes and the exec round trip.
+ */
+function restartedSince(entry: PendingRestore, uptime: number, now = Date.now()): boolean {
+  const saved = entry.uptimeSeconds!;
+  if (uptime < saved) return true;
+  const savedAt = Date.parse(entry.savedAt);
+  if (Number.isNaN(savedAt)) return false;
+  const startedThen = savedAt / 1000 - saved;
+  const startedNow = now / 1000 - uptime;
+  return startedNow - startedThen > 2;
 }
 
 /**
