@@ -19,7 +19,7 @@ import { makeFinding } from '../../findings/make.js';
 import type { EvidenceItem, Finding } from '../../findings/finding.js';
 import { effectivePolicy, type DestinationRuleView, type OutlierDetectionView } from '../../model/istio/destination-rule.js';
 import { formatPod } from '../../sources/source.js';
-import { ejected } from './admin-clusters.js';
+import { ejected } from '../../model/envoy/admin-clusters.js';
 import type { UpstreamEvidence } from './evidence.js';
 import type { UpstreamRule } from './rule.js';
 import { clusterExcerpt, failed, logLines, ruleExcerpt, rulePatch, withFlag } from './support.js';

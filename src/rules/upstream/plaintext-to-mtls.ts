@@ -21,7 +21,7 @@ import { describeTransport } from './client-tls.js';
 import type { ServerEvidence, UpstreamEvidence } from './evidence.js';
 import type { UpstreamAnalysis, UpstreamRule } from './rule.js';
 import { clusterExcerpt, failedRequests, logLines, rawLines, ruleExcerpt, rulePatch } from './support.js';
-import { clusterStat } from './admin-stats.js';
+import { clusterStat } from '../../model/envoy/admin-stats.js';
 
 function breaks(transport: string, requires: string): boolean {
   if (requires === 'mtls') return transport === 'plaintext' || transport === 'tls-without-client-cert';

@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import fc from 'fast-check';
-import { ejected, parseAdminClusters } from '../../../src/rules/upstream/admin-clusters.js';
-import { clusterStat, parseEnvoyStats } from '../../../src/rules/upstream/admin-stats.js';
+import { ejected, parseAdminClusters } from '../../../src/model/envoy/admin-clusters.js';
+import { clusterStat, parseEnvoyStats } from '../../../src/model/envoy/admin-stats.js';
 import { quoteWord, shellWords, ShellWordsError } from '../../../src/capture/shell-words.js';
 
 const C = 'outbound|8000||httpbin.foo.svc.cluster.local';
