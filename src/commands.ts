@@ -6,7 +6,10 @@ import Logging from './commands/logging.js';
 import Pods from './commands/pods.js';
 import Snapshot from './commands/snapshot.js';
 import WhyInboundFails from './commands/why-inbound-fails.js';
+import WhoOwns443 from './commands/who-owns-443.js';
+import Why502 from './commands/why-502.js';
 import Why503 from './commands/why-503.js';
+import WhyHttpsFails from './commands/why-https-fails.js';
 
 export const COMMANDS = {
   explain: Explain,
@@ -16,5 +19,8 @@ export const COMMANDS = {
   pods: Pods,
   snapshot: Snapshot,
   'why-inbound-fails': WhyInboundFails,
+  'who-owns-443': WhoOwns443,
+  'why-502': Why502,
   'why-503': Why503,
+  'why-https-fails': WhyHttpsFails,
 };

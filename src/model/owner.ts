@@ -17,6 +17,25 @@ export function ownersOfChain(chain: FilterChain, resources: ResourceSet, dump?:
     const name = parseIstioClusterName(cluster);
     if (!name || name.direction !== 'outbound' || !name.host) continue;
     for (const owner of ownersOfHost(name.host, name.port, resources)) owners.set(formatRef(owner), owner);
+    // The cluster's own metadata (filter_metadata.istio.services: host, name, namespace) names the
+    // registry entry istiod built it from; it finds owners the host alone does not (a ServiceEntry
+    // host that is also a Service name elsewhere, a Service host with a non-default domain).
+    for (const svc of dump?.cluster(cluster)?.services ?? []) {
+      if (!svc.namespace) continue;
+      const service = svc.name ? resources.get('Service', svc.namespace, svc.name) : undefined;
+      if (service && (!svc.host || svc.host.startsWith(`${svc.name}.${svc.namespace}.`))) {
+        const r = ref(service);
+        owners.set(formatRef(r), r);
+        continue;
+      }
+      for (const entry of resources.of('ServiceEntry', svc.namespace)) {
+        const hosts: string[] = entry.spec?.hosts ?? [];
+        if (svc.host && hosts.includes(svc.host)) {
+          const r = ref(entry);
+          owners.set(formatRef(r), r);
+        }
+      }
+    }
   }
   return [...owners.values()];
 }

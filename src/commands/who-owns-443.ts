@@ -1,0 +1,55 @@
+import { Args, Flags } from '@oclif/core';
+import { MeshDoctorCommand, type RunContext } from '../base-command.js';
+import { whoOwns, type WhoOwnsData } from '../diagnoses/who-owns-443.js';
+import { tabwriterFormat } from '../model/envoy/go-compat.js';
+import type { Painter } from '../render/style.js';
+import type { Report } from '../report/report.js';
+
+interface Flags_ { port: number }
+
+export default class WhoOwns443 extends MeshDoctorCommand {
+  static summary = 'Who owns port 443 (or --port) in a sidecar: every filter chain, its owner, and the catch-all';
+  static description = `Lists every filter chain that can take the port's traffic, as istioctl prints it
+(ADDRESSES PORT MATCH DESTINATION) plus OWNER (the Service/ServiceEntry/VirtualService behind it),
+and which chain wins for connections no other chain claims. A catch-all chain that does not go to
+PassthroughCluster owns all unmatched traffic (incident 4). With -n/-A and no pod: the same across
+pods, and where pods pick different winners. Without proxy data: what the resources declare.`;
+  static examples = [
+    '<%= config.bin %> who-owns-443 sample-c59f744df-8kq7m.istio-demo',
+    '<%= config.bin %> who-owns-443 -A',
+    '<%= config.bin %> who-owns-443 --port 3306 -n shop',
+  ];
+  static args = { pod: Args.string({ description: 'pod (name or name.namespace); omit with -n/-A for every sidecar pod', required: false }) };
+  static flags = { port: Flags.integer({ description: 'the port to ask about', default: 443 }) };
+
+  protected async diagnose(context: RunContext<Flags_, { pod?: string }>): Promise<Report> {
+    const source = await context.source();
+    const { flags, args } = context;
+    const pod = args.pod ? await context.pod(args.pod, { requireSidecar: true }) : undefined;
+    return whoOwns(context.guide, source, { port: flags.port, ...(pod ? { pod } : {}), ...(flags.namespace ? { namespace: flags.namespace } : {}), allNamespaces: flags['all-namespaces'] });
+  }
+
+  protected override renderData(report: Report<WhoOwnsData>, _paint: Painter): string | undefined {
+    const d = report.data;
+    if (!d) return undefined;
+    const out: string[] = [];
+    if (d.mode === 'static') {
+      const lines = ['RESOURCE\tPROTOCOL\tADDRESSES\tEXPORTTO\tVISIBLE IN'];
+      for (const x of d.declarations ?? []) lines.push(`${x.ref}\t${x.protocol}\t${x.addresses.join(',') || '-'}\t${x.exportTo}\t${x.visibleIn.join(',') || '-'}`);
+      return tabwriterFormat(lines.join('\n') + '\n').trimEnd();
+    }
+    if (d.mode === 'pod') {
+      const p = d.pods[0];
+      const lines = ['ADDRESSES\tPORT\tMATCH\tDESTINATION\tOWNER'];
+      for (const c of p?.chains ?? []) lines.push(`${c.addresses}\t${c.port}\t${c.match}\t${c.destination}\t${c.owners.join(', ') || '-'}${c.capturesUnmatched ? '   <- owns all unmatched traffic' : c.httpCatchAll ? '   <- HTTP for every connection: TLS on this port fails' : ''}`);
+      out.push(tabwriterFormat(lines.join('\n') + '\n').trimEnd());
+      if (p) out.push('', `Unmatched TLS on port ${d.port} goes to: ${p.unmatched.destination}${p.unmatched.owners.length ? ` (${p.unmatched.owners.join(', ')})` : ''}`);
+      return out.join('\n');
+    }
+    const lines = ['NAMESPACE\tPOD\tUNMATCHED TLS GOES TO\tOWNER\tCATCH-ALL CHAINS'];
+    for (const p of d.pods) lines.push(`${p.namespace}\t${p.pod}\t${p.error ? `(${p.error})` : p.unmatched.destination}\t${p.unmatched.owners.join(', ') || '-'}\t${p.chains.filter((c) => c.capturesUnmatched || c.httpCatchAll).length}`);
+    out.push(tabwriterFormat(lines.join('\n') + '\n').trimEnd());
+    if (d.winners.length > 1) out.push('', `Pods disagree on port ${d.port}: ${d.winners.map((w) => `${w.destination} in ${w.pods.length}`).join('; ')}`);
+    return out.join('\n');
+  }
+}

@@ -1,0 +1,231 @@
+/**
+ * who-owns-443 [pod] [--port P] [-n NS | -A]: every filter chain that can take
+ * the port's traffic in a sidecar, istioctl's MATCH/DESTINATION plus OWNER,
+ * and the chain that wins for connections no other chain claims (incident 4:
+ * a ServiceEntry without addresses owns all HTTPS). Across pods, which owner
+ * wins where — why symptoms differed per pod. Without proxy data, the static
+ * view from the resources: every Service/ServiceEntry declaring the port.
+ */
+import type { Guide } from './guide.js';
+import { parseConfigDump } from '../model/envoy/config-dump.js';
+import { formatRef, type ObjectRef } from '../model/k8s/resources.js';
+import type { PodView } from '../model/k8s/pods.js';
+import { meshConfigFrom } from '../model/istio/mesh-config.js';
+import { runStaticChecks } from '../model/istio/static-checks.js';
+import { parseIstioVersion } from '../model/istio/version-behaviour.js';
+import { isBlackHole, isPassthrough, portOwnership, staticPortDeclarations, type PortDeclaration } from '../model/outbound/index.js';
+import { explainOutboundPath, relevantStaticFindings } from '../rules/egress/outbound-path.js';
+import type { Finding } from '../findings/finding.js';
+import { REPORT_SCHEMA, type Report, type VerdictStatus } from '../report/report.js';
+import { formatPod, type EvidenceSource, type PodRef } from '../sources/source.js';
+
+/** How the explanation names "whatever host the app meant" for a connection no chain claims. */
+const ANY_HOST = 'any host without its own chain';
+
+export interface ChainRowData {
+  addresses: string;
+  port: number;
+  match: string;
+  destination: string;
+  owners: string[];
+  catchAll: boolean;
+  capturesUnmatched: boolean;
+  httpCatchAll: boolean;
+  listener: string;
+  filterChain: string;
+}
+
+export interface PodOwnershipData {
+  pod: string;
+  namespace: string;
+  istio?: string;
+  chains: ChainRowData[];
+  /** Where a TLS connection to an unlisted host on this port ends. */
+  unmatched: { destination: string; outcome: string; owners: string[]; chain?: string; confidence: string };
+  /** Why the pod could not be read, when it could not. */
+  error?: string;
+}
+
+export interface WhoOwnsData {
+  port: number;
+  mode: 'pod' | 'pods' | 'static';
+  pods: PodOwnershipData[];
+  /** Distinct winners for unmatched traffic across the pods read. */
+  winners: Array<{ destination: string; owners: string[]; pods: string[] }>;
+  declarations?: Array<Omit<PortDeclaration, 'ref'> & { ref: string }>;
+}
+
+function winnerText(o: ReturnType<typeof portOwnership>['unmatchedTls']): string {
+  if (o.outcome.kind === 'cluster') return o.outcome.cluster ?? '?';
+  if (o.outcome.kind === 'tls_into_http') return 'HTTP connection manager (TLS fails)';
+  if (o.outcome.kind === 'direct_response') return `direct response ${o.outcome.status ?? ''}`.trim();
+  return o.outcome.kind;
+}
+
+export async function whoOwns(guide: Guide, source: EvidenceSource, options: { port: number; pod?: PodRef; namespace?: string; allNamespaces: boolean }): Promise<Report<WhoOwnsData>> {
+  const port = options.port;
+  const { resources, mesh, staticFindings } = await guide.step('Read the mesh: Services, ServiceEntries, Sidecars, mesh config', async (step) => {
+    const resources = await source.resources();
+    step.looked('kubectl get services,serviceentries,sidecars -A -o yaml');
+    const mesh = meshConfigFrom(resources);
+    step.note(`outboundTrafficPolicy ${mesh.outboundTrafficPolicyMode}`);
+    return { resources, mesh, staticFindings: [] as Finding[] };
+  });
+
+  const pods: PodView[] = await guide.step(options.pod ? `Find pod ${formatPod(options.pod)}` : `List sidecar pods${options.allNamespaces ? ' in every namespace' : ` in ${options.namespace ?? source.defaultNamespace}`}`, async (step) => {
+    if (options.pod) return [await source.pod(options.pod)];
+    const ns = options.allNamespaces ? undefined : (options.namespace ?? source.defaultNamespace);
+    step.looked(`kubectl get pods ${ns ? `-n ${ns}` : '-A'}`);
+    const all = (await source.pods(ns)).filter((p) => p.hasSidecar);
+    step.note(`${all.length} pods with a sidecar`);
+    return all;
+  });
+
+  const perPod = await guide.step(`Read each sidecar's chains on port ${port}`, async (step) => {
+    const results = await Promise.all(pods.map(async (pod) => {
+      const ref = { namespace: pod.namespace, name: pod.name };
+      try {
+        const evidence = await source.proxy(ref, 'config_dump');
+        if (!evidence) return { pod, error: 'no config dump' as string };
+        const dump = parseConfigDump(evidence.text, `config_dump of ${formatPod(ref)}`);
+        return { pod, dump, evidence, ownership: portOwnership(dump, port, resources, pod.ip ? { sourceIp: pod.ip } : {}) };
+      } catch (error) {
+        return { pod, error: (error as Error).message };
+      }
+    }));
+    const read = results.filter((r) => 'ownership' in r);
+    if (pods.length === 1 && read.length === 1) step.looked(read[0].evidence);
+    else step.looked(`kubectl exec <pod> -c istio-proxy -- pilot-agent request GET config_dump   (${read.length} of ${pods.length} pods)`);
+    for (const r of results) if ('error' in r && r.error) step.note(`${formatPod(r.pod)}: ${r.error}`);
+    return results;
+  });
+
+  // The static checks for the port, with the version of the first proxy read (their severity depends on it).
+  const firstDump = perPod.map((r) => ('dump' in r ? r.dump : undefined)).find((d) => d !== undefined);
+  const firstVersion = parseIstioVersion(firstDump?.versions?.istio);
+  staticFindings.push(...runStaticChecks(resources, { mesh, ...(firstVersion ? { istioVersion: firstVersion } : {}) }).findings);
+  const podData: PodOwnershipData[] = [];
+  const findings: Finding[] = [];
+  const culprits = new Map<string, { finding: Finding; pods: string[] }>();
+  let anyHttp = false;
+  const staticsByVersion = new Map<string, Finding[]>();
+  for (const r of perPod) {
+    const podArg = formatPod(r.pod);
+    if (!('ownership' in r) || !r.ownership || !r.dump) {
+      podData.push({ pod: r.pod.name, namespace: r.pod.namespace, chains: [], unmatched: { destination: '-', outcome: 'unknown', owners: [], confidence: 'low' }, error: ('error' in r && r.error) || 'not read' });
+      continue;
+    }
+    const o = r.ownership;
+    podData.push({
+      pod: r.pod.name,
+      namespace: r.pod.namespace,
+      ...(r.dump.versions?.istio ? { istio: r.dump.versions.istio } : {}),
+      chains: o.chains.map((c) => ({ addresses: c.addresses, port: c.port, match: c.match, destination: c.destination, owners: c.owners.map(formatRef), catchAll: c.catchAll, capturesUnmatched: c.capturesUnmatched, httpCatchAll: c.httpCatchAll, listener: c.listener, filterChain: c.filterChain })),
+      unmatched: {
+        destination: winnerText(o.unmatchedTls),
+        outcome: o.unmatchedTls.outcome.kind,
+        owners: o.unmatchedOwners.map(formatRef),
+        ...(o.unmatchedTls.chainRow ? { chain: `${o.unmatchedTls.chainRow.addresses} ${o.unmatchedTls.chainRow.port} ${o.unmatchedTls.chainRow.match} ${o.unmatchedTls.chainRow.destination}` } : {}),
+        confidence: o.unmatchedTls.confidence,
+      },
+    });
+    const out = o.unmatchedTls.outcome;
+    const problem = out.kind === 'tls_into_http' || (out.kind === 'cluster' && !isPassthrough(out.cluster) && !isBlackHole(out.cluster));
+    if (!problem) continue;
+    if (out.kind === 'tls_into_http') anyHttp = true;
+    const istioVersion = parseIstioVersion(r.dump.versions?.istio);
+    // The static checks depend only on the resources and the version: once per version, not once per pod.
+    const versionKey = istioVersion?.raw ?? '';
+    let statics = staticsByVersion.get(versionKey);
+    if (!statics) {
+      statics = runStaticChecks(resources, { mesh, ...(istioVersion ? { istioVersion } : {}) }).findings;
+      staticsByVersion.set(versionKey, statics);
+    }
+    const verdict = explainOutboundPath({
+      pod: r.pod, podArg, resources, mesh, dump: r.dump, ...(istioVersion ? { istioVersion } : {}), host: ANY_HOST, port,
+      simulation: o.unmatchedTls, dumpSource: r.evidence.source, ...(r.evidence.file ? { dumpFile: r.evidence.file } : {}), staticFindings: statics, anyHost: true,
+    });
+    for (const f of verdict.findings) {
+      const key = `${f.code} ${formatRef(f.target)}`;
+      const seen = culprits.get(key);
+      if (seen) seen.pods.push(podArg);
+      else culprits.set(key, { finding: f, pods: [podArg] });
+    }
+  }
+  const winners = new Map<string, { destination: string; owners: string[]; pods: string[] }>();
+  for (const p of podData.filter((x) => !x.error)) {
+    const key = p.unmatched.destination;
+    const w = winners.get(key) ?? { destination: key, owners: p.unmatched.owners, pods: [] };
+    w.pods.push(`${p.pod}.${p.namespace}`);
+    winners.set(key, w);
+  }
+
+  await guide.step(`Decide who owns port ${port}`, async (step) => {
+    for (const w of winners.values()) step.note(`unmatched TLS on ${port} -> ${w.destination}${w.owners.length ? ` (${w.owners.join(', ')})` : ''} in ${w.pods.length} pod(s)`);
+    if (winners.size > 1) step.note(`pods disagree: ${winners.size} different winners for the same port — symptoms differ per pod`);
+    for (const { finding, pods: affected } of culprits.values()) {
+      if (affected.length > 1) {
+        finding.message += ` Seen in ${affected.length} pods: ${affected.slice(0, 10).join(', ')}${affected.length > 10 ? ', ...' : ''}.`;
+      }
+      findings.push(finding);
+      guide.report(finding, step);
+    }
+    for (const f of relevantStaticFindings(staticFindings, port, [...culprits.values()][0]?.finding.target)) {
+      if (findings.some((x) => x.code === f.code && formatRef(x.target) === formatRef(f.target))) continue;
+      findings.push(f);
+      guide.report(f, step);
+    }
+  });
+
+  let mode: WhoOwnsData['mode'] = options.pod ? 'pod' : 'pods';
+  let declarations: WhoOwnsData['declarations'];
+  const readAny = podData.some((p) => !p.error);
+  if (!readAny) {
+    mode = 'static';
+    await guide.step(`No proxy data: the resources that declare port ${port}`, async (step) => {
+      const namespaces = [...new Set(pods.map((p) => p.namespace))];
+      const decl = staticPortDeclarations(resources, port, { mesh, namespaces });
+      declarations = decl.map((d) => ({ ...d, ref: formatRef(d.ref) }));
+      for (const d of decl) step.note(`${formatRef(d.ref)}: ${d.protocol} (${d.protocolFrom}); addresses ${d.addresses.join(', ') || 'none'}; exportTo ${d.exportTo}; visible in ${d.visibleIn.join(', ') || 'no namespace read'}`);
+      const statics = runStaticChecks(resources, { mesh }).findings;
+      for (const f of relevantStaticFindings(statics, port)) {
+        findings.push(f);
+        guide.report(f, step);
+      }
+      guide.skip('filter-chain ownership', `no sidecar config dump was available for ${pods.length ? pods.map((p) => formatPod(p)).slice(0, 3).join(', ') : 'any pod'}; showing what the resources declare`, step);
+    });
+  }
+
+  const errors = findings.filter((f) => f.severity === 'error');
+  const status: VerdictStatus = errors.length ? 'problem' : mode === 'static' ? 'inconclusive' : 'healthy';
+  const winnerList = [...winners.values()];
+  let summary: string;
+  if (errors.length) {
+    const first = errors[0];
+    summary = anyHttp && first.code === 'MD1001'
+      ? `Port ${port} is treated as HTTP by ${formatRef(first.target)}'s declaration, so TLS on ${port} fails in ${culprits.get(`MD1001 ${formatRef(first.target)}`)?.pods.length ?? 1} pod(s); name the port https.`
+      : (() => {
+        const owners = [...culprits.values()].filter((c) => c.finding.code === 'MD1002');
+        const who = owners.map((c) => `${formatRef(c.finding.target)} (${c.pods.length} pod${c.pods.length > 1 ? 's' : ''})`).join(' and ');
+        return `${who || formatRef(first.target)} own${owners.length > 1 ? '' : 's'} every unmatched connection to port ${port}${winnerList.length > 1 ? `; pods disagree on the winner (${winnerList.map((w) => w.destination).join(' vs ')}), so symptoms differ per pod` : ''}; give ${owners.length > 1 ? 'them' : 'it'} spec.addresses (and endpoints).`;
+      })();
+  } else if (mode === 'static') {
+    summary = `No sidecar config was available; ${declarations?.length ?? 0} resource(s) declare port ${port}${findings.length ? `, ${findings.length} with a warning` : ''}.`;
+  } else {
+    summary = `Unmatched traffic to port ${port} goes to ${winnerList.map((w) => w.destination).join(', ') || 'nothing read'} in ${podData.filter((p) => !p.error).length} pod(s): no catch-all captures it.`;
+  }
+  return {
+    schema: REPORT_SCHEMA,
+    command: 'who-owns-443',
+    subject: options.pod ? `pod ${formatPod(options.pod)}` : options.allNamespaces ? 'every namespace' : `namespace ${options.namespace ?? source.defaultNamespace}`,
+    source: { mode: source.mode, label: source.label },
+    ...(podData[0]?.istio ? { versions: { istio: podData[0].istio } } : {}),
+    steps: guide.steps,
+    findings: guide.findings,
+    skipped: guide.skipped,
+    verdict: { status, summary },
+    data: { port, mode, pods: podData, winners: winnerList, ...(declarations ? { declarations } : {}) },
+  };
+}
+
+export type { ObjectRef };

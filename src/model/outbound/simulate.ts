@@ -1,0 +1,307 @@
+/**
+ * Simulates an outbound connection from an app container through its
+ * sidecar's real config (a /config_dump): which listener takes it, which
+ * filter chain, which network filter, and where it ends (a cluster, a direct
+ * response such as REGISTRY_ONLY's `block_all` 502, or a closed connection).
+ * Every decision is recorded with the reason, so a diagnosis can show the
+ * path as evidence.
+ *
+ * Listener selection (iptables REDIRECT to 15001, then Envoy's
+ * `use_original_dst` hand-off on `virtualOutbound`): the listener bound to the
+ * original destination IP:port, else the one on 0.0.0.0:port (or [::]:port),
+ * else `virtualOutbound`'s own chains (PassthroughCluster under ALLOW_ANY,
+ * BlackHoleCluster under REGISTRY_ONLY). Istio 1.7 to today build these
+ * shapes: per-port 0.0.0.0_PORT and per-VIP IP_PORT listeners with
+ * bind_to_port false; older dumps (no virtualOutbound) are simulated with the
+ * same rule and a lower confidence.
+ */
+import type { ConfigDump } from '../envoy/config-dump.js';
+import { listenerTable, type ListenerRow } from '../envoy/listener-table.js';
+import type { FilterChain, Listener } from '../envoy/listeners.js';
+import type { Route, RouteConfig, VirtualHost } from '../envoy/routes.js';
+import { compareVersions } from '../envoy/versions.js';
+import { describeConnection, type OutboundConnection } from './connection.js';
+import { detectProperties, selectFilterChain, type MatchStep } from './filter-chain-match.js';
+import { selectRoute, selectVirtualHost } from './http-route.js';
+import { isWildcardAddress, sameIp } from './ip.js';
+
+export const PASSTHROUGH_CLUSTER = 'PassthroughCluster';
+export const BLACKHOLE_CLUSTER = 'BlackHoleCluster';
+
+export type OutcomeKind =
+  /** A cluster takes the connection or request (PassthroughCluster and BlackHoleCluster included). */
+  | 'cluster'
+  /** A route answered itself (REGISTRY_ONLY's block_all: 502). */
+  | 'direct_response'
+  | 'redirect'
+  /** TLS bytes reached an HTTP connection manager that does not terminate TLS: Envoy answers 400 and closes; the client sees "unknown protocol" / "wrong version number". */
+  | 'tls_into_http'
+  /** No filter chain and no default chain: the connection is closed (NR filter_chain_not_found). */
+  | 'no_filter_chain'
+  /** HCM found no virtual host or no route: 404 NR. */
+  | 'no_route'
+  | 'unknown';
+
+export interface Outcome {
+  kind: OutcomeKind;
+  cluster?: string;
+  /** For weighted routes or tcp_proxy: every cluster with its weight. */
+  weightedClusters?: readonly { name: string; weight?: number }[];
+  status?: number;
+  /** The route's name (`block_all`, `allow_any`, `default`, ...). */
+  routeName?: string;
+  why: string;
+}
+
+export type DecisionStage = 'listener' | 'filter chain' | 'network filter' | 'route config' | 'virtual host' | 'route' | 'outcome';
+
+export interface Decision {
+  stage: DecisionStage;
+  chose: string;
+  because: string;
+  /** Criterion-by-criterion trace (filter chain only). */
+  criteria?: readonly MatchStep[];
+}
+
+export type Confidence = 'high' | 'medium' | 'low';
+
+export interface SimulationResult {
+  connection: OutboundConnection;
+  /** The listener the iptables capture first lands on (virtualOutbound), when there is one. */
+  captureListener?: Listener;
+  listener?: Listener;
+  chain?: FilterChain;
+  /** The chain's line in `istioctl proxy-config listeners` (ADDRESSES PORT MATCH DESTINATION). */
+  chainRow?: ListenerRow;
+  /** True when the chain has no server-name, IP or protocol criteria: it takes everything the listener gets that no other chain claims. */
+  catchAll: boolean;
+  routeConfig?: RouteConfig;
+  virtualHost?: VirtualHost;
+  route?: Route;
+  outcome: Outcome;
+  decisions: Decision[];
+  confidence: Confidence;
+  /** Why confidence is not high, and other caveats (assumed destination IP, unread filters). */
+  notes: string[];
+}
+
+export function isPassthrough(cluster: string | undefined): boolean {
+  return cluster === PASSTHROUGH_CLUSTER || cluster === 'InboundPassthroughClusterIpv4' || cluster === 'InboundPassthroughClusterIpv6';
+}
+
+export function isBlackHole(cluster: string | undefined): boolean {
+  return cluster === BLACKHOLE_CLUSTER;
+}
+
+function listenerMatchesAddress(l: Listener, ip: string, port: number): boolean {
+  if (l.port !== port) {
+    if (!l.additionalAddresses.some((a) => a.port === port && sameIp(a.address, ip))) return false;
+  }
+  return sameIp(l.address?.address, ip) || l.additionalAddresses.some((a) => a.port === port && sameIp(a.address, ip));
+}
+
+function listenerIsWildcardOn(l: Listener, port: number): boolean {
+  return (l.port === port && isWildcardAddress(l.address?.address)) || l.additionalAddresses.some((a) => a.port === port && isWildcardAddress(a.address));
+}
+
+function isCaptureListener(l: Listener): boolean {
+  return l.name === 'virtualOutbound' || (l.useOriginalDst && l.trafficDirection !== 'INBOUND' && l.port === 15001);
+}
+
+interface ListenerIndex {
+  capture?: Listener;
+  /** Listeners (other than the capture listener and virtualInbound) by every port they are bound to. */
+  byPort: Map<number, Listener[]>;
+}
+
+/** Built once per dump: a sidecar of a large mesh has thousands of per-VIP listeners. */
+const LISTENER_INDEX = new WeakMap<ConfigDump, ListenerIndex>();
+
+function listenerIndex(dump: ConfigDump): ListenerIndex {
+  let index = LISTENER_INDEX.get(dump);
+  if (!index) {
+    const listeners = dump.listeners;
+    const capture = listeners.find(isCaptureListener);
+    const byPort = new Map<number, Listener[]>();
+    for (const l of listeners) {
+      if (l === capture || l.name === 'virtualInbound') continue;
+      const ports = new Set<number>([...(l.port !== undefined ? [l.port] : []), ...l.additionalAddresses.map((a) => a.port).filter((p): p is number => p !== undefined)]);
+      for (const port of ports) {
+        const list = byPort.get(port);
+        if (list) list.push(l);
+        else byPort.set(port, [l]);
+      }
+    }
+    index = { ...(capture ? { capture } : {}), byPort };
+    LISTENER_INDEX.set(dump, index);
+  }
+  return index;
+}
+
+/** Which listener takes the connection after the iptables capture, with the reason. */
+export function selectListener(dump: ConfigDump, c: OutboundConnection): { capture?: Listener; listener?: Listener; because: string; notes: string[] } {
+  const notes: string[] = [];
+  const { capture, byPort } = listenerIndex(dump);
+  const onPort = byPort.get(c.port) ?? [];
+  if (c.destinationIp) {
+    const exact = onPort.find((l) => listenerMatchesAddress(l, c.destinationIp!, c.port));
+    if (exact) return { capture, listener: exact, because: `listener ${exact.name} is bound to the original destination ${c.destinationIp}:${c.port} (an exact IP:port listener wins over 0.0.0.0)`, notes };
+  } else {
+    const vips = onPort.filter((l) => !listenerIsWildcardOn(l, c.port)).map((l) => l.name);
+    if (vips.length) notes.push(`no destination IP given: assumed an address none of the per-VIP listeners on port ${c.port} claims (${vips.slice(0, 5).join(', ')}${vips.length > 5 ? `, ... ${vips.length} in all` : ''}); pass --ip to simulate a connection to one of them`);
+  }
+  const wildcard = onPort.find((l) => listenerIsWildcardOn(l, c.port));
+  if (wildcard) {
+    return { capture, listener: wildcard, because: `no listener is bound to ${c.destinationIp ?? 'the destination IP'}:${c.port}; listener ${wildcard.name} on ${wildcard.address?.address}:${c.port} takes it`, notes };
+  }
+  if (capture) {
+    return { capture, listener: capture, because: `no listener on port ${c.port}: the connection stays on ${capture.name} (${capture.address?.address}:${capture.port}, use_original_dst) and its own filter chains decide`, notes };
+  }
+  return { because: `no listener on port ${c.port} and no virtualOutbound listener in the dump`, notes };
+}
+
+function routeOutcome(route: Route): Outcome {
+  const a = route.action;
+  const name = route.name;
+  switch (a.kind) {
+    case 'cluster':
+      return { kind: 'cluster', cluster: a.cluster, ...(name ? { routeName: name } : {}), why: `route ${name ?? '(unnamed)'} sends the request to cluster ${a.cluster}` };
+    case 'weighted_clusters': {
+      const top = [...a.clusters].sort((x, y) => (y.weight ?? 0) - (x.weight ?? 0))[0];
+      return { kind: 'cluster', cluster: top?.name, weightedClusters: a.clusters, ...(name ? { routeName: name } : {}), why: `route ${name ?? '(unnamed)'} splits the request across ${a.clusters.map((x) => `${x.name} (${x.weight ?? '?'})`).join(', ')}` };
+    }
+    case 'direct_response':
+      return { kind: 'direct_response', ...(a.status !== undefined ? { status: a.status } : {}), ...(name ? { routeName: name } : {}), why: `route ${name ?? '(unnamed)'} answers itself with HTTP ${a.status ?? '?'} (direct_response)` };
+    case 'redirect':
+      return { kind: 'redirect', ...(name ? { routeName: name } : {}), why: `route ${name ?? '(unnamed)'} answers with a redirect` };
+    default:
+      return { kind: 'unknown', ...(name ? { routeName: name } : {}), why: `route ${name ?? '(unnamed)'} has an action (${a.kind}) this simulation does not follow` };
+  }
+}
+
+/** The chain's istioctl line, computed on that listener alone. */
+function rowOf(listener: Listener, chain: FilterChain): ListenerRow | undefined {
+  return listenerTable([listener]).find((r) => r.filterChain.raw === chain.raw);
+}
+
+/** True when the chain would take anything its listener gets (no SNI, IP, transport or ALPN criterion, or the default chain). */
+export function isCatchAllChain(chain: FilterChain): boolean {
+  if (chain.isDefault) return true;
+  const m = chain.match;
+  return m.serverNames.length === 0 && m.prefixRanges.every((r) => r.prefixLen === 0) && !m.transportProtocol && m.applicationProtocols.length === 0;
+}
+
+export function simulateOutbound(dump: ConfigDump, connection: OutboundConnection): SimulationResult {
+  const decisions: Decision[] = [];
+  const notes: string[] = [];
+  let confidence: Confidence = 'high';
+  const lower = (to: Confidence, why: string) => {
+    notes.push(why);
+    if (to === 'low' || (to === 'medium' && confidence === 'high')) confidence = to;
+  };
+
+  const istio = dump.versions?.istio;
+  if (!istio) lower('medium', 'the dump does not say which Istio version built it (no ISTIO_VERSION in the node metadata)');
+  else if ((compareVersions(istio, '1.7.0') ?? 0) < 0) lower('medium', `Istio ${istio} is older than 1.7, the oldest listener layout this simulation is written for`);
+
+  const pick = selectListener(dump, connection);
+  notes.push(...pick.notes);
+  if (!pick.capture) lower('medium', 'the dump has no virtualOutbound listener (use_original_dst on 15001): traffic capture is assumed to hand off as Istio 1.7+ does');
+  const base = { connection, decisions, notes, catchAll: false } as const;
+  if (!pick.listener) {
+    decisions.push({ stage: 'listener', chose: '(none)', because: pick.because });
+    lower('low', 'no listener found for the connection');
+    return { ...base, outcome: { kind: 'unknown', why: pick.because }, confidence };
+  }
+  const listener = pick.listener;
+  decisions.push({ stage: 'listener', chose: listener.name, because: pick.because });
+  if (dump.allListeners.length !== dump.listeners.length && dump.allListeners.some((l) => l.name === listener.name && l.state === 'warming')) lower('medium', `listener ${listener.name} also has a warming version: Envoy may be about to replace what is simulated`);
+
+  const detected = detectProperties(listener, connection);
+  notes.push(...detected.notes);
+  const selection = selectFilterChain(listener, detected.properties);
+  notes.push(...selection.notes);
+  if (selection.ambiguous || listener.hasFilterChainMatcher) confidence = 'low';
+  if (!selection.chain) {
+    decisions.push({ stage: 'filter chain', chose: '(none)', because: selection.noMatch ?? 'no chain matched', criteria: selection.steps });
+    return { ...base, captureListener: pick.capture, listener, outcome: { kind: 'no_filter_chain', why: selection.noMatch ?? 'no chain matched' }, decisions, confidence };
+  }
+  const chain = selection.chain;
+  const chainRow = rowOf(listener, chain);
+  const catchAll = isCatchAllChain(chain);
+  const chainName = chain.name || (chain.isDefault ? 'default_filter_chain' : '(unnamed chain)');
+  decisions.push({
+    stage: 'filter chain',
+    chose: chainRow ? `${chainRow.addresses} ${chainRow.port} ${chainRow.match} ${chainRow.destination}` : chainName,
+    because: selection.usedDefault
+      ? `no filter chain matched (${selection.steps.at(-1)?.criterion ?? 'first criterion'}); the default_filter_chain takes it`
+      : `${chainName} survives every criterion${catchAll ? ' and has none of its own: it is the catch-all of this listener' : ''}`,
+    criteria: selection.steps,
+  });
+  const withChain = { ...base, captureListener: pick.capture, listener, chain, ...(chainRow ? { chainRow } : {}), catchAll };
+
+  const terminal = chain.terminalFilter;
+  if (!terminal) {
+    decisions.push({ stage: 'network filter', chose: '(none)', because: `chain has no tcp_proxy or http_connection_manager (filters: ${chain.filters.map((f) => f.name).join(', ') || 'none'})` });
+    lower('low', 'the chain ends in a filter this simulation does not follow');
+    return { ...withChain, outcome: { kind: 'unknown', why: 'the chain ends in a filter this simulation does not follow' }, confidence };
+  }
+  const tcp = terminal.tcpProxy;
+  if (tcp) {
+    const cluster = tcp.cluster ?? [...tcp.weightedClusters].sort((a, b) => (b.weight ?? 0) - (a.weight ?? 0))[0]?.name;
+    decisions.push({ stage: 'network filter', chose: `tcp_proxy -> ${cluster ?? '?'}`, because: tcp.cluster ? `tcp_proxy forwards the bytes to cluster ${tcp.cluster}` : `tcp_proxy splits across ${tcp.weightedClusters.map((w) => `${w.name} (${w.weight ?? '?'})`).join(', ')}` });
+    const outcome: Outcome = {
+      kind: 'cluster',
+      ...(cluster ? { cluster } : {}),
+      ...(tcp.weightedClusters.length ? { weightedClusters: tcp.weightedClusters } : {}),
+      why: isBlackHole(cluster)
+        ? 'tcp_proxy to BlackHoleCluster: the connection is accepted and closed (UH on BlackHoleCluster in the access log)'
+        : isPassthrough(cluster)
+          ? 'tcp_proxy to PassthroughCluster: the connection goes to the original destination unchanged'
+          : `tcp_proxy to ${cluster}: the connection goes to that cluster's endpoints, whatever host the client meant`,
+    };
+    decisions.push({ stage: 'outcome', chose: cluster ?? '?', because: outcome.why });
+    return { ...withChain, outcome, confidence };
+  }
+
+  const hcm = terminal.httpConnectionManager!;
+  if (connection.transport === 'tls' && !chain.terminatesTls) {
+    const why = 'the chain hands the connection to an HTTP connection manager without terminating TLS: the ClientHello is parsed as HTTP, Envoy answers "400 Bad Request" in plaintext and closes, and the client reports "unknown protocol" / "wrong version number"';
+    decisions.push({ stage: 'network filter', chose: 'http_connection_manager', because: why });
+    decisions.push({ stage: 'outcome', chose: 'TLS handshake fails', because: why });
+    return { ...withChain, outcome: { kind: 'tls_into_http', why }, confidence };
+  }
+  const routeConfig = hcm.inlineRouteConfig ?? (hcm.rdsRouteConfigName ? dump.routeConfig(hcm.rdsRouteConfigName) : undefined);
+  decisions.push({ stage: 'network filter', chose: 'http_connection_manager', because: hcm.rdsRouteConfigName ? `HTTP connection manager with RDS route config ${hcm.rdsRouteConfigName}` : 'HTTP connection manager with an inline route config' });
+  if (!routeConfig) {
+    const why = `route config ${hcm.rdsRouteConfigName ?? '(inline)'} is not in the dump (RDS not received yet, or the dump was filtered)`;
+    lower('low', why);
+    decisions.push({ stage: 'route config', chose: '(missing)', because: why });
+    return { ...withChain, outcome: { kind: 'unknown', why }, confidence };
+  }
+  decisions.push({ stage: 'route config', chose: routeConfig.name || '(inline)', because: `${routeConfig.virtualHosts.length} virtual hosts` });
+  const hostHeader = connection.host ?? connection.sni ?? (connection.destinationIp ? `${connection.destinationIp}:${connection.port}` : '');
+  const vh = selectVirtualHost(routeConfig, hostHeader);
+  if (!vh.virtualHost) {
+    decisions.push({ stage: 'virtual host', chose: '(none)', because: vh.because });
+    return { ...withChain, routeConfig, outcome: { kind: 'no_route', status: 404, why: `${vh.because}: Envoy answers 404 (NR)` }, confidence };
+  }
+  decisions.push({ stage: 'virtual host', chose: vh.virtualHost.name, because: vh.because });
+  const route = selectRoute(vh.virtualHost, connection.path ?? '/');
+  notes.push(...route.notes);
+  if (!route.route) {
+    decisions.push({ stage: 'route', chose: '(none)', because: route.because });
+    return { ...withChain, routeConfig, virtualHost: vh.virtualHost, outcome: { kind: 'no_route', status: 404, why: `${route.because}: Envoy answers 404 (NR)` }, confidence };
+  }
+  decisions.push({ stage: 'route', chose: route.route.name ?? '(unnamed)', because: route.because });
+  const outcome = routeOutcome(route.route);
+  decisions.push({ stage: 'outcome', chose: outcome.cluster ?? (outcome.status !== undefined ? `HTTP ${outcome.status}` : outcome.kind), because: outcome.why });
+  return { ...withChain, routeConfig, virtualHost: vh.virtualHost, route: route.route, outcome, confidence };
+}
+
+/** One line per decision, for a transcript or an evidence excerpt. */
+export function describePath(result: SimulationResult): string[] {
+  const lines = [`connection: ${describeConnection(result.connection)}`];
+  for (const d of result.decisions) lines.push(`${d.stage}: ${d.chose} — ${d.because}`);
+  return lines;
+}
