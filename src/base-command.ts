@@ -67,6 +67,11 @@ export abstract class MeshDoctorCommand extends Command {
     return undefined;
   }
 
+  /** Findings, skipped rules and the verdict for people; a command may print them more briefly. */
+  protected renderConclusion(report: Report, paint: Painter): string {
+    return renderConclusion(report, paint);
+  }
+
   /** The same payload for a Markdown ticket. */
   protected markdownData(report: Report): string | undefined {
     const text = this.renderData(report, painter(false));
@@ -137,7 +142,7 @@ export abstract class MeshDoctorCommand extends Command {
         const data = this.renderData(report, paint);
         if (data) process.stdout.write((report.steps.length ? '\n' : '') + data + '\n');
         if (report.steps.length || report.findings.length || report.verdict.status !== 'informational') {
-          process.stdout.write('\n' + renderConclusion(report, paint) + '\n');
+          process.stdout.write('\n' + this.renderConclusion(report, paint) + '\n');
         }
       }
     }

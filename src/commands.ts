@@ -1,4 +1,5 @@
 // The command map oclif loads ("explicit" strategy: survives bundling into one file).
+import Demo from './commands/demo.js';
 import Explain from './commands/explain.js';
 import Iptables from './commands/iptables.js';
 import Listeners from './commands/listeners.js';
@@ -12,6 +13,7 @@ import Why503 from './commands/why-503.js';
 import WhyHttpsFails from './commands/why-https-fails.js';
 
 export const COMMANDS = {
+  demo: Demo,
   explain: Explain,
   iptables: Iptables,
   listeners: Listeners,
