@@ -1,17 +1,14 @@
 import { expect } from 'chai';
 import path from 'node:path';
 import { REPO_ROOT } from '../support/cli.js';
-import { kubectlAvailable, startE2E, type E2E } from '../support/e2e.js';
+import { requireKubectl, startE2E, type E2E } from '../support/e2e.js';
 
 const TWO_PODS = path.join(REPO_ROOT, 'test/fixtures/snapshots/two-pods');
 
 describe('end to end through the real kubectl: basics', function () {
   let e2e: E2E;
   before(async function () {
-    if (!kubectlAvailable()) {
-      console.log('    (skipped: kubectl is not on PATH; the end-to-end suite needs a real kubectl client)');
-      this.skip();
-    }
+    requireKubectl(this);
     e2e = await startE2E({ snapshotDir: TWO_PODS });
   });
   after(async () => { await e2e?.stop(); });

@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import path from 'node:path';
 import { jsonOf, REPO_ROOT } from '../support/cli.js';
-import { kubectlAvailable, startE2E, type E2E } from '../support/e2e.js';
+import { requireKubectl, startE2E, type E2E } from '../support/e2e.js';
 
 const FIXTURES = path.join(REPO_ROOT, 'test/fixtures/inbound');
 const POD = 'app-5f7b9c6d8-q7w2e.default';
@@ -10,10 +10,7 @@ describe('end to end through the real kubectl: iptables', function () {
   this.timeout(120_000);
   let e2e: E2E | undefined;
   before(async function () {
-    if (!(await kubectlAvailable())) {
-      console.log('    (skipped: kubectl is not on PATH; the end-to-end suite needs a real kubectl client)');
-      this.skip();
-    }
+    requireKubectl(this);
   });
   afterEach(async () => {
     await e2e?.stop();

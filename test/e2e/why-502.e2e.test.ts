@@ -2,17 +2,14 @@ import { expect } from 'chai';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { REPO_ROOT } from '../support/cli.js';
-import { kubectlAvailable, startE2E, type E2E } from '../support/e2e.js';
+import { requireKubectl, startE2E, type E2E } from '../support/e2e.js';
 
 const SNAPSHOT = path.join(REPO_ROOT, 'test/scenarios/seed002-registry-only-se-sidecar-hidden/snapshot');
 
 describe('end to end through the real kubectl: why-502', function () {
   let e2e: E2E;
   before(async function () {
-    if (!(await kubectlAvailable())) {
-      console.log('    (skipped: kubectl is not on PATH; the end-to-end suite needs a real kubectl client)');
-      this.skip();
-    }
+    requireKubectl(this);
     if (!existsSync(SNAPSHOT)) {
       console.log('    (skipped: the oracle scenario seed002-registry-only-se-sidecar-hidden is not generated)');
       this.skip();

@@ -4,7 +4,7 @@ import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { REPO_ROOT } from '../support/cli.js';
-import { kubectlAvailable, startE2E, type E2E } from '../support/e2e.js';
+import { requireKubectl, startE2E, type E2E } from '../support/e2e.js';
 
 /**
  * why-503 through the real kubectl against the test cluster (test/cluster/):
@@ -52,10 +52,7 @@ describe('end to end through the real kubectl: why-503', function () {
   const raised = () => levels().client.connection === 'debug' && levels().server.connection === 'debug';
 
   before(async function () {
-    if (!(await kubectlAvailable())) {
-      console.log('    (skipped: kubectl is not on PATH; the end-to-end suite needs a real kubectl client)');
-      this.skip();
-    }
+    requireKubectl(this);
   });
 
   beforeEach(async () => {

@@ -1,17 +1,14 @@
 import { expect } from 'chai';
 import path from 'node:path';
 import { REPO_ROOT } from '../support/cli.js';
-import { kubectlAvailable, startE2E, type E2E } from '../support/e2e.js';
+import { requireKubectl, startE2E, type E2E } from '../support/e2e.js';
 
 const SEED003 = path.join(REPO_ROOT, 'test/fixtures/egress/seed003-istio-1.11-catch-all');
 
 describe('end to end through the real kubectl: why-https-fails', function () {
   let e2e: E2E;
   before(async function () {
-    if (!(await kubectlAvailable())) {
-      console.log('    (skipped: kubectl is not on PATH; the end-to-end suite needs a real kubectl client)');
-      this.skip();
-    }
+    requireKubectl(this);
     e2e = await startE2E({ snapshotDir: SEED003 });
   });
   after(async () => { await e2e?.stop(); });
@@ -40,10 +37,7 @@ describe('end to end through the real kubectl: why-https-fails', function () {
 describe('end to end through the real kubectl: why-https-fails --probe without curl in the app container', function () {
   let e2e: E2E;
   before(async function () {
-    if (!(await kubectlAvailable())) {
-      console.log('    (skipped: kubectl is not on PATH; the end-to-end suite needs a real kubectl client)');
-      this.skip();
-    }
+    requireKubectl(this);
     e2e = await startE2E({ snapshotDir: path.join(REPO_ROOT, 'test/fixtures/egress/seed000-istio-1.7-http-on-443') });
   });
   after(async () => { await e2e?.stop(); });

@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import path from 'node:path';
 import { jsonOf, REPO_ROOT } from '../support/cli.js';
-import { kubectlAvailable, startE2E, type E2E } from '../support/e2e.js';
+import { requireKubectl, startE2E, type E2E } from '../support/e2e.js';
 
 const FIXTURES = path.join(REPO_ROOT, 'test/fixtures/inbound');
 const POD = 'app-5f7b9c6d8-q7w2e.default';
@@ -18,10 +18,7 @@ async function withCluster(scenario: string, run: (e2e: E2E) => Promise<void>): 
 describe('end to end through the real kubectl: why-inbound-fails', function () {
   this.timeout(120_000);
   before(async function () {
-    if (!(await kubectlAvailable())) {
-      console.log('    (skipped: kubectl is not on PATH; the end-to-end suite needs a real kubectl client)');
-      this.skip();
-    }
+    requireKubectl(this);
   });
 
   it('app bound to 127.0.0.1 behind an Istio 1.20 sidecar: MD4001 on the Deployment, exit 3, nothing written', () => withCluster('localhost-1.20', async (e2e) => {

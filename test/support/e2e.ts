@@ -2,11 +2,16 @@ import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { kubectlAvailable } from '../cluster/kubectl.js';
 import { startTestCluster, type TestCluster, type TestClusterOptions } from '../cluster/server.js';
 import { REPO_ROOT, type CliResult } from './cli.js';
 
-/** Whether a real kubectl is on PATH; end-to-end suites skip, saying so, without it. */
-export { kubectlAvailable } from '../cluster/kubectl.js';
+/** In a `before` hook: skip the suite, saying why, when there is no kubectl to drive. */
+export function requireKubectl(context: Mocha.Context): void {
+  if (kubectlAvailable()) return;
+  console.log('    (skipped: kubectl is not on PATH; the end-to-end suite needs a real kubectl client)');
+  context.skip();
+}
 
 export interface E2E {
   cluster: TestCluster;
