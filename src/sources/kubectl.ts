@@ -11,6 +11,8 @@ export interface KubectlOptions {
   concurrency: number;
   /** Called with every command line before it runs (--verbose). */
   onCommand?: (commandLine: string) => void;
+  /** Called with the few things --verbose tells besides command lines (the exec transport starting or falling back). */
+  onNote?: (message: string) => void;
   /** Name of the kubectl binary; tests point it elsewhere. */
   binary?: string;
 }
@@ -22,7 +24,21 @@ export interface CommandResult {
 }
 
 /** Largest output read from one call; a full config dump of a big mesh is tens of MB. */
-const MAX_OUTPUT_BYTES = 512 * 1024 * 1024;
+export const MAX_OUTPUT_BYTES = 512 * 1024 * 1024;
+
+/** A call that outlived its timeout (the same words whether kubectl or the exec transport ran it). */
+export function timeoutError(line: string, timeoutMs: number): MeshDoctorError {
+  return new MeshDoctorError('timeout', `\`${line}\` did not finish within ${Math.round(timeoutMs / 1000)}s`, {
+    suggestion: 'Check that the cluster answers (`kubectl get --raw /version`), or raise --timeout.',
+  });
+}
+
+/** A call that printed more than the output cap. */
+export function outputCapError(line: string, maxBytes: number = MAX_OUTPUT_BYTES): MeshDoctorError {
+  return new MeshDoctorError('parse', `\`${line}\` printed more than ${maxBytes / 1024 / 1024} MB; the output was cut`, {
+    suggestion: 'Narrow the request (one pod, one namespace).',
+  });
+}
 
 /**
  * Runs kubectl with an argument array (never a shell string), a timeout, an
@@ -33,8 +49,13 @@ export class Kubectl {
   private readonly limit: LimitFunction;
   private readonly running = new Set<ResultPromise>();
 
-  constructor(private readonly options: KubectlOptions) {
+  constructor(readonly options: KubectlOptions) {
     this.limit = pLimit(Math.max(1, options.concurrency));
+  }
+
+  /** Runs work in the same bounded pool as kubectl calls (the exec transport's in-process requests). */
+  limited<T>(work: () => Promise<T>): Promise<T> {
+    return this.limit(work);
   }
 
   /** kubectl's own global flags, which it does not pass to plugins: we add them back. */
@@ -70,16 +91,8 @@ export class Kubectl {
           suggestion: 'Install kubectl (https://kubernetes.io/docs/tasks/tools/) or run offline with --from <snapshot>.',
         });
       }
-      if (result.timedOut) {
-        throw new MeshDoctorError('timeout', `\`${line}\` did not finish within ${Math.round((options.timeoutMs ?? this.options.timeoutMs) / 1000)}s`, {
-          suggestion: 'Check that the cluster answers (`kubectl get --raw /version`), or raise --timeout.',
-        });
-      }
-      if ((result as { isMaxBuffer?: boolean }).isMaxBuffer) {
-        throw new MeshDoctorError('parse', `\`${line}\` printed more than ${MAX_OUTPUT_BYTES / 1024 / 1024} MB; the output was cut`, {
-          suggestion: 'Narrow the request (one pod, one namespace).',
-        });
-      }
+      if (result.timedOut) throw timeoutError(line, options.timeoutMs ?? this.options.timeoutMs);
+      if ((result as { isMaxBuffer?: boolean }).isMaxBuffer) throw outputCapError(line);
       const out: CommandResult = {
         stdout: String(result.stdout ?? ''),
         stderr: String(result.stderr ?? ''),

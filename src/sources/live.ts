@@ -1,7 +1,8 @@
 import { MeshDoctorError } from '../errors.js';
 import { podView, PROXY_CONTAINER, type PodView } from '../model/k8s/pods.js';
 import { parseKubeObjects, ResourceSet } from '../model/k8s/resources.js';
-import { classifyFailure, Kubectl, type KubectlOptions } from './kubectl.js';
+import { execArgs, kubectlExec, proxySession, type ExecTarget, type ExecTransport } from './exec-transport.js';
+import { classifyFailure, Kubectl, type CommandResult, type KubectlOptions } from './kubectl.js';
 import { Memo } from './memo.js';
 import {
   ADMIN_PATHS, adminCommand, CORE_KINDS, formatPod, ISTIO_KINDS,
@@ -12,18 +13,30 @@ export interface LiveOptions extends KubectlOptions {
   namespace?: string;
   /** --read-only: not even the read-only `POST /logging` query is sent. */
   readOnly: boolean;
+  /**
+   * How commands run in containers: through one `kubectl proxy` per run (default;
+   * falls back to the other by itself), or one `kubectl exec` process per call.
+   */
+  execTransport?: 'proxy' | 'kubectl-exec';
 }
 
-/** Evidence from a live cluster through kubectl; the sidecar's admin API through `pilot-agent request`. */
+/**
+ * Evidence from a live cluster through kubectl; the sidecar's admin API through `pilot-agent request`.
+ * Commands in containers go through an ExecTransport (exec-transport.ts): the evidence names the
+ * `kubectl exec` command either way.
+ */
 export class LiveSource implements EvidenceSource {
   readonly mode = 'live' as const;
   readonly label: string;
   readonly defaultNamespace: string;
   readonly kubectl: Kubectl;
   private readonly memo = new Memo();
+  private readonly transport: ExecTransport;
 
-  private constructor(kubectl: Kubectl, label: string, defaultNamespace: string, private readonly readOnly: boolean) {
+  private constructor(kubectl: Kubectl, label: string, defaultNamespace: string, private readonly readOnly: boolean, transport: LiveOptions['execTransport']) {
     this.kubectl = kubectl;
+    const note = kubectl.options.onNote ?? (kubectl.options.onCommand ? (message: string) => process.stderr.write(`${message}\n`) : undefined);
+    this.transport = transport === 'kubectl-exec' ? kubectlExec(kubectl) : proxySession(kubectl, { note });
     this.label = label;
     this.defaultNamespace = defaultNamespace;
   }
@@ -40,11 +53,21 @@ export class LiveSource implements EvidenceSource {
       const result = await kubectl.run(['config', 'view', '--minify', '-o', 'jsonpath={..namespace}'], { allowFailure: true });
       namespace = result.stdout.trim() || 'default';
     }
-    return new LiveSource(kubectl, `context ${context}`, namespace, options.readOnly);
+    return new LiveSource(kubectl, `context ${context}`, namespace, options.readOnly, options.execTransport);
   }
 
   async close(): Promise<void> {
+    await this.transport.close();
     this.kubectl.killAll();
+  }
+
+  /** What `kubectl exec` would answer for ARGV in a container (a non-zero exit is a result). */
+  private exec(ref: PodRef, container: string, command: readonly string[]): Promise<CommandResult> {
+    return this.transport.exec({ pod: ref, container, command });
+  }
+
+  private execLine(target: ExecTarget): string {
+    return this.kubectl.commandLine(execArgs(target));
   }
 
   resources(kinds: readonly string[] = [...CORE_KINDS, ...ISTIO_KINDS]): Promise<ResourceSet> {
@@ -92,42 +115,42 @@ export class LiveSource implements EvidenceSource {
 
   /** One Envoy admin request through `pilot-agent request` (works on distroless proxies). */
   async admin(ref: PodRef, method: 'GET' | 'POST', path: string): Promise<Evidence> {
-    const args = ['exec', ref.name, '-n', ref.namespace, '-c', PROXY_CONTAINER, '--', 'pilot-agent', 'request', method, path];
-    const result = await this.kubectl.run(args, { what: `${method} ${path} on ${formatPod(ref)}` });
+    const target: ExecTarget = { pod: ref, container: PROXY_CONTAINER, command: ['pilot-agent', 'request', method, path] };
+    const result = await this.transport.exec(target);
+    if (result.exitCode !== 0) throw classifyFailure(this.execLine(target), result, `${method} ${path} on ${formatPod(ref)}`);
     return { text: result.stdout, source: adminCommand(ref, method, path) };
   }
 
   /** Listening sockets from whichever tool the proxy image has (ss, then netstat, then cat /proc/net/tcp{,6}). */
   private async sockets(ref: PodRef): Promise<Evidence | undefined> {
     for (const command of [['ss', '-ltnH'], ['netstat', '-natpw']]) {
-      const args = ['exec', ref.name, '-n', ref.namespace, '-c', PROXY_CONTAINER, '--', ...command];
-      const result = await this.kubectl.run(args, { allowFailure: true });
-      if (result.exitCode === 0) return { text: result.stdout, source: this.kubectl.commandLine(args) };
+      const result = await this.exec(ref, PROXY_CONTAINER, command);
+      if (result.exitCode === 0) return { text: result.stdout, source: this.execLine({ pod: ref, container: PROXY_CONTAINER, command }) };
     }
     // Images without ss and netstat but with cat can still show the kernel's tables (model/sockets.ts parses both files
     // concatenated). A distroless proxy has no cat either: then the sockets are reported unavailable.
     const texts: string[] = [];
     const sources: string[] = [];
     for (const file of ['/proc/net/tcp', '/proc/net/tcp6']) {
-      const args = ['exec', ref.name, '-n', ref.namespace, '-c', PROXY_CONTAINER, '--', 'cat', file];
-      const result = await this.kubectl.run(args, { allowFailure: true });
+      const command = ['cat', file];
+      const result = await this.exec(ref, PROXY_CONTAINER, command);
       if (result.exitCode !== 0) continue;
       texts.push(result.stdout);
-      sources.push(this.kubectl.commandLine(args));
+      sources.push(this.execLine({ pod: ref, container: PROXY_CONTAINER, command }));
     }
     if (texts.length > 0) return { text: texts.join('\n'), source: sources.join(' ; ') };
     return undefined;
   }
 
   async run(ref: PodRef, container: string, argv: readonly string[]): Promise<CommandEvidence> {
-    const args = ['exec', ref.name, '-n', ref.namespace, '-c', container, '--', ...argv];
-    const result = await this.kubectl.run(args, { allowFailure: true });
+    const target: ExecTarget = { pod: ref, container, command: argv };
+    const result = await this.transport.exec(target);
     // kubectl's own failures (RBAC, a missing pod or container, a missing executable) are errors;
     // the command's non-zero exit (curl's 35, say) is the evidence.
     if (result.exitCode !== 0 && /^(Error from server|error: |Error in configuration|The connection to the server|Unable to connect)/m.test(result.stderr)) {
-      throw classifyFailure(this.kubectl.commandLine(args), result, `running ${argv[0]} in ${formatPod(ref)}/${container}`);
+      throw classifyFailure(this.execLine(target), result, `running ${argv[0]} in ${formatPod(ref)}/${container}`);
     }
-    return { text: result.stdout, stderr: result.stderr, exitCode: result.exitCode, source: this.kubectl.commandLine(args) };
+    return { text: result.stdout, stderr: result.stderr, exitCode: result.exitCode, source: this.execLine(target) };
   }
 
   async containerLog(ref: PodRef, container: string, options: LogOptions = {}): Promise<Evidence | undefined> {
