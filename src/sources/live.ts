@@ -1,11 +1,11 @@
 import { MeshDoctorError } from '../errors.js';
 import { podView, PROXY_CONTAINER, type PodView } from '../model/k8s/pods.js';
-import { parseKubeObjects, ResourceSet } from '../model/k8s/resources.js';
+import { parseKubeObjects, ResourceSet, type KubeObject } from '../model/k8s/resources.js';
 import { execArgs, kubectlExec, proxySession, type ExecTarget, type ExecTransport } from './exec-transport.js';
 import { classifyFailure, Kubectl, type CommandResult, type KubectlOptions } from './kubectl.js';
 import { Memo } from './memo.js';
 import {
-  ADMIN_PATHS, adminCommand, CORE_KINDS, formatPod, ISTIO_KINDS,
+  ADMIN_PATHS, adminCommand, CORE_KINDS, formatPod, ISTIO_KINDS, objectKindOf,
   type CommandEvidence, type Evidence, type EvidenceSource, type LogOptions, type PodRef, type ProxyArtifact,
 } from './source.js';
 
@@ -43,16 +43,16 @@ export class LiveSource implements EvidenceSource {
 
   static async open(options: LiveOptions): Promise<LiveSource> {
     const kubectl = new Kubectl(options);
-    let context = options.context;
-    if (!context) {
-      const result = await kubectl.run(['config', 'current-context'], { what: 'reading the current context' });
-      context = result.stdout.trim();
+    // One call gives both the context and its namespace (kubectl applies --context and --kubeconfig).
+    const result = await kubectl.run(['config', 'view', '--minify', '-o', 'json'], { what: 'reading the current context' });
+    let config: { 'current-context'?: string; contexts?: Array<{ context?: { namespace?: string } }> } = {};
+    try {
+      config = JSON.parse(result.stdout);
+    } catch {
+      // An unreadable answer leaves the defaults below.
     }
-    let namespace = options.namespace;
-    if (!namespace) {
-      const result = await kubectl.run(['config', 'view', '--minify', '-o', 'jsonpath={..namespace}'], { allowFailure: true });
-      namespace = result.stdout.trim() || 'default';
-    }
+    const context = options.context ?? config['current-context'] ?? '';
+    const namespace = options.namespace ?? (config.contexts?.[0]?.context?.namespace || 'default');
     return new LiveSource(kubectl, `context ${context}`, namespace, options.readOnly, options.execTransport);
   }
 
@@ -71,19 +71,45 @@ export class LiveSource implements EvidenceSource {
   }
 
   resources(kinds: readonly string[] = [...CORE_KINDS, ...ISTIO_KINDS]): Promise<ResourceSet> {
+    this.prefetch(kinds);
     return Promise.all(kinds.map((kind) => this.kind(kind))).then((lists) => new ResourceSet(lists.flat()));
   }
 
-  private kind(kind: string) {
-    return this.memo.once(`kind:${kind}`, async () => {
-      const result = await this.kubectl.run(['get', kind, '--all-namespaces', '-o', 'json'], { allowFailure: true, what: `listing ${kind}` });
-      // Istio's CRDs may be absent (no Istio, or an old one): no objects of that kind, not a failure.
-      if (result.exitCode !== 0 && /doesn't have a resource type|the server could not find the requested resource/.test(result.stderr)) return [];
-      if (result.exitCode !== 0) {
-        throw classifyFailure(this.kubectl.commandLine(['get', kind, '-A', '-o', 'json']), result, `listing ${kind}`);
-      }
-      return parseKubeObjects(result.stdout, `kubectl get ${kind}`);
+  /**
+   * Lists the kinds not fetched yet with one `kubectl get a,b,c -A -o json` (one
+   * kubectl process instead of one per kind). If a kind is unknown to the server
+   * (Istio's CRDs absent), kubectl fails the whole call: each kind is then fetched
+   * on its own, where a missing one simply has no objects.
+   */
+  private prefetch(kinds: readonly string[]): void {
+    const wanted = kinds.filter((kind) => !this.memo.has(`kind:${kind}`) && objectKindOf(kind));
+    if (wanted.length < 2) return;
+    const joined = wanted.join(',');
+    const all = this.kubectl.run(['get', joined, '--all-namespaces', '-o', 'json'], { allowFailure: true, what: `listing ${joined}` }).then((result) => {
+      if (result.exitCode !== 0 && /doesn't have a resource type|the server could not find the requested resource/.test(result.stderr)) return undefined;
+      if (result.exitCode !== 0) throw classifyFailure(this.kubectl.commandLine(['get', joined, '-A', '-o', 'json']), result, `listing ${joined}`);
+      return parseKubeObjects(result.stdout, `kubectl get ${joined}`);
     });
+    for (const kind of wanted) {
+      this.memo.once(`kind:${kind}`, async () => {
+        const objects = await all;
+        return objects ? objects.filter((o) => o.kind === objectKindOf(kind)) : this.listKind(kind);
+      });
+    }
+  }
+
+  private kind(kind: string): Promise<KubeObject[]> {
+    return this.memo.once(`kind:${kind}`, () => this.listKind(kind));
+  }
+
+  private async listKind(kind: string): Promise<KubeObject[]> {
+    const result = await this.kubectl.run(['get', kind, '--all-namespaces', '-o', 'json'], { allowFailure: true, what: `listing ${kind}` });
+    // Istio's CRDs may be absent (no Istio, or an old one): no objects of that kind, not a failure.
+    if (result.exitCode !== 0 && /doesn't have a resource type|the server could not find the requested resource/.test(result.stderr)) return [];
+    if (result.exitCode !== 0) {
+      throw classifyFailure(this.kubectl.commandLine(['get', kind, '-A', '-o', 'json']), result, `listing ${kind}`);
+    }
+    return parseKubeObjects(result.stdout, `kubectl get ${kind}`);
   }
 
   async pods(namespace?: string): Promise<PodView[]> {

@@ -14,6 +14,10 @@ export class Memo {
     return promise;
   }
 
+  has(key: string): boolean {
+    return this.pending.has(key);
+  }
+
   forget(key: string): void {
     this.pending.delete(key);
   }

@@ -55,7 +55,21 @@ export interface LogOptions {
   tail?: number;
 }
 
-/** Kubernetes kinds mesh-doctor reads, by the name kubectl takes. */
+/** The kinds mesh-doctor reads: the name kubectl takes, and the `kind` of its objects. */
+const KIND_NAMES = {
+  pods: 'Pod',
+  services: 'Service',
+  endpoints: 'Endpoints',
+  namespaces: 'Namespace',
+  configmaps: 'ConfigMap',
+  'serviceentries.networking.istio.io': 'ServiceEntry',
+  'destinationrules.networking.istio.io': 'DestinationRule',
+  'virtualservices.networking.istio.io': 'VirtualService',
+  'sidecars.networking.istio.io': 'Sidecar',
+  'gateways.networking.istio.io': 'Gateway',
+  'peerauthentications.security.istio.io': 'PeerAuthentication',
+} as const;
+
 export const CORE_KINDS = ['pods', 'services', 'endpoints', 'namespaces', 'configmaps'] as const;
 export const ISTIO_KINDS = [
   'serviceentries.networking.istio.io',
@@ -65,6 +79,11 @@ export const ISTIO_KINDS = [
   'gateways.networking.istio.io',
   'peerauthentications.security.istio.io',
 ] as const;
+
+/** The `kind` of the objects kubectl lists for a kind name, when mesh-doctor knows it. */
+export function objectKindOf(kindName: string): string | undefined {
+  return (KIND_NAMES as Record<string, string>)[kindName];
+}
 
 /**
  * Where evidence comes from: a live cluster or a snapshot on disk. Diagnoses

@@ -30,7 +30,7 @@ export interface ForbidRule {
 export interface Faults {
   /** requests answered 403 Forbidden */
   forbidden?: ForbidRule[];
-  /** delay before every exec answers */
+  /** how long every exec takes to answer, in ms (at least the EXEC_START_MS every exec has) */
   execLatencyMs?: number;
   /** execs that never answer (the WebSocket stays open); `match` is a substring of the joined argv */
   execHang?: Array<{match?: string; pod?: string; container?: string}>;
@@ -737,7 +737,8 @@ export async function startTestCluster(opts: TestClusterOptions): Promise<TestCl
     // client-go registers its streams only after the handshake and drops frames
     // for a stream it does not know yet ("Unknown stream id 1, discarding
     // message"); a real kubelet takes a while to start the process, so wait a bit.
-    later(EXEC_START_MS + (faults.execLatencyMs ?? 0), go);
+    // A declared latency is the whole time an exec takes to answer; the start is part of it.
+    later(Math.max(EXEC_START_MS, faults.execLatencyMs ?? 0), go);
   };
 
   const restartProxy = (ns: string, name: string) => {

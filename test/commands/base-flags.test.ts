@@ -100,7 +100,7 @@ describe('flags every command shares', () => {
     expect(result.exitCode).to.equal(1);
     const errorLines = result.stderr.split('\n').filter((l) => !l.startsWith('$ '));
     expectCleanError(errorLines.join('\n'), /the cluster does not answer \(The connection to the server 127\.0\.0\.1:1 was refused/);
-    expect(result.stderr).to.contain(`$ kubectl --kubeconfig ${closedKubeconfig} config current-context`);
+    expect(result.stderr).to.contain(`$ kubectl --kubeconfig ${closedKubeconfig} config view --minify -o json`);
     expect(result.stderr).to.contain(`$ kubectl --kubeconfig ${closedKubeconfig} get pods --all-namespaces -o json`);
   });
 
