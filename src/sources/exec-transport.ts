@@ -41,6 +41,8 @@ export interface ExecTransport {
   readonly kind: 'kubectl-exec' | 'proxy';
   /** What `kubectl exec` would return (a non-zero exit is a result, not an error). */
   exec(target: ExecTarget): Promise<CommandResult>;
+  /** Starts, in the background, what the first exec will need, so it overlaps other work. */
+  prepare(): void;
   /** Stops what the transport started (the proxy process, its socket directory). Idempotent. */
   close(): Promise<void>;
 }
@@ -55,6 +57,7 @@ export function kubectlExec(kubectl: Kubectl): ExecTransport {
   return {
     kind: 'kubectl-exec',
     exec: (target) => kubectl.run(execArgs(target), { allowFailure: true }),
+    prepare: () => undefined,
     close: async () => undefined,
   };
 }
@@ -313,6 +316,10 @@ export class ProxySession implements ExecTransport {
     }
     // Outside the pool: the fallback's kubectl.run takes its own slot.
     return this.fallback.exec(target);
+  }
+
+  prepare(): void {
+    if (this.useProxy) void this.start();
   }
 
   async close(): Promise<void> {

@@ -71,6 +71,8 @@ export class LiveSource implements EvidenceSource {
   }
 
   resources(kinds: readonly string[] = [...CORE_KINDS, ...ISTIO_KINDS]): Promise<ResourceSet> {
+    // Every live diagnosis reads resources, then queries sidecars: start the exec transport meanwhile.
+    this.transport.prepare();
     this.prefetch(kinds);
     return Promise.all(kinds.map((kind) => this.kind(kind))).then((lists) => new ResourceSet(lists.flat()));
   }
@@ -118,6 +120,8 @@ export class LiveSource implements EvidenceSource {
   }
 
   pod(ref: PodRef): Promise<PodView> {
+    // Looking up a pod means its sidecar is queried next.
+    this.transport.prepare();
     return this.memo.once(`pod:${ref.namespace}/${ref.name}`, async () => {
       const result = await this.kubectl.run(['get', 'pod', ref.name, '-n', ref.namespace, '-o', 'json'], { what: `pod ${formatPod(ref)}` });
       const [object] = parseKubeObjects(result.stdout, `kubectl get pod ${ref.name}`);
