@@ -37,7 +37,14 @@ export function parseKubeObjects(text: string, what: string): KubeObject[] {
     if (document.errors.length > 0) {
       throw new ParseError(what, `not valid YAML: ${document.errors[0].message.split('\n')[0]}`);
     }
-    collect(document.toJS({ maxAliasCount: 1000 }), objects);
+    let value: unknown;
+    try {
+      value = document.toJS({ maxAliasCount: 1000 });
+    } catch (error) {
+      // Unresolved or runaway aliases (`*a` without `&a`) fail only here, not while parsing.
+      throw new ParseError(what, `not valid YAML: ${(error as Error).message.split('\n')[0]}`, { cause: error });
+    }
+    collect(value, objects);
   }
   return objects;
 }
