@@ -138,7 +138,7 @@ export function classifyFailure(line: string, result: CommandResult, what?: stri
       suggestion: 'Check the name and namespace (`kubectl get pods -A | grep NAME`); pods take name or name.namespace.',
     });
   }
-  if (/current-context is not set|no configuration has been provided|context ".*" does not exist|context was not found|current-context must exist|localhost:8080 was refused/.test(stderr)) {
+  if (/current-context is not set|no configuration has been provided|context ".*" does not exist|context was not found|cannot locate context|current-context must exist|localhost:8080 was refused/.test(stderr)) {
     return new MeshDoctorError('no-context', `${subject}no usable Kubernetes context (${first})`, {
       suggestion: 'Select one with `kubectl config use-context NAME`, pass --context/--kubeconfig, or run offline with --from <snapshot>.',
     });

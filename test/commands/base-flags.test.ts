@@ -104,6 +104,13 @@ describe('flags every command shares', () => {
     expect(result.stderr).to.contain(`$ kubectl --kubeconfig ${closedKubeconfig} get pods --all-namespaces -o json`);
   });
 
+  it('--context names a kubeconfig context; an unknown one fails the run (exit 1) with a next step', async () => {
+    const result = await runCli(['pods', '--kubeconfig', closedKubeconfig, '--context', 'nosuch']);
+    expect(result.exitCode).to.equal(1);
+    expectCleanError(result.stderr, /no usable Kubernetes context \(error: cannot locate context nosuch\)/);
+    expect(result.stderr).to.contain('kubectl config use-context');
+  });
+
   it('--version answers', async () => {
     const result = await runCli(['--version']);
     expect(result.exitCode).to.equal(0);

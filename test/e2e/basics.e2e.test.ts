@@ -1,4 +1,5 @@
 import { expect } from 'chai';
+import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { REPO_ROOT } from '../support/cli.js';
 import { requireKubectl, startE2E, type E2E } from '../support/e2e.js';
@@ -58,5 +59,23 @@ describe('end to end through the real kubectl: basics', function () {
     } finally {
       e2e.cluster.setFaults({});
     }
+  });
+});
+
+describe('end to end through the real kubectl: listeners', function () {
+  // An oracle scenario: real Envoy config from Istio's generator, and the real istioctl's table for it.
+  const scenario = path.join(REPO_ROOT, 'test/scenarios/seed003-se-no-addresses-tcp');
+  let e2e: E2E;
+  before(async function () {
+    requireKubectl(this);
+    e2e = await startE2E({ snapshotDir: path.join(scenario, 'snapshot') });
+  });
+  after(async () => { await e2e?.stop(); });
+
+  it("prints the real istioctl's table for the sidecar's live config dump, and writes nothing", async () => {
+    const result = await e2e.kubectl(['listeners', 'sample-c59f744df-8kq7m.istio-demo', '--no-owner']);
+    expect(result.exitCode, result.stderr).to.equal(0);
+    expect(result.stdout).to.equal(await readFile(path.join(scenario, 'expected/istio-demo.sample-c59f744df-8kq7m.istioctl-listeners.txt'), 'utf8'));
+    expect(e2e.cluster.journal.mutations()).to.deep.equal([]);
   });
 });
