@@ -37,6 +37,12 @@ func generate(dir, dst string) error {
 	}
 
 	// Mesh config: Istio's defaults with the scenario's overrides, parsed by Istio's own code.
+	for k, v := range meshOverrides {
+		if sc.Mesh == nil {
+			sc.Mesh = map[string]any{}
+		}
+		sc.Mesh[k] = v
+	}
 	meshYAML := ""
 	if len(sc.Mesh) > 0 {
 		b, err := yaml.Marshal(sc.Mesh)

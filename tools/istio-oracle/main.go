@@ -28,6 +28,7 @@ func main() {
 	only := flag.String("only", "", "comma-separated scenario names to generate (default: all)")
 	flag.StringVar(&bootstrapTemplate, "bootstrap-template", "", "Istio's Envoy bootstrap template (tools/packaging/common/envoy_bootstrap.json in the istio.io/istio module)")
 	verbose := flag.Bool("v", false, "keep istiod's info logs")
+	flag.Var(&meshOverrides, "mesh-set", "KEY=VALUE: a mesh config field set on top of every scenario's `mesh:` (repeatable; the mesh lab sets accessLogFile=/dev/stdout so Istio generates its own access-log config)")
 	flag.Parse()
 
 	if !*verbose {

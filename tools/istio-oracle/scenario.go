@@ -139,3 +139,20 @@ func stripComments(s string) string {
 	}
 	return strings.Join(out, "\n")
 }
+
+// meshOverrides holds -mesh-set KEY=VALUE flags: mesh config fields applied on
+// top of every scenario's own `mesh:` (string values only).
+type meshOverrideFlag map[string]any
+
+var meshOverrides = meshOverrideFlag{}
+
+func (m meshOverrideFlag) String() string { return fmt.Sprint(map[string]any(m)) }
+
+func (m meshOverrideFlag) Set(kv string) error {
+	k, v, ok := strings.Cut(kv, "=")
+	if !ok || k == "" {
+		return fmt.Errorf("want KEY=VALUE, got %q", kv)
+	}
+	m[k] = v
+	return nil
+}
