@@ -16,7 +16,7 @@ import {Journal, type JournalEntry} from './journal.js';
 import {ProxyState, type Levels} from './envoy-admin.js';
 import {buildTable} from './tables.js';
 import {parseFieldSelector, parseLabelSelector} from './selectors.js';
-import {runCommand} from './commands.js';
+import {runCommand, type CommandResult} from './commands.js';
 
 export interface ForbidRule {
   /** RBAC verb: get, list, create (exec is `create pods/exec`), ... */
@@ -47,8 +47,24 @@ export interface Faults {
   stopAnsweringAfterRequests?: number;
 }
 
+/**
+ * A real data plane behind the API server (the mesh lab, test/lab): `kubectl
+ * exec` into its pods runs the real command in the pod's network namespace as
+ * the container's uid, and `kubectl logs` reads the containers' real output.
+ */
+export interface LabBackend {
+  has(ns: string, pod: string): boolean;
+  exec(ns: string, pod: string, container: string, command: string[]): Promise<{stdout: string; stderr: string; exitCode: number}>;
+  /** The container's output so far, or undefined when it has none. */
+  logText(ns: string, pod: string, container: string): string | undefined;
+  /** Envoy's current log levels (POST /logging, read-only), for the journal. */
+  levels(ns: string, pod: string): Promise<Levels | undefined>;
+}
+
 export interface TestClusterOptions {
   snapshotDir: string;
+  /** serve these pods from a real data plane instead of the snapshot */
+  lab?: LabBackend;
   /** merged over the snapshot's faults.yaml */
   faults?: Faults;
   /** reported by /version; the kubectl dispatcher picks its client version from it */
@@ -260,10 +276,11 @@ export async function startTestCluster(opts: TestClusterOptions): Promise<TestCl
   };
   const logLines = (ns: string, pod: string, container: string): LogLine[] => {
     const key = `${ns}/${pod}/${container}`;
-    let lines = logs.get(key);
+    const fromLab = opts.lab?.has(ns, pod) === true;
+    let lines = fromLab ? undefined : logs.get(key);
     if (!lines) {
       lines = [];
-      const text = logFileFor(ns, pod, container) ?? '';
+      const text = (fromLab ? opts.lab!.logText(ns, pod, container) : logFileFor(ns, pod, container)) ?? '';
       let last: number | undefined;
       for (const t of text.split('\n')) {
         if (t === '' ) continue;
@@ -271,7 +288,7 @@ export async function startTestCluster(opts: TestClusterOptions): Promise<TestCl
         last = ts;
         lines.push({text: t, ts});
       }
-      logs.set(key, lines);
+      if (!fromLab) logs.set(key, lines);
     }
     return lines;
   };
@@ -631,9 +648,23 @@ export async function startTestCluster(opts: TestClusterOptions): Promise<TestCl
       followers.add(follower);
       req.on('close', () => followers.delete(follower));
       res.on('close', () => followers.delete(follower));
+      if (opts.lab?.has(ns, pod)) followLabLog(ns, pod, container, follower, res);
       return;
     }
     res.end();
+  };
+
+  // A lab container's log grows on disk: poll it, as the kubelet streams a container's file.
+  const followLabLog = (ns: string, pod: string, container: string, follower: Follower, res: ServerResponse) => {
+    let seen = logLines(ns, pod, container).length;
+    const poll = setInterval(() => {
+      const now = logLines(ns, pod, container);
+      for (const l of now.slice(seen)) follower.push(l);
+      seen = now.length;
+    }, 100);
+    const stop = () => clearInterval(poll);
+    res.on('close', stop);
+    timers.add(poll);
   };
 
   // ---- exec ----
@@ -691,11 +722,18 @@ export async function startTestCluster(opts: TestClusterOptions): Promise<TestCl
     }
     const go = () => {
       if (ws.readyState !== ws.OPEN) return;
+      if (opts.lab?.has(ns, name)) {
+        void labExec(ns, name, container, command, entry).then((result) => answer(result));
+        return;
+      }
       const st = proxy(ns, name);
-      const result = runCommand({
+      answer(runCommand({
         container, command, pod, proxyDir: snap.proxyDirs.get(podKey), proxyRel: `proxies/${podKey}`, state: st,
         missingExecutable: opts.missingExecutable ?? {style: 'containerd'},
-      });
+      }));
+    };
+    const answer = (result: CommandResult) => {
+      if (ws.readyState !== ws.OPEN) return;
       entry.exec!.exitCode = result.exitCode;
       if (result.logging) entry.logging = result.logging;
       if (result.adminMutation) entry.adminMutation = result.adminMutation;
@@ -739,6 +777,23 @@ export async function startTestCluster(opts: TestClusterOptions): Promise<TestCl
     // message"); a real kubelet takes a while to start the process, so wait a bit.
     // A declared latency is the whole time an exec takes to answer; the start is part of it.
     later(Math.max(EXEC_START_MS, faults.execLatencyMs ?? 0), go);
+  };
+
+  /**
+   * An exec into a lab pod: the real command. A `pilot-agent request POST logging…`
+   * is journalled like the emulator's, with the levels read from the real Envoy
+   * before and after it (a read-only POST /logging without a query).
+   */
+  const labExec = async (ns: string, name: string, container: string, command: string[], entry: JournalEntry): Promise<CommandResult> => {
+    const loggingQuery = container === 'istio-proxy' && command[1] === 'request' && command[2]?.toUpperCase() === 'POST' ? /^\/?logging\??(.*)$/.exec(command[3] ?? '') : null;
+    const before = loggingQuery ? await opts.lab!.levels(ns, name) : undefined;
+    const result = await opts.lab!.exec(ns, name, container, command);
+    if (loggingQuery && before) {
+      const after = (await opts.lab!.levels(ns, name)) ?? {};
+      const changed = Object.keys(after).some((k) => after[k] !== before[k]);
+      entry.logging = {query: loggingQuery[1], before, after, mutation: changed || loggingQuery[1] !== '', ok: result.exitCode === 0, httpStatus: result.exitCode === 0 ? 200 : 400};
+    }
+    return result;
   };
 
   const restartProxy = (ns: string, name: string) => {

