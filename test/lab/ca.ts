@@ -60,7 +60,7 @@ export class LabCA {
       fs.writeFileSync(file, [
         '[ca]', 'default_ca = lab', '[lab]', `certificate = ${this.root}`, `private_key = ${this.rootKey}`,
         'database = index.txt', 'new_certs_dir = .', 'serial = serial', 'default_md = sha256', 'policy = any',
-        'unique_subject = no', 'email_in_dn = no', '[any]', '',
+        'unique_subject = no', 'email_in_dn = no', '[any]', 'commonName = optional', 'organizationName = optional', '',
       ].join('\n'));
     }
     return file;

@@ -83,6 +83,11 @@ export class Lab {
     }
   }
 
+  /** The lab CA's root certificate (readable by every pod: `curl --cacert`). */
+  get caRoot(): string {
+    return path.join(this.dir, 'ca', 'root-cert.pem');
+  }
+
   pod(namespace: string, name: string): LabPod {
     const found = this.pods.find((p) => p.namespace === namespace && (p.name === name || p.labels.app === name));
     if (!found) throw new Error(`lab ${this.scenario.name}: no pod ${name}.${namespace}`);
@@ -151,8 +156,12 @@ export class Lab {
     fs.chownSync(cert.key, PROXY_UID, PROXY_UID);
     fs.chmodSync(cert.key, 0o600);
     // istio-init's invocation (pilot/pkg/... sidecar injection template, REDIRECT mode).
-    await run(['ip', 'netns', 'exec', pod.netns, labPaths().istioIptables, '-p', '15001', '-z', '15006', '-u', String(PROXY_UID), '-m', 'REDIRECT',
+    const init = await run(['ip', 'netns', 'exec', pod.netns, labPaths().istioIptables, '-p', '15001', '-z', '15006', '-u', String(PROXY_UID), '-m', 'REDIRECT',
       '-i', '*', '-x', '', '-b', '*', '-d', '15090,15021,15020']);
+    // What istio-init's container log holds: the tool's own output (the rules it applied).
+    const initLog = path.join(path.dirname(configDir), 'istio-init.log');
+    fs.writeFileSync(initLog, `${init.stdout}${init.stderr ? `\n${init.stderr}` : ''}\n`);
+    pod.logs['istio-init'] = initLog;
     const log = path.join(path.dirname(configDir), 'istio-proxy.log');
     pod.envoy = { configDir, log };
     pod.logs['istio-proxy'] = log;

@@ -70,6 +70,57 @@ export const SCENARIOS: LabScenario[] = [
   },
 ];
 
+/** Seed 003's hosts: the catch-all's backend (traefik) and an unrelated external HTTPS host. */
+const seed003 = {
+  apps: {
+    'istio-demo/sample': [{ container: 'sample', port: 8080 }],
+    'abc/traefik': [{ container: 'traefik', port: 443, tls: { dnsNames: ['*.example.com'], commonName: '*.example.com' } }],
+    'external/baidu': [{ container: 'web', port: 443, tls: { dnsNames: ['baidu.com'], commonName: 'baidu.com' } }],
+  },
+  plainPods: [
+    { namespace: 'abc', name: 'traefik-7d9c4b8f6-ztq2x', ip: '10.244.2.50', labels: { app: 'traefik' } },
+    { namespace: 'external', name: 'baidu', ip: '203.0.113.20', labels: { app: 'baidu' } },
+  ],
+  hosts: { 'traefik.cutom-name': '10.244.2.50', 'traefik.abc.svc.cluster.local': '10.244.2.50', 'baidu.com': '203.0.113.20' },
+};
+const seed003Try = [
+  'kubectl exec sample-c59f744df-8kq7m -n istio-demo -c sample -- curl -sv --cacert $LAB_CA https://baidu.com/',
+  'kubectl mesh-doctor why-https-fails sample-c59f744df-8kq7m.istio-demo --host baidu.com --probe',
+  'kubectl mesh-doctor who-owns-443 -A',
+];
+
+/** Seed 002's external hosts (the ServiceEntry of the healthy twin resolves both by DNS). */
+const seed002 = {
+  apps: { 'default/ubuntu': [{ container: 'ubuntu', port: 8080 }], 'external/httpbin-org': [{ container: 'web', port: 80 }] },
+  plainPods: [{ namespace: 'external', name: 'httpbin-org', ip: '203.0.113.10', labels: { app: 'httpbin-org' } }],
+  hosts: { 'httpbin.org': '203.0.113.10', 'www.google.com': '203.0.113.11' },
+};
+const seed002Try = [
+  'kubectl exec ubuntu-deployment-54bbd6f4ff-q9sdj -c ubuntu -- curl -sv http://httpbin.org/headers',
+  'kubectl mesh-doctor why-502 ubuntu-deployment-54bbd6f4ff-q9sdj.default --host httpbin.org',
+];
+
+/** Seed 001: a client outside the mesh calls the app's pod IP; the inbound cluster is ORIGINAL_DST from 127.0.0.6. */
+function seed001(bind: string) {
+  return {
+    apps: { 'default/app': [{ container: 'app', port: 8080, bind }], 'default/client': [{ container: 'client', port: 9090 }] },
+    plainPods: [{ namespace: 'default', name: 'client', ip: '10.244.1.60', labels: { app: 'client' } }],
+  };
+}
+const seed001Try = [
+  'kubectl exec client -c client -- curl -sv http://10.244.1.50:8080/headers',
+  'kubectl mesh-doctor why-inbound-fails app-5f7b9c6d8-q7w2e.default --port 8080',
+];
+
+SCENARIOS.push(
+  { name: 'seed003-se-no-addresses-tcp', oracle: 'seed003-se-no-addresses-tcp', description: 'A ServiceEntry (443/TCP, no addresses) owns 0.0.0.0:443: HTTPS to baidu.com reaches traefik and its *.example.com certificate.', ...seed003, try: seed003Try },
+  { name: 'seed003-se-no-addresses-tcp-healthy', oracle: 'seed003-se-no-addresses-tcp-healthy', description: 'The twin: the ServiceEntry has an address; HTTPS to baidu.com passes through to baidu.com.', ...seed003, try: seed003Try },
+  { name: 'seed002-registry-only-unregistered', oracle: 'seed002-registry-only-unregistered', description: 'REGISTRY_ONLY and no ServiceEntry for httpbin.org: 502 from block_all.', ...seed002, try: seed002Try },
+  { name: 'seed002-registry-only-unregistered-healthy', oracle: 'seed002-registry-only-unregistered-healthy', description: 'The twin: a ServiceEntry registers httpbin.org.', ...seed002, try: seed002Try },
+  { name: 'seed001-app-on-localhost', oracle: 'seed001-inbound-original-dst', description: 'The app listens on 127.0.0.1:8080 only; the inbound cluster (ORIGINAL_DST, from 127.0.0.6) sends to the pod IP: 503 URX,UF.', ...seed001('127.0.0.1'), try: seed001Try },
+  { name: 'seed001-app-on-all-interfaces', oracle: 'seed001-inbound-original-dst', description: 'The twin: the app listens on 0.0.0.0:8080 and sees peer 127.0.0.6.', ...seed001('0.0.0.0'), try: seed001Try },
+);
+
 export function findScenario(name: string): LabScenario | undefined {
   return SCENARIOS.find((s) => s.name === name);
 }
