@@ -20,14 +20,20 @@ import {readOptional} from './snapshot.js';
 
 export const LEVELS = ['trace', 'debug', 'info', 'warning', 'error', 'critical', 'off'] as const;
 
-/** Envoy 1.2x logger registry order (source/common/common/logger.h ALL_LOGGER_IDS). */
+/**
+ * Envoy 1.40's logger registry, in its order (source/common/common/logger.h
+ * ALL_LOGGER_IDS), as a real 1.40 sidecar lists them (test/lab/emulator-parity.lab.test.ts
+ * compares this emulation with the real Envoy byte for byte).
+ */
 export const DEFAULT_LOGGERS = [
-  'admin', 'alternate_protocols_cache', 'aws', 'assert', 'backtrace', 'client', 'config', 'connection',
-  'conn_handler', 'dns', 'dubbo', 'envoy_bug', 'ext_authz', 'ext_proc', 'rocketmq', 'file', 'filter',
-  'forward_proxy', 'grpc', 'happy_eyeballs', 'hc', 'health_checker', 'http', 'http2', 'hystrix', 'init',
-  'io', 'jwt', 'kafka', 'key_value_store', 'lua', 'main', 'matcher', 'misc', 'mongo', 'multi_connection',
-  'oauth2', 'quic', 'quic_stream', 'pool', 'rbac', 'rds', 'redis', 'router', 'runtime', 'stats', 'secret',
-  'tap', 'testing', 'thrift', 'tracing', 'udp', 'upstream', 'wasm', 'websocket', 'golang',
+  'a2a', 'admin', 'ai_protocol_manager', 'alternate_protocols_cache', 'aws', 'assert', 'backtrace', 'basic_auth',
+  'cache_filter', 'client', 'config', 'connection', 'conn_handler', 'compression', 'credential_injector',
+  'decompression', 'dns', 'dubbo', 'envoy_bug', 'ext_authz', 'ext_proc', 'rocketmq', 'file', 'filter',
+  'forward_proxy', 'geolocation', 'grpc', 'happy_eyeballs', 'hc', 'health_checker', 'http', 'http2', 'hystrix',
+  'init', 'io', 'jwt', 'json_rpc', 'kafka', 'key_value_store', 'lua', 'local_rate_limit', 'main', 'matcher', 'mcp',
+  'misc', 'mongo', 'multi_connection', 'notification', 'oauth2', 'quic', 'quic_stream', 'pool', 'rate_limit_quota',
+  'rbac', 'rds', 'redis', 'router', 'runtime', 'stats', 'secret', 'sse', 'tap', 'testing', 'thrift', 'tracing',
+  'upstream', 'udp', 'wasm', 'websocket', 'golang', 'stats_sinks', 'dynamic_modules', 'ip_tagging',
 ];
 
 /** Istio's sidecar defaults: `--log-level warning --component-log-level misc:error`. */
@@ -378,7 +384,10 @@ function logging(state: ProxyState, q: Parsed): {status: number; body: string; r
   if (q.params.length > 1) error = 'invalid number of parameters';
   else if (q.params.length === 1) {
     const [key, value] = q.params[0];
-    if (key === 'level') {
+    if (key === 'group') {
+      // logs_handler.cc: groups exist only with fine-grain logging, which Istio's sidecars do not enable.
+      error = 'group parameter requires fine-grain logging to be enabled';
+    } else if (key === 'level') {
       if (!levelOk(value)) error = 'unknown logger level';
       else all = value;
     } else if (key === 'paths') {
@@ -409,6 +418,7 @@ function logging(state: ProxyState, q: Parsed): {status: number; body: string; r
     body += 'usage: /logging?<name>=<level> (change single level)\n';
     body += 'usage: /logging?paths=name1:level1,name2:level2,... (change multiple levels)\n';
     body += 'usage: /logging?level=<level> (change all levels)\n';
+    body += 'usage: /logging?group=<group_name>:<level> (change group of loggers)\n';
     body += 'levels: ' + LEVELS.map((l) => `${l} `).join('') + '\n';
   } else if (all) {
     state.levels = state.levels.map(([n]) => [n, all!]);

@@ -30,8 +30,12 @@ function statePath(id: string): string {
   return path.join(STATE_DIR, `${id}.json`);
 }
 
+/** Runs a host command; output is kept byte for byte (no final newline stripped), as `kubectl exec` relays it. */
 export async function run(argv: string[], options: { input?: string; reject?: boolean; timeout?: number } = {}) {
-  return execa(argv[0], argv.slice(1), { reject: options.reject ?? true, input: options.input, timeout: options.timeout ?? 30_000, stdin: options.input === undefined ? 'ignore' : undefined });
+  return execa(argv[0], argv.slice(1), {
+    reject: options.reject ?? true, input: options.input, timeout: options.timeout ?? 30_000,
+    stdin: options.input === undefined ? 'ignore' : undefined, stripFinalNewline: false,
+  });
 }
 
 /** Why the lab cannot run on this machine, or undefined when it can. */
