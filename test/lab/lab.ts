@@ -254,6 +254,12 @@ export class Lab {
     return { stdout: result.stdout, stderr: result.stderr, exitCode: result.exitCode ?? 1 };
   }
 
+  /** Sends the scenario's own request (LabScenario.traffic) from its pod. */
+  sendTraffic(): Promise<ExecResult> {
+    const t = this.scenario.traffic;
+    return this.exec(this.pod(t.namespace, t.pod), t.container, t.argv.map((a) => a.replace('$CA', this.caRoot)));
+  }
+
   /** What `pilot-agent request METHOD PATH` does: an HTTP request to Envoy's admin on localhost:15000. */
   async admin(pod: LabPod, method: 'GET' | 'POST', adminPath: string): Promise<{ status: number; body: string }> {
     const result = await this.exec(pod, 'istio-proxy', ['curl', '-sS', '-X', method, '-w', '\n%{http_code}', `http://127.0.0.1:15000/${adminPath.replace(/^\//, '')}`], { timeout: 10_000 });

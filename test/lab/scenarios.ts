@@ -38,10 +38,13 @@ export interface LabScenario {
   hosts?: Record<string, string>;
   /** Certificate overrides by `<namespace>/<app label>` (another trust domain, past dates, ...). */
   certs?: Record<string, Partial<IssueOptions>>;
+  /** The scenario's own request: a command (`$CA` stands for the lab CA's root) in a pod's container. */
+  traffic: { namespace: string; pod: string; container: string; argv: string[] };
   /** Commands to try, shown by `npm run lab`. */
   try: string[];
 }
 
+const seed004Traffic = { namespace: 'foo', pod: 'sleep-5b597748b4-77kj5', container: 'sleep', argv: ['curl', '-sS', '-v', 'http://httpbin:8000/headers'] };
 const seed004Apps = {
   'foo/sleep': [{ container: 'sleep', port: 80 }],
   'foo/httpbin': [{ container: 'httpbin', port: 8080 }],
@@ -53,6 +56,7 @@ export const SCENARIOS: LabScenario[] = [
     oracle: 'seed004-dr-tls-disable',
     description: 'DestinationRule httpbin with tls.mode DISABLE in front of a STRICT server: sleep gets 503 UC.',
     apps: seed004Apps,
+    traffic: seed004Traffic,
     try: [
       'kubectl exec sleep-5b597748b4-77kj5 -n foo -c sleep -- curl -sv http://httpbin:8000/headers',
       "kubectl mesh-doctor why-503 sleep-5b597748b4-77kj5.foo --to httpbin:8000 --reproduce 'curl -sv http://httpbin:8000/headers'",
@@ -63,6 +67,7 @@ export const SCENARIOS: LabScenario[] = [
     oracle: 'seed004-dr-tls-disable-healthy',
     description: 'The healthy twin: ISTIO_MUTUAL, real mutual TLS between the sidecars, 200.',
     apps: seed004Apps,
+    traffic: seed004Traffic,
     try: [
       'kubectl exec sleep-5b597748b4-77kj5 -n foo -c sleep -- curl -sv http://httpbin:8000/headers',
       'kubectl mesh-doctor why-503 sleep-5b597748b4-77kj5.foo --to httpbin:8000',
@@ -82,6 +87,7 @@ const seed003 = {
     { namespace: 'external', name: 'baidu', ip: '203.0.113.20', labels: { app: 'baidu' } },
   ],
   hosts: { 'traefik.cutom-name': '10.244.2.50', 'traefik.abc.svc.cluster.local': '10.244.2.50', 'baidu.com': '203.0.113.20' },
+  traffic: { namespace: 'istio-demo', pod: 'sample-c59f744df-8kq7m', container: 'sample', argv: ['curl', '-sS', '-v', '--cacert', '$CA', 'https://baidu.com/'] },
 };
 const seed003Try = [
   'kubectl exec sample-c59f744df-8kq7m -n istio-demo -c sample -- curl -sv --cacert $LAB_CA https://baidu.com/',
@@ -94,6 +100,7 @@ const seed002 = {
   apps: { 'default/ubuntu': [{ container: 'ubuntu', port: 8080 }], 'external/httpbin-org': [{ container: 'web', port: 80 }] },
   plainPods: [{ namespace: 'external', name: 'httpbin-org', ip: '203.0.113.10', labels: { app: 'httpbin-org' } }],
   hosts: { 'httpbin.org': '203.0.113.10', 'www.google.com': '203.0.113.11' },
+  traffic: { namespace: 'default', pod: 'ubuntu-deployment-54bbd6f4ff-q9sdj', container: 'ubuntu', argv: ['curl', '-sS', '-v', 'http://httpbin.org/headers'] },
 };
 const seed002Try = [
   'kubectl exec ubuntu-deployment-54bbd6f4ff-q9sdj -c ubuntu -- curl -sv http://httpbin.org/headers',
@@ -105,6 +112,7 @@ function seed001(bind: string) {
   return {
     apps: { 'default/app': [{ container: 'app', port: 8080, bind }], 'default/client': [{ container: 'client', port: 9090 }] },
     plainPods: [{ namespace: 'default', name: 'client', ip: '10.244.1.60', labels: { app: 'client' } }],
+    traffic: { namespace: 'default', pod: 'client', container: 'client', argv: ['curl', '-sS', '-v', 'http://10.244.1.50:8080/headers'] },
   };
 }
 const seed001Try = [

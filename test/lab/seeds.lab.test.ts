@@ -13,8 +13,6 @@ import { accessLines, eventually, useLab } from './support.js';
  */
 interface Case {
   scenario: string;
-  /** The pod that sends the traffic, its container and the command (`$CA` = the lab CA's root). */
-  from: { ns: string; pod: string; container: string; argv: string[] };
   /** What the client saw (stdout+stderr) and the line the pod named by `logBy` logged. */
   saw: RegExp;
   logBy: { ns: string; pod: string };
@@ -27,13 +25,9 @@ interface Case {
 const SAMPLE = { ns: 'istio-demo', pod: 'sample-c59f744df-8kq7m' };
 const UBUNTU = { ns: 'default', pod: 'ubuntu-deployment-54bbd6f4ff-q9sdj' };
 const APP = { ns: 'default', pod: 'app-5f7b9c6d8-q7w2e' };
-const curlBaidu = { ...SAMPLE, container: 'sample', argv: ['curl', '-sS', '-v', '--cacert', '$CA', 'https://baidu.com/'] };
-const curlHttpbin = { ...UBUNTU, container: 'ubuntu', argv: ['curl', '-sS', '-v', 'http://httpbin.org/headers'] };
-const curlApp = { ns: 'default', pod: 'client', container: 'client', argv: ['curl', '-sS', '-v', 'http://10.244.1.50:8080/headers'] };
-
 const CASES: Case[] = [
   {
-    scenario: 'seed003-se-no-addresses-tcp', from: curlBaidu,
+    scenario: 'seed003-se-no-addresses-tcp',
     saw: /SSL: no alternative certificate subject name matches target host name 'baidu\.com'/,
     // Real Envoy: a tcp_proxy line with no response flag, to the catch-all's backend.
     logBy: SAMPLE, logged: /^\[[^\]]+\] "- - -" 0 - - - "-" \d+ \d+ \d+ - "-" "-" "-" "-" "10\.244\.2\.50:443" outbound\|443\|\|traefik\.cutom-name /,
@@ -41,33 +35,33 @@ const CASES: Case[] = [
     culprit: 'MD1002 ServiceEntry abc/traefik-cutom-name',
   },
   {
-    scenario: 'seed003-se-no-addresses-tcp-healthy', from: curlBaidu,
+    scenario: 'seed003-se-no-addresses-tcp-healthy',
     saw: /subject: CN=baidu\.com[\s\S]*< HTTP\/1\.1 200 OK/,
     logBy: SAMPLE, logged: /"203\.0\.113\.20:443" PassthroughCluster /,
     diagnose: ['why-https-fails', `${SAMPLE.pod}.${SAMPLE.ns}`, '--host', 'baidu.com', '--probe'],
   },
   {
-    scenario: 'seed002-registry-only-unregistered', from: curlHttpbin,
+    scenario: 'seed002-registry-only-unregistered',
     saw: /< HTTP\/1\.1 502 Bad Gateway/,
     logBy: UBUNTU, logged: /"GET \/headers HTTP\/1\.1" 502 - direct_response .* "httpbin\.org" "-" - - /,
     diagnose: ['why-502', `${UBUNTU.pod}.${UBUNTU.ns}`, '--host', 'httpbin.org'],
     culprit: 'MD2001 ConfigMap istio-system/istio',
   },
   {
-    scenario: 'seed002-registry-only-unregistered-healthy', from: curlHttpbin,
+    scenario: 'seed002-registry-only-unregistered-healthy',
     saw: /< HTTP\/1\.1 200 OK/,
     logBy: UBUNTU, logged: /" 200 - via_upstream .* "203\.0\.113\.10:80" outbound\|80\|\|httpbin\.org /,
     diagnose: ['why-502', `${UBUNTU.pod}.${UBUNTU.ns}`, '--host', 'httpbin.org'],
   },
   {
-    scenario: 'seed001-app-on-localhost', from: curlApp,
+    scenario: 'seed001-app-on-localhost',
     saw: /< HTTP\/1\.1 503 Service Unavailable/,
     logBy: APP, logged: /" 503 URX,UF upstream_reset_before_response_started\{remote_connection_failure\|delayed_connect_error:_Connection_refused\} .* inbound\|8080\|\| - 10\.244\.1\.50:8080 10\.244\.1\.60:\d+ /,
     diagnose: ['why-inbound-fails', `${APP.pod}.${APP.ns}`, '--port', '8080'],
     culprit: 'MD4001 Pod default/app-5f7b9c6d8-q7w2e',
   },
   {
-    scenario: 'seed001-app-on-all-interfaces', from: curlApp,
+    scenario: 'seed001-app-on-all-interfaces',
     saw: /"peer": "127\.0\.0\.6:\d+"/,
     logBy: APP, logged: /" 200 - via_upstream .* inbound\|8080\|\| 127\.0\.0\.6:\d+ 10\.244\.1\.50:8080 10\.244\.1\.60:\d+ /,
     diagnose: ['why-inbound-fails', `${APP.pod}.${APP.ns}`, '--port', '8080'],
@@ -81,10 +75,10 @@ for (const c of CASES) {
     this.timeout(120_000);
     const s = useLab(c.scenario);
 
-    it(`real traffic: the client sees ${c.culprit ? 'the failure' : 'success'} and the sidecar logs the real line`, async () => {
+    it(`the scenario's request: the client sees ${c.culprit ? 'the failure' : 'success'} and the sidecar logs the real line`, async () => {
       const logger = s.lab.pod(c.logBy.ns, c.logBy.pod);
       const mark = s.lab.log(logger, 'istio-proxy').length;
-      const r = await s.lab.exec(s.lab.pod(c.from.ns, c.from.pod), c.from.container, c.from.argv.map((a) => a.replace('$CA', s.lab.caRoot)));
+      const r = await s.lab.sendTraffic();
       expect(`${r.stdout}\n${r.stderr}`).to.match(c.saw);
       await eventually('the access-log line', async () => accessLines(s.lab, logger, mark).length > 0);
       expect(accessLines(s.lab, logger, mark).join('\n')).to.match(c.logged);

@@ -218,16 +218,41 @@ export interface ParsedEnvoyLog {
   otherLines: number;
 }
 
-/** Parse a whole container log; access-log and other lines are counted, not returned. */
+/**
+ * Parse a whole container log; access-log and other lines are counted, not returned.
+ * Some debug messages span lines (the router's "router decoding headers:" prints one
+ * header per line and its `thread=N` on a line of its own — seen on real Envoy 1.40 in
+ * the mesh lab): lines after an Istio-layout event that has not yet shown its thread
+ * belong to that event.
+ */
 export function parseEnvoyLog(text: string): ParsedEnvoyLog {
   const out: ParsedEnvoyLog = { events: [], otherLines: 0 };
   if (typeof text !== 'string') return out;
+  let open: (EnvoyLogEvent & { lineNumber: number }) | undefined;
   text.split('\n').forEach((line, idx) => {
     const ev = parseEnvoyLogLine(line);
-    if (ev) out.events.push({ ...ev, lineNumber: idx + 1 });
-    else out.otherLines++;
+    if (ev) {
+      const event = { ...ev, lineNumber: idx + 1 };
+      out.events.push(event);
+      open = ev.layout === 'istio' && ev.thread === undefined ? event : undefined;
+      return;
+    }
+    if (open && line !== '') {
+      continueEvent(open, line);
+      if (open.thread !== undefined) open = undefined;
+      return;
+    }
+    out.otherLines++;
   });
   return out;
+}
+
+function continueEvent(event: EnvoyLogEvent, line: string): void {
+  event.raw += `\n${line}`;
+  const thread = /^\s*thread=(\d+)$/.exec(line) ?? /[ \t]thread=(\d+)$/.exec(line);
+  if (thread) event.thread = thread[1];
+  const text = thread ? line.slice(0, thread.index).trimEnd() : line;
+  if (text.trim()) event.message += `\n${text}`;
 }
 
 /** Events for one connection id, in log order (e.g. to follow C31 from accept to close). */

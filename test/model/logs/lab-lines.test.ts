@@ -1,0 +1,78 @@
+import { expect } from 'chai';
+import { readdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { parseAccessLog } from '../../../src/model/logs/access-log.js';
+import { parseEnvoyLog } from '../../../src/model/logs/envoy-log.js';
+import { explain } from '../../../src/explain/explain.js';
+import { REPO_ROOT } from '../../support/cli.js';
+
+/**
+ * The product's parsers on lines real Envoy 1.40 printed in the mesh lab
+ * (test/fixtures/lab, recorded by `npm run lab:record`; PROVENANCE.md there).
+ */
+const LAB = path.join(REPO_ROOT, 'test/fixtures/lab');
+const read = (scenario: string, file: string) => readFileSync(path.join(LAB, scenario, file), 'utf8');
+const access = (scenario: string, file: string) => parseAccessLog(read(scenario, file)).entries;
+
+describe('real Envoy 1.40 lines from the mesh lab', () => {
+  it('every line of every recording is recognised: an access-log entry or (part of) an Envoy log event, multi-line debug messages included', () => {
+    for (const scenario of readdirSync(LAB).filter((f) => !f.endsWith('.md'))) {
+      for (const file of readdirSync(path.join(LAB, scenario)).filter((f) => f.endsWith('.istio-proxy.log'))) {
+        const text = read(scenario, file);
+        const empty = text.split('\n').filter((l) => l === '').length;
+        const accessCount = parseAccessLog(text).entries.length;
+        // parseEnvoyLog counts every line that is not (part of) an Envoy event: here only access-log lines.
+        expect(parseEnvoyLog(text).otherLines - empty, `${scenario}/${file}`).to.equal(accessCount);
+      }
+    }
+  });
+
+  it('a multi-line debug message (router decoding headers) is one event with its headers and its thread', () => {
+    const events = parseEnvoyLog(read('seed004-dr-tls-disable', 'foo.sleep-5b597748b4-77kj5.istio-proxy.log')).events;
+    const decoding = events.find((e) => e.message.startsWith('router decoding headers:'))!;
+    expect(decoding.message).to.contain("':authority', 'httpbin:8000'");
+    expect(decoding.thread).to.match(/^\d+$/);
+    expect(decoding.connectionId).to.equal('2');
+  });
+
+  it('seed 004: the client logs 503 UC connection_termination; the server logs NR filter_chain_not_found and no TLS error', () => {
+    const [client] = access('seed004-dr-tls-disable', 'foo.sleep-5b597748b4-77kj5.istio-proxy.log');
+    expect(client).to.include({ responseCode: 503, responseCodeDetails: 'upstream_reset_before_response_started{connection_termination}', upstreamCluster: 'outbound|8000||httpbin.foo.svc.cluster.local' });
+    expect(client.responseFlags).to.deep.equal(['UC']);
+    const serverLog = read('seed004-dr-tls-disable', 'foo.httpbin-94fdb8c79-h9zrq.istio-proxy.log');
+    const [server] = parseAccessLog(serverLog).entries;
+    expect(server).to.include({ tcp: true, responseCode: 0, responseCodeDetails: 'filter_chain_not_found' });
+    expect(server.responseFlags).to.deep.equal(['NR']);
+    const events = parseEnvoyLog(serverLog).events;
+    expect(events.some((e) => /no matching filter chain found/.test(e.message))).to.equal(true);
+    expect(events.filter((e) => e.kind === 'handshake-error')).to.deep.equal([]);
+  });
+
+  it('seed 003: the catch-all\'s tcp_proxy line has no response flag and names the wrong cluster', () => {
+    const [line] = access('seed003-se-no-addresses-tcp', 'istio-demo.sample-c59f744df-8kq7m.istio-proxy.log');
+    expect(line).to.include({ tcp: true, upstreamCluster: 'outbound|443||traefik.cutom-name', upstreamHost: '10.244.2.50:443', downstreamLocalAddress: '203.0.113.20:443' });
+    expect(line.responseFlags).to.deep.equal([]);
+    const [twin] = access('seed003-se-no-addresses-tcp-healthy', 'istio-demo.sample-c59f744df-8kq7m.istio-proxy.log');
+    expect(twin.upstreamCluster).to.equal('PassthroughCluster');
+  });
+
+  it('seed 002: REGISTRY_ONLY answers 502 direct_response from the route block_all', () => {
+    const [line] = access('seed002-registry-only-unregistered', 'default.ubuntu-deployment-54bbd6f4ff-q9sdj.istio-proxy.log');
+    expect(line).to.include({ responseCode: 502, responseCodeDetails: 'direct_response', routeName: 'block_all', authority: 'httpbin.org' });
+    expect(line.responseFlags).to.deep.equal([]);
+  });
+
+  it('seed 001: an app on 127.0.0.1 behind the ORIGINAL_DST inbound cluster gives 503 URX,UF connection refused', () => {
+    const [line] = access('seed001-app-on-localhost', 'default.app-5f7b9c6d8-q7w2e.istio-proxy.log');
+    expect(line).to.include({ responseCode: 503, upstreamCluster: 'inbound|8080||', direction: 'inbound' });
+    expect(line.responseFlags).to.have.members(['URX', 'UF']);
+    expect(line.responseCodeDetails).to.equal('upstream_reset_before_response_started{remote_connection_failure|delayed_connect_error:_Connection_refused}');
+  });
+
+  it('explain reads each recorded access-log line as one item, in order, with a meaning', () => {
+    const text = access('seed004-dr-tls-disable', 'foo.sleep-5b597748b4-77kj5.istio-proxy.log')[0].raw;
+    const result = explain(text);
+    expect(result.items.length).to.be.greaterThan(0);
+    expect(JSON.stringify(result.items[0])).to.match(/UC/);
+  });
+});
