@@ -35,6 +35,44 @@ export const REMOVED_BOOTSTRAP_CLUSTERS: ReadonlyArray<{ name: string; reason: s
 
 type Json = Record<string, any>;
 
+/**
+ * Earlier Istio shapes a scenario may ask for, applied to the generated config
+ * (the oracle runs current Istio only). Each says where its shape comes from.
+ */
+export const SHAPES = {
+  /**
+   * Istio <= 1.9's inbound cluster: STATIC to 127.0.0.1:<port>, no 127.0.0.6 source
+   * (as in the real Istio 1.9.1 dump in ../shared/data/real-config-dumps; istio/istio#30226
+   * moved it to ORIGINAL_DST from 127.0.0.6 in 1.10).
+   */
+  'pre-1.10-inbound': (cluster?: Json, _listener?: Json): void => {
+    if (!cluster) return;
+    const port = /^inbound\|(\d+)\|/.exec(cluster.name ?? '')?.[1];
+    if (!port || cluster.type !== 'ORIGINAL_DST') return;
+    cluster.type = 'STATIC';
+    delete cluster.lb_policy;
+    delete cluster.cleanup_interval;
+    delete cluster.upstream_bind_config;
+    cluster.load_assignment = { cluster_name: cluster.name, endpoints: [{ lb_endpoints: [{ endpoint: { address: { socket_address: { address: '127.0.0.1', port_value: Number(port) } } } }] }] };
+  },
+  /**
+   * Istio < 1.8's outbound listener for a Service port 443 named `http` (istio/istio#16458,
+   * seed 000): its only filter chain is the HTTP connection manager, with no filter_chain_match
+   * and no PassthroughCluster chain, so TLS reaches the HTTP codec — the shape of the
+   * hand-written 1.7 replica in test/fixtures/egress/seed000-istio-1.7-http-on-443.
+   */
+  'pre-1.8-http-on-443': (_cluster?: Json, listener?: Json): void => {
+    if (listener?.name !== '0.0.0.0_443') return;
+    const http = (listener.filter_chains as Json[]).find((c) => c.filters?.some((f: Json) => f.name === 'envoy.filters.network.http_connection_manager'));
+    if (!http) return;
+    delete http.filter_chain_match;
+    listener.filter_chains = [http];
+    delete listener.default_filter_chain;
+  },
+} as const;
+
+export type Shape = keyof typeof SHAPES;
+
 export interface LabEnvoyFiles {
   /** Relative path → JSON document. */
   files: Map<string, Json>;
@@ -96,7 +134,7 @@ function bootstrapFrom(dump: Json, dir: string): Json {
 }
 
 /** The lab's Envoy files for one sidecar, from the oracle's config dump; `dir` is where they will be written. */
-export function labEnvoyFiles(dump: Json, dir: string): LabEnvoyFiles {
+export function labEnvoyFiles(dump: Json, dir: string, shapes: readonly Shape[] = []): LabEnvoyFiles {
   const removed = new Set<string>();
   const files = new Map<string, Json>();
   files.set('bootstrap.json', bootstrapFrom(dump, dir));
@@ -104,6 +142,7 @@ export function labEnvoyFiles(dump: Json, dir: string): LabEnvoyFiles {
   const listeners = (section(dump, 'ListenersConfigDump').dynamic_listeners ?? []).map((l: Json) => {
     const listener = structuredClone(l.active_state.listener) as Json;
     rewrite(listener, dir, removed, `listener ${listener.name}`);
+    for (const shape of shapes) SHAPES[shape](undefined, listener);
     return listener;
   });
   files.set('lds.json', discoveryResponse('type.googleapis.com/envoy.config.listener.v3.Listener', listeners));
@@ -111,6 +150,7 @@ export function labEnvoyFiles(dump: Json, dir: string): LabEnvoyFiles {
   const clusters = (section(dump, 'ClustersConfigDump').dynamic_active_clusters ?? []).map((c: Json) => {
     const cluster = structuredClone(c.cluster) as Json;
     rewrite(cluster, dir, removed, `cluster ${cluster.name}`);
+    for (const shape of shapes) SHAPES[shape](cluster, undefined);
     if (cluster.eds_cluster_config) {
       const serviceName = cluster.eds_cluster_config.service_name ?? cluster.name;
       cluster.eds_cluster_config.eds_config = pathSource(dir, resourceFile('eds', serviceName));

@@ -147,7 +147,7 @@ export class Lab {
   private async startSidecar(pod: LabPod, ca: LabCA): Promise<void> {
     const configDir = path.join(this.dir, 'pods', `${pod.namespace}.${pod.name}`, 'envoy');
     const dump = JSON.parse(fs.readFileSync(this.generated.dumpOf(pod.namespace, pod.name), 'utf8'));
-    const { files, bootstrapPath } = labEnvoyFiles(dump, configDir);
+    const { files, bootstrapPath } = labEnvoyFiles(dump, configDir, this.scenario.shapes);
     const cert = await ca.issue(`${pod.namespace}.${pod.name}`, { namespace: pod.namespace, serviceAccount: pod.serviceAccount, ...this.scenario.certs?.[`${pod.namespace}/${pod.labels.app}`] });
     for (const [file, json] of [...files, ...sdsFiles(cert)]) {
       fs.mkdirSync(path.dirname(path.join(configDir, file)), { recursive: true });

@@ -1,7 +1,8 @@
 /**
  * Records the real lines each lab scenario produces, for unit tests:
  *
- *   npm run lab:record            # every scenario (root, the lab's tools installed)
+ *   npm run lab:record                    # every scenario (root, the lab's tools installed)
+ *   npm run lab:record -- NAME [NAME...]  # only these
  *
  * For each scenario: every sidecar's loggers connection, conn_handler, router
  * and pool go to debug, the scenario's request is sent once, and what each
@@ -25,7 +26,8 @@ if (why) {
   process.stderr.write(`lab:record: ${why}\n`);
   process.exit(1);
 }
-for (const scenario of SCENARIOS) {
+const only = process.argv.slice(2);
+for (const scenario of SCENARIOS.filter((s) => only.length === 0 || only.includes(s.name))) {
   const lab = await Lab.start(scenario);
   try {
     const sidecars = lab.pods.filter((p) => p.envoy);

@@ -7,6 +7,7 @@
  * leave the machine, and none is addressed to a real host.
  */
 import type { IssueOptions } from './ca.js';
+import type { Shape } from './envoy-config.js';
 
 export interface AppSpec {
   /** The container's name (kubectl exec -c). */
@@ -34,6 +35,8 @@ export interface LabScenario {
   /** Apps by `<namespace>/<app label>`. */
   apps: Record<string, AppSpec[]>;
   plainPods?: PlainPod[];
+  /** Earlier Istio shapes applied to the generated config (envoy-config.ts SHAPES). */
+  shapes?: Shape[];
   /** Extra /etc/hosts names in every pod. */
   hosts?: Record<string, string>;
   /** Certificate overrides by `<namespace>/<app label>` (another trust domain, past dates, ...). */
@@ -120,12 +123,31 @@ const seed001Try = [
   'kubectl mesh-doctor why-inbound-fails app-5f7b9c6d8-q7w2e.default --port 8080',
 ];
 
+/** Seed 000: every pod's HTTPS to an external host on 443, against a Service port 443 named http. */
+const seed000 = {
+  apps: {
+    'team-b/web': [{ container: 'web', port: 8080 }],
+    'default/my-app': [{ container: 'my-app', port: 5000 }],
+    'external/google': [{ container: 'web', port: 443, tls: { dnsNames: ['www.google.com'], commonName: 'www.google.com' } }],
+  },
+  plainPods: [{ namespace: 'external', name: 'google', ip: '203.0.113.30', labels: { app: 'google' } }],
+  hosts: { 'www.google.com': '203.0.113.30' },
+  traffic: { namespace: 'team-b', pod: 'web-6d4cf56db6-x2pnq', container: 'web', argv: ['curl', '-sS', '-v', '--cacert', '$CA', 'https://www.google.com/'] },
+  try: [
+    'kubectl exec web-6d4cf56db6-x2pnq -n team-b -c web -- curl -sv --cacert $LAB_CA https://www.google.com/',
+    'kubectl mesh-doctor why-https-fails web-6d4cf56db6-x2pnq.team-b --host www.google.com --probe',
+  ],
+};
+
 SCENARIOS.push(
+  { name: 'seed000-http-on-443-pre-1.8', oracle: 'seed000-port-443-named-http', description: 'Istio < 1.8 shape: the outbound 443 listener is an HTTP connection manager; HTTPS from every pod fails.', shapes: ['pre-1.8-http-on-443'], ...seed000 },
+  { name: 'seed000-http-on-443-current', oracle: 'seed000-port-443-named-http', description: 'The same Service on current Istio: TLS on 443 passes through.', ...seed000 },
   { name: 'seed003-se-no-addresses-tcp', oracle: 'seed003-se-no-addresses-tcp', description: 'A ServiceEntry (443/TCP, no addresses) owns 0.0.0.0:443: HTTPS to baidu.com reaches traefik and its *.example.com certificate.', ...seed003, try: seed003Try },
   { name: 'seed003-se-no-addresses-tcp-healthy', oracle: 'seed003-se-no-addresses-tcp-healthy', description: 'The twin: the ServiceEntry has an address; HTTPS to baidu.com passes through to baidu.com.', ...seed003, try: seed003Try },
   { name: 'seed002-registry-only-unregistered', oracle: 'seed002-registry-only-unregistered', description: 'REGISTRY_ONLY and no ServiceEntry for httpbin.org: 502 from block_all.', ...seed002, try: seed002Try },
   { name: 'seed002-registry-only-unregistered-healthy', oracle: 'seed002-registry-only-unregistered-healthy', description: 'The twin: a ServiceEntry registers httpbin.org.', ...seed002, try: seed002Try },
   { name: 'seed001-app-on-localhost', oracle: 'seed001-inbound-original-dst', description: 'The app listens on 127.0.0.1:8080 only; the inbound cluster (ORIGINAL_DST, from 127.0.0.6) sends to the pod IP: 503 URX,UF.', ...seed001('127.0.0.1'), try: seed001Try },
+  { name: 'seed001-app-on-localhost-pre-1.10', oracle: 'seed001-inbound-original-dst', description: 'Before Istio 1.10 (STATIC inbound cluster to 127.0.0.1): the same app on 127.0.0.1 works and sees peer 127.0.0.1.', shapes: ['pre-1.10-inbound'], ...seed001('127.0.0.1'), try: seed001Try },
   { name: 'seed001-app-on-all-interfaces', oracle: 'seed001-inbound-original-dst', description: 'The twin: the app listens on 0.0.0.0:8080 and sees peer 127.0.0.6.', ...seed001('0.0.0.0'), try: seed001Try },
 );
 

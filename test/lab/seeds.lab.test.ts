@@ -25,7 +25,22 @@ interface Case {
 const SAMPLE = { ns: 'istio-demo', pod: 'sample-c59f744df-8kq7m' };
 const UBUNTU = { ns: 'default', pod: 'ubuntu-deployment-54bbd6f4ff-q9sdj' };
 const APP = { ns: 'default', pod: 'app-5f7b9c6d8-q7w2e' };
+const WEB = { ns: 'team-b', pod: 'web-6d4cf56db6-x2pnq' };
 const CASES: Case[] = [
+  {
+    // What a TLS client gets from the pre-1.8 shape on today's Envoy: the HTTP codec reads the ClientHello.
+    scenario: 'seed000-http-on-443-pre-1.8',
+    saw: /curl: \(35\) .*wrong version number/,
+    logBy: WEB, logged: /"- - HTTP\/1\.1" 400 DPE http1\.codec_error .* 203\.0\.113\.30:443 10\.244\.2\.21:\d+ /,
+    diagnose: ['why-https-fails', `${WEB.pod}.${WEB.ns}`, '--host', 'www.google.com', '--probe'],
+    culprit: 'MD1001 Service default/my-app',
+  },
+  {
+    scenario: 'seed000-http-on-443-current',
+    saw: /subject: CN=www\.google\.com[\s\S]*< HTTP\/1\.1 200 OK/,
+    logBy: WEB, logged: /"203\.0\.113\.30:443" PassthroughCluster /,
+    diagnose: ['why-https-fails', `${WEB.pod}.${WEB.ns}`, '--host', 'www.google.com', '--probe'],
+  },
   {
     scenario: 'seed003-se-no-addresses-tcp',
     saw: /SSL: no alternative certificate subject name matches target host name 'baidu\.com'/,
@@ -59,6 +74,12 @@ const CASES: Case[] = [
     logBy: APP, logged: /" 503 URX,UF upstream_reset_before_response_started\{remote_connection_failure\|delayed_connect_error:_Connection_refused\} .* inbound\|8080\|\| - 10\.244\.1\.50:8080 10\.244\.1\.60:\d+ /,
     diagnose: ['why-inbound-fails', `${APP.pod}.${APP.ns}`, '--port', '8080'],
     culprit: 'MD4001 Pod default/app-5f7b9c6d8-q7w2e',
+  },
+  {
+    scenario: 'seed001-app-on-localhost-pre-1.10',
+    saw: /"peer": "127\.0\.0\.1:\d+"/,
+    logBy: APP, logged: /" 200 - via_upstream .* "127\.0\.0\.1:8080" inbound\|8080\|\| 127\.0\.0\.1:\d+ 10\.244\.1\.50:8080 10\.244\.1\.60:\d+ /,
+    diagnose: ['why-inbound-fails', `${APP.pod}.${APP.ns}`, '--port', '8080'],
   },
   {
     scenario: 'seed001-app-on-all-interfaces',

@@ -69,6 +69,15 @@ describe('real Envoy 1.40 lines from the mesh lab', () => {
     expect(line.responseCodeDetails).to.equal('upstream_reset_before_response_started{remote_connection_failure|delayed_connect_error:_Connection_refused}');
   });
 
+  it('seed 000: TLS into the pre-1.8 HTTP chain on 443 is a 400 DPE http1.codec_error; the current shape passes it through', () => {
+    const [line] = access('seed000-http-on-443-pre-1.8', 'team-b.web-6d4cf56db6-x2pnq.istio-proxy.log');
+    expect(line).to.include({ responseCode: 400, responseCodeDetails: 'http1.codec_error' });
+    expect(line.responseFlags).to.deep.equal(['DPE']);
+    expect(read('seed000-http-on-443-pre-1.8', 'client.txt')).to.match(/curl: \(35\) .*wrong version number/);
+    const [twin] = access('seed000-http-on-443-current', 'team-b.web-6d4cf56db6-x2pnq.istio-proxy.log');
+    expect(twin.upstreamCluster).to.equal('PassthroughCluster');
+  });
+
   it('explain reads each recorded access-log line as one item, in order, with a meaning', () => {
     const text = access('seed004-dr-tls-disable', 'foo.sleep-5b597748b4-77kj5.istio-proxy.log')[0].raw;
     const result = explain(text);
