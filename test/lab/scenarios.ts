@@ -76,6 +76,22 @@ export const SCENARIOS: LabScenario[] = [
       'kubectl mesh-doctor why-503 sleep-5b597748b4-77kj5.foo --to httpbin:8000',
     ],
   },
+  {
+    name: 'seed004-dr-no-tls-automtls-off',
+    oracle: 'seed004-dr-no-tls-automtls-off',
+    description: 'Auto mTLS off and a DestinationRule without tls: plaintext to a STRICT server, 503 UC.',
+    apps: seed004Apps,
+    traffic: seed004Traffic,
+    try: ["kubectl mesh-doctor why-503 sleep-5b597748b4-77kj5.foo --to httpbin:8000 --reproduce 'curl -sv http://httpbin:8000/headers'"],
+  },
+  {
+    name: 'seed004-dr-no-tls-automtls-off-healthy',
+    oracle: 'seed004-dr-no-tls-automtls-off-healthy',
+    description: 'The twin: the DestinationRule sets ISTIO_MUTUAL.',
+    apps: seed004Apps,
+    traffic: seed004Traffic,
+    try: ['kubectl mesh-doctor why-503 sleep-5b597748b4-77kj5.foo --to httpbin:8000'],
+  },
 ];
 
 /** Seed 003's hosts: the catch-all's backend (traefik) and an unrelated external HTTPS host. */
@@ -139,7 +155,29 @@ const seed000 = {
   ],
 };
 
+/** Seed 003 after the Sidecar (egress ./*): the MESH_EXTERNAL workaround entries for the baidu hosts are hidden. */
+const seed003Sidecar = {
+  apps: {
+    'istio-demo/sample': [{ container: 'sample', port: 8080 }],
+    'abc/traefik': [{ container: 'traefik', port: 443, tls: { dnsNames: ['*.example.com'], commonName: '*.example.com' } }],
+    'external/www-baidu': [{ container: 'web', port: 443, tls: { dnsNames: ['www.baidu.com'], commonName: 'www.baidu.com' } }],
+  },
+  plainPods: [
+    { namespace: 'abc', name: 'traefik-7d9c4b8f6-ztq2x', ip: '10.244.2.50', labels: { app: 'traefik' } },
+    { namespace: 'external', name: 'www-baidu', ip: '203.0.113.21', labels: { app: 'www-baidu' } },
+  ],
+  // Every host of the workaround entries resolves (DNS clusters that cannot resolve hold Envoy in PRE_INITIALIZING).
+  hosts: {
+    ...seed003.hosts, 'www.baidu.com': '203.0.113.21', 'baike.baidu.com': '203.0.113.22', 'music.baidu.com': '203.0.113.23',
+    'dict.baidu.com': '203.0.113.24', 'api.spotify.com': '203.0.113.25',
+  },
+  traffic: { namespace: 'istio-demo', pod: 'sample-c59f744df-8kq7m', container: 'sample', argv: ['curl', '-sS', '-v', '--cacert', '$CA', 'https://www.baidu.com/'] },
+  try: ['kubectl mesh-doctor why-https-fails sample-c59f744df-8kq7m.istio-demo --host www.baidu.com --probe'],
+};
+
 SCENARIOS.push(
+  { name: 'seed003-sidecar-hides-external-se', oracle: 'seed003-sidecar-hides-external-se', description: 'A Sidecar (egress ./*) hides the workaround ServiceEntries: HTTPS to www.baidu.com falls into the catch-all again.', ...seed003Sidecar },
+  { name: 'seed003-sidecar-hides-external-se-healthy', oracle: 'seed003-sidecar-hides-external-se-healthy', description: 'The twin of the Sidecar variant.', ...seed003Sidecar },
   { name: 'seed000-http-on-443-pre-1.8', oracle: 'seed000-port-443-named-http', description: 'Istio < 1.8 shape: the outbound 443 listener is an HTTP connection manager; HTTPS from every pod fails.', shapes: ['pre-1.8-http-on-443'], ...seed000 },
   { name: 'seed000-http-on-443-current', oracle: 'seed000-port-443-named-http', description: 'The same Service on current Istio: TLS on 443 passes through.', ...seed000 },
   { name: 'seed003-se-no-addresses-tcp', oracle: 'seed003-se-no-addresses-tcp', description: 'A ServiceEntry (443/TCP, no addresses) owns 0.0.0.0:443: HTTPS to baidu.com reaches traefik and its *.example.com certificate.', ...seed003, try: seed003Try },

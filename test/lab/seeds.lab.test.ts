@@ -26,7 +26,35 @@ const SAMPLE = { ns: 'istio-demo', pod: 'sample-c59f744df-8kq7m' };
 const UBUNTU = { ns: 'default', pod: 'ubuntu-deployment-54bbd6f4ff-q9sdj' };
 const APP = { ns: 'default', pod: 'app-5f7b9c6d8-q7w2e' };
 const WEB = { ns: 'team-b', pod: 'web-6d4cf56db6-x2pnq' };
+const SLEEP = { ns: 'foo', pod: 'sleep-5b597748b4-77kj5' };
+const SERVER = { ns: 'foo', pod: 'httpbin-94fdb8c79-h9zrq' };
 const CASES: Case[] = [
+  {
+    scenario: 'seed003-sidecar-hides-external-se',
+    saw: /SSL: no alternative certificate subject name matches target host name 'www\.baidu\.com'/,
+    logBy: SAMPLE, logged: /"10\.244\.2\.50:443" outbound\|443\|\|traefik\.cutom-name /,
+    diagnose: ['why-https-fails', `${SAMPLE.pod}.${SAMPLE.ns}`, '--host', 'www.baidu.com', '--probe'],
+    culprit: 'MD1002 ServiceEntry istio-demo/traefik-cutom-name', // the scenario's entry lives in the client's namespace (the Sidecar shows only ./*)
+  },
+  {
+    scenario: 'seed003-sidecar-hides-external-se-healthy',
+    saw: /subject: CN=www\.baidu\.com[\s\S]*< HTTP\/1\.1 200 OK/,
+    logBy: SAMPLE, logged: /"203\.0\.113\.21:443" /,
+    diagnose: ['why-https-fails', `${SAMPLE.pod}.${SAMPLE.ns}`, '--host', 'www.baidu.com', '--probe'],
+  },
+  {
+    scenario: 'seed004-dr-no-tls-automtls-off',
+    saw: /< HTTP\/1\.1 503 Service Unavailable/,
+    logBy: SERVER, logged: /"- - -" 0 NR filter_chain_not_found /,
+    diagnose: ['why-503', `${SLEEP.pod}.${SLEEP.ns}`, '--to', 'httpbin:8000'],
+    culprit: 'MD3001 DestinationRule foo/httpbin',
+  },
+  {
+    scenario: 'seed004-dr-no-tls-automtls-off-healthy',
+    saw: /< HTTP\/1\.1 200 OK/,
+    logBy: SERVER, logged: /" 200 - via_upstream .* inbound\|8080\|\| 127\.0\.0\.6:\d+ .* outbound_\.8000_\._\.httpbin\.foo\.svc\.cluster\.local default$/,
+    diagnose: ['why-503', `${SLEEP.pod}.${SLEEP.ns}`, '--to', 'httpbin:8000'],
+  },
   {
     // What a TLS client gets from the pre-1.8 shape on today's Envoy: the HTTP codec reads the ClientHello.
     scenario: 'seed000-http-on-443-pre-1.8',
