@@ -94,17 +94,28 @@ export const SCENARIOS: LabScenario[] = [
   },
 ];
 
-/** Seed 003's hosts: the catch-all's backend (traefik) and an unrelated external HTTPS host. */
-const seed003 = {
+/** An external HTTPS host outside the mesh: a pod without a sidecar serving its name's certificate. */
+function externalHttps(name: string, app: string, ip: string) {
+  return {
+    apps: { [`external/${app}`]: [{ container: 'web', port: 443, tls: { dnsNames: [name], commonName: name } }] },
+    pod: { namespace: 'external', name: app, ip, labels: { app } },
+  };
+}
+
+/** Seed 003's client and the catch-all's backend (traefik, serving *.example.com). */
+const seed003Mesh = {
   apps: {
     'istio-demo/sample': [{ container: 'sample', port: 8080 }],
     'abc/traefik': [{ container: 'traefik', port: 443, tls: { dnsNames: ['*.example.com'], commonName: '*.example.com' } }],
-    'external/baidu': [{ container: 'web', port: 443, tls: { dnsNames: ['baidu.com'], commonName: 'baidu.com' } }],
   },
-  plainPods: [
-    { namespace: 'abc', name: 'traefik-7d9c4b8f6-ztq2x', ip: '10.244.2.50', labels: { app: 'traefik' } },
-    { namespace: 'external', name: 'baidu', ip: '203.0.113.20', labels: { app: 'baidu' } },
-  ],
+  traefik: { namespace: 'abc', name: 'traefik-7d9c4b8f6-ztq2x', ip: '10.244.2.50', labels: { app: 'traefik' } },
+};
+const baidu = externalHttps('baidu.com', 'baidu', '203.0.113.20');
+
+/** Seed 003's hosts: the catch-all's backend (traefik) and an unrelated external HTTPS host. */
+const seed003 = {
+  apps: { ...seed003Mesh.apps, ...baidu.apps },
+  plainPods: [seed003Mesh.traefik, baidu.pod],
   hosts: { 'traefik.cutom-name': '10.244.2.50', 'traefik.abc.svc.cluster.local': '10.244.2.50', 'baidu.com': '203.0.113.20' },
   traffic: { namespace: 'istio-demo', pod: 'sample-c59f744df-8kq7m', container: 'sample', argv: ['curl', '-sS', '-v', '--cacert', '$CA', 'https://baidu.com/'] },
 };
@@ -140,13 +151,10 @@ const seed001Try = [
 ];
 
 /** Seed 000: every pod's HTTPS to an external host on 443, against a Service port 443 named http. */
+const google = externalHttps('www.google.com', 'google', '203.0.113.30');
 const seed000 = {
-  apps: {
-    'team-b/web': [{ container: 'web', port: 8080 }],
-    'default/my-app': [{ container: 'my-app', port: 5000 }],
-    'external/google': [{ container: 'web', port: 443, tls: { dnsNames: ['www.google.com'], commonName: 'www.google.com' } }],
-  },
-  plainPods: [{ namespace: 'external', name: 'google', ip: '203.0.113.30', labels: { app: 'google' } }],
+  apps: { 'team-b/web': [{ container: 'web', port: 8080 }], 'default/my-app': [{ container: 'my-app', port: 5000 }], ...google.apps },
+  plainPods: [google.pod],
   hosts: { 'www.google.com': '203.0.113.30' },
   traffic: { namespace: 'team-b', pod: 'web-6d4cf56db6-x2pnq', container: 'web', argv: ['curl', '-sS', '-v', '--cacert', '$CA', 'https://www.google.com/'] },
   try: [
@@ -156,16 +164,10 @@ const seed000 = {
 };
 
 /** Seed 003 after the Sidecar (egress ./*): the MESH_EXTERNAL workaround entries for the baidu hosts are hidden. */
+const wwwBaidu = externalHttps('www.baidu.com', 'www-baidu', '203.0.113.21');
 const seed003Sidecar = {
-  apps: {
-    'istio-demo/sample': [{ container: 'sample', port: 8080 }],
-    'abc/traefik': [{ container: 'traefik', port: 443, tls: { dnsNames: ['*.example.com'], commonName: '*.example.com' } }],
-    'external/www-baidu': [{ container: 'web', port: 443, tls: { dnsNames: ['www.baidu.com'], commonName: 'www.baidu.com' } }],
-  },
-  plainPods: [
-    { namespace: 'abc', name: 'traefik-7d9c4b8f6-ztq2x', ip: '10.244.2.50', labels: { app: 'traefik' } },
-    { namespace: 'external', name: 'www-baidu', ip: '203.0.113.21', labels: { app: 'www-baidu' } },
-  ],
+  apps: { ...seed003Mesh.apps, ...wwwBaidu.apps },
+  plainPods: [seed003Mesh.traefik, wwwBaidu.pod],
   // Every host of the workaround entries resolves (DNS clusters that cannot resolve hold Envoy in PRE_INITIALIZING).
   hosts: {
     ...seed003.hosts, 'www.baidu.com': '203.0.113.21', 'baike.baidu.com': '203.0.113.22', 'music.baidu.com': '203.0.113.23',
