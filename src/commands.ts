@@ -1,11 +1,13 @@
 // The command map oclif loads ("explicit" strategy: survives bundling into one file).
 import Demo from './commands/demo.js';
+import Docs from './commands/docs.js';
 import Explain from './commands/explain.js';
 import Iptables from './commands/iptables.js';
 import Listeners from './commands/listeners.js';
 import Logging from './commands/logging.js';
 import Pods from './commands/pods.js';
 import Snapshot from './commands/snapshot.js';
+import Version from './commands/version.js';
 import WhyInboundFails from './commands/why-inbound-fails.js';
 import WhoOwns443 from './commands/who-owns-443.js';
 import Why502 from './commands/why-502.js';
@@ -14,12 +16,14 @@ import WhyHttpsFails from './commands/why-https-fails.js';
 
 export const COMMANDS = {
   demo: Demo,
+  docs: Docs,
   explain: Explain,
   iptables: Iptables,
   listeners: Listeners,
   logging: Logging,
   pods: Pods,
   snapshot: Snapshot,
+  version: Version,
   'why-inbound-fails': WhyInboundFails,
   'who-owns-443': WhoOwns443,
   'why-502': Why502,

@@ -22,7 +22,10 @@ describe('plugin.yaml is a valid krew manifest', () => {
 
   it('is named mesh-doctor, a valid plugin name matching the binary kubectl looks for', () => {
     expect(manifest.metadata.name).to.equal('mesh-doctor').and.match(/^[\w-]+$/);
-    expect(pkg.oclif.bin).to.equal('kubectl-mesh_doctor');
+    // kubectl finds the plugin as an executable named kubectl-mesh_doctor (npm's bin, krew's bin);
+    // oclif's bin is only how help and usage name it, the way users type it.
+    expect(Object.keys(pkg.bin)).to.include('kubectl-mesh_doctor');
+    expect(pkg.oclif.bin).to.equal('kubectl mesh-doctor');
   });
 
   it('has a v-prefixed semver version equal to package.json', () => {

@@ -1,5 +1,5 @@
 import { Flags } from '@oclif/core';
-import path from 'node:path';
+import { bundledFolder } from '../assets.js';
 import { MeshDoctorCommand, type RunContext } from '../base-command.js';
 import { whyHttpsFails } from '../diagnoses/why-https-fails.js';
 import { registerCleanup } from '../lifecycle.js';
@@ -30,8 +30,9 @@ export default class Demo extends MeshDoctorCommand {
   };
 
   protected async diagnose({ guide, flags }: RunContext): Promise<Report> {
-    const folder = path.join(this.config.root, EXAMPLE.folder);
-    const source = await SnapshotSource.open(folder);
+    const folder = await bundledFolder(this.config.root, EXAMPLE.folder);
+    registerCleanup(() => folder.release());
+    const source = await SnapshotSource.open(folder.path);
     registerCleanup(() => source.close());
     if (flags.output === 'table' && !flags.json) process.stdout.write(`${EXAMPLE.story.join('\n')}\n\n$ kubectl mesh-doctor why-https-fails ${EXAMPLE.pod.name}.${EXAMPLE.pod.namespace} --host ${EXAMPLE.host} --probe --from ${EXAMPLE.folder}\n\n`);
     return whyHttpsFails(guide, source, EXAMPLE.pod, { host: EXAMPLE.host, probe: true });

@@ -49,6 +49,15 @@ export function catalogEntry(code: FindingCode): CatalogEntry {
   return CATALOG.get(code)!;
 }
 
+/** Where a finding's page lives in the package (and, in the single executable, its asset key). */
 export function docsPath(code: string): string {
   return `docs/findings/${code}.md`;
+}
+
+/**
+ * How a user opens a finding's page: a command that works wherever mesh-doctor is
+ * installed (krew, npm, a checkout), unlike a path relative to a clone.
+ */
+export function docsCommand(code: string): string {
+  return `kubectl mesh-doctor docs ${code}`;
 }

@@ -36,6 +36,6 @@ export interface Finding {
   remediation: Remediation;
   /** Version behaviour the verdict relies on ("Istio >= 1.10 forwards inbound to the pod IP"). */
   assumes?: string[];
-  /** The finding's page, relative to the repository: docs/findings/MDxxxx.md */
+  /** How to read the finding's page: `kubectl mesh-doctor docs MDxxxx` (docs/findings/MDxxxx.md in the repository). */
   docs: string;
 }

@@ -1,4 +1,4 @@
-import { catalogEntry, docsPath, type FindingCode } from './catalog.js';
+import { catalogEntry, docsCommand, type FindingCode } from './catalog.js';
 import type { Finding } from './finding.js';
 
 /** Builds a finding from its catalog entry, so title, severity and docs live in one place. */
@@ -13,6 +13,6 @@ export function makeFinding(code: FindingCode, details: Omit<Finding, 'code' | '
     evidence: details.evidence,
     remediation: details.remediation,
     ...(details.assumes?.length ? { assumes: details.assumes } : {}),
-    docs: docsPath(code),
+    docs: docsCommand(code),
   };
 }

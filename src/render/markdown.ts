@@ -18,7 +18,7 @@ export function renderMarkdown(report: Report, dataMarkdown?: string): string {
     if (f.remediation.patch) out.push(fence(f.remediation.patch, 'yaml'), '');
     if (f.remediation.command) out.push(fence(f.remediation.command, 'sh'), '');
     for (const a of f.assumes ?? []) out.push(`_Assumes: ${a}_`, '');
-    out.push(`See [${f.code}](${f.docs}).`, '');
+    out.push(`Documentation: \`${f.docs}\``, '');
   }
   if (report.skipped.length) {
     out.push('### Skipped', '', ...report.skipped.map((s) => `- ${s.rule}: ${s.reason}`), '');

@@ -17,7 +17,7 @@ describe('why-503 command (offline, as a subprocess)', () => {
     expect(report.verdict.summary).to.match(/^Plaintext sent to a server that requires mTLS \(MD3001\) .*culprit DestinationRule foo\/httpbin; fix: Add tls: \{mode: ISTIO_MUTUAL\} to DestinationRule foo\/httpbin/);
     const md3001 = report.findings.find((f: any) => f.code === 'MD3001');
     expect(md3001.target).to.deep.equal({ kind: 'DestinationRule', namespace: 'foo', name: 'httpbin' });
-    expect(md3001.docs).to.equal('docs/findings/MD3001.md');
+    expect(md3001.docs).to.equal('kubectl mesh-doctor docs MD3001');
     expect(md3001.remediation.command).to.equal(`kubectl patch destinationrule httpbin -n foo --type merge -p '{"spec":{"trafficPolicy":{"tls":{"mode":"ISTIO_MUTUAL"}}}}'`);
     expect(report.steps.map((s: any) => s.title)).to.deep.equal([
       'Destination: the Service and the server pods behind it',

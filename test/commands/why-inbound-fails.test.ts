@@ -49,7 +49,7 @@ describe('why-inbound-fails on the inbound fixtures (verdict, culprit, exit code
       for (const f of report.findings) {
         expect(f.evidence.length, `${f.code} has evidence`).to.be.greaterThan(0);
         for (const e of f.evidence) expect(e.source).to.match(/^(kubectl|istioctl) /);
-        expect(f.docs).to.equal(`docs/findings/${f.code}.md`);
+        expect(f.docs).to.equal(`kubectl mesh-doctor docs ${f.code}`);
       }
       if (row.problems[0]) expect(report.verdict.summary).to.contain(row.problems[0].code);
     });

@@ -56,7 +56,7 @@ export function ruleTester(ruleId: string, cases: { valid: ValidCase[]; invalid:
             expect(e.excerpt, 'evidence excerpt').to.not.equal('');
           }
           expect(f.remediation.text).to.not.equal('');
-          expect(f.docs).to.equal(`docs/findings/${f.code}.md`);
+          expect(f.docs).to.equal(`kubectl mesh-doctor docs ${f.code}`);
         }
       });
     }

@@ -1,3 +1,4 @@
+import { docsPath } from '../../../src/findings/catalog.js';
 import { expect } from 'chai';
 import { existsSync } from 'node:fs';
 import { cp, mkdtemp, rm, writeFile } from 'node:fs/promises';
@@ -155,7 +156,8 @@ describe('why-503 verdicts, scenario by scenario (each with a healthy twin)', ()
           expect(e.excerpt.trim(), 'evidence has an excerpt').to.not.equal('');
         }
         expect(finding.remediation.text).to.not.equal('');
-        expect(existsSync(path.join(REPO_ROOT, finding.docs)), `${finding.docs} exists`).to.equal(true);
+        expect(finding.docs).to.equal(`kubectl mesh-doctor docs ${finding.code}`);
+        expect(existsSync(path.join(REPO_ROOT, docsPath(finding.code))), `${docsPath(finding.code)} exists`).to.equal(true);
       }
       if (row.status === 'problem') expect(report.verdict.summary).to.match(/culprit \w+ foo\/[\w-]+; fix: /);
       row.also?.(report);
