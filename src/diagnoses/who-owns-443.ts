@@ -11,7 +11,7 @@ import { parseConfigDump } from '../model/envoy/config-dump.js';
 import { formatRef, type ObjectRef } from '../model/k8s/resources.js';
 import type { PodView } from '../model/k8s/pods.js';
 import { meshConfigFrom } from '../model/istio/mesh-config.js';
-import { runStaticChecks } from '../model/istio/static-checks.js';
+import { runStaticChecks } from '../rules/mesh/index.js';
 import { parseIstioVersion } from '../model/istio/version-behaviour.js';
 import { isBlackHole, isPassthrough, portOwnership, staticPortDeclarations, type PortDeclaration } from '../model/outbound/index.js';
 import { explainOutboundPath, relevantStaticFindings } from '../rules/egress/outbound-path.js';

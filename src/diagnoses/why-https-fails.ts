@@ -17,7 +17,7 @@ import { formatRef } from '../model/k8s/resources.js';
 import { meshConfigFrom, type MeshConfigView } from '../model/istio/mesh-config.js';
 import { serviceEntries } from '../model/istio/service-entry.js';
 import { services } from '../model/istio/services.js';
-import { runStaticChecks } from '../model/istio/static-checks.js';
+import { runStaticChecks } from '../rules/mesh/index.js';
 import { parseIstioVersion, type IstioVersion } from '../model/istio/version-behaviour.js';
 import { parseCurlOutput, type CurlOutput } from '../model/logs/curl.js';
 import {

@@ -1,3 +1,4 @@
+import type { Provenance } from '../model/provenance.js';
 import type { ObjectRef } from '../model/k8s/resources.js';
 
 export type Severity = 'error' | 'warning' | 'info';
@@ -5,13 +6,9 @@ export type Severity = 'error' | 'warning' | 'info';
 export const SEVERITY_RANK: Record<Severity, number> = { info: 1, warning: 2, error: 3 };
 
 /** One item of proof: what was seen, and the command that shows it (principle 1). */
-export interface EvidenceItem {
-  /** A command a person could run to see this themselves. */
-  source: string;
+export interface EvidenceItem extends Provenance {
   /** The lines that matter, verbatim. */
   excerpt: string;
-  /** Offline: the snapshot file it was read from. */
-  file?: string;
   /** Why this excerpt matters, when it is not obvious. */
   note?: string;
 }

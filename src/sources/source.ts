@@ -1,25 +1,17 @@
 import type { PodView } from '../model/k8s/pods.js';
 import type { ResourceSet } from '../model/k8s/resources.js';
+import type { PodRef } from '../model/pod.js';
+import type { Provenance } from '../model/provenance.js';
 
-/** A namespaced pod name; `name.namespace` on the command line, like istioctl. */
-export interface PodRef {
-  namespace: string;
-  name: string;
-}
-
-export function formatPod(pod: PodRef): string {
-  return `${pod.name}.${pod.namespace}`;
-}
+// PodRef and formatPod are model types; re-exported here for the sources' callers.
+export { formatPod, type PodRef } from '../model/pod.js';
 
 /**
  * A piece of raw evidence and where it came from, as a command a person
  * could run to see it themselves (principle 1: evidence first).
  */
-export interface Evidence {
+export interface Evidence extends Provenance {
   text: string;
-  source: string;
-  /** Offline: the snapshot file it was read from, relative to the snapshot root. */
-  file?: string;
 }
 
 /**

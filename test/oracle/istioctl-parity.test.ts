@@ -3,7 +3,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseConfigDump } from '../../src/model/envoy/config-dump.js';
 import { formatListenerTable, listenerTable } from '../../src/model/envoy/listener-table.js';
-import { runStaticChecks } from '../../src/model/istio/static-checks.js';
+import { runStaticChecks } from '../../src/rules/mesh/index.js';
 import { ResourceSet, parseKubeObjects } from '../../src/model/k8s/resources.js';
 import { REPO_ROOT } from '../support/cli.js';
 

@@ -7,4 +7,3 @@ export * from './peer-authentication.js';
 export * from './sidecar.js';
 export * from './mesh-config.js';
 export * from './version-behaviour.js';
-export * from './static-checks.js';

@@ -45,7 +45,7 @@ export interface OutboundContext {
   /** Where the config dump came from (a command), and its snapshot file. */
   dumpSource: string;
   dumpFile?: string;
-  /** Findings of the static checks (src/model/istio/static-checks.ts), to reuse their patches. */
+  /** Findings of the static checks (src/rules/mesh/), to reuse their patches. */
   staticFindings: readonly Finding[];
   /** True when the question is "where does traffic nobody claims go?" (who-owns-443), not one host. */
   anyHost?: boolean;

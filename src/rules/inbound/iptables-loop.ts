@@ -14,7 +14,7 @@ import type { Finding } from '../../findings/finding.js';
 import { formatWalk, walkPacket, type Packet, type PacketWalk } from '../../model/iptables/walk.js';
 import type { NatTable } from '../../model/iptables/types.js';
 import type { InboundForwarding } from '../../model/inbound.js';
-import type { PodRef } from '../../sources/source.js';
+import type { PodRef } from '../../model/pod.js';
 import { evidenceOf, outcome, type InboundFacts, type RuleOutcome, type Sourced } from './facts.js';
 
 /** A peer in another pod (TEST-NET-1: any non-local address walks the same). */

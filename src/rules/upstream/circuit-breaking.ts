@@ -15,7 +15,7 @@
 import { makeFinding } from '../../findings/make.js';
 import type { EvidenceItem, Finding } from '../../findings/finding.js';
 import { effectivePolicy } from '../../model/istio/destination-rule.js';
-import { formatPod } from '../../sources/source.js';
+import { formatPod } from '../../model/pod.js';
 import { clusterStat } from '../../model/envoy/admin-stats.js';
 import type { UpstreamEvidence } from './evidence.js';
 import type { UpstreamRule } from './rule.js';

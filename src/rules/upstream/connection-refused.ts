@@ -14,7 +14,7 @@ import type { EvidenceItem, Finding } from '../../findings/finding.js';
 import { inboundForwardsToPodIp } from '../../model/istio/version-behaviour.js';
 import { decodeResponseCodeDetails, decodeTransportFailureReason } from '../../model/logs/response-flags.js';
 import type { AccessLogEntry } from '../../model/logs/access-log.js';
-import { formatPod } from '../../sources/source.js';
+import { formatPod } from '../../model/pod.js';
 import type { UpstreamEvidence } from './evidence.js';
 import type { UpstreamRule } from './rule.js';
 import { failedRequests, logLines, podTarget, rawLines } from './support.js';

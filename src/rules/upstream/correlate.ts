@@ -11,7 +11,7 @@
 import type { AccessLogEntry } from '../../model/logs/access-log.js';
 import type { EnvoyLogEvent } from '../../model/logs/envoy-log.js';
 import { decodeResponseCodeDetails, decodeTransportFailureReason } from '../../model/logs/response-flags.js';
-import type { PodRef } from '../../sources/source.js';
+import type { PodRef } from '../../model/pod.js';
 import type { Cited, Numbered, ServerEvidence } from './evidence.js';
 
 export type SignalKind =

@@ -14,17 +14,16 @@ import type { ResourceSet } from '../../model/k8s/resources.js';
 import type { AccessLogEntry } from '../../model/logs/access-log.js';
 import type { EnvoyLogEvent } from '../../model/logs/envoy-log.js';
 import type { PortListeners } from '../../model/sockets.js';
-import type { PodRef } from '../../sources/source.js';
+import type { PodRef } from '../../model/pod.js';
+import type { Provenance } from '../../model/provenance.js';
 import type { ClusterStatus } from '../../model/envoy/admin-clusters.js';
 import type { EnvoyStats } from '../../model/envoy/admin-stats.js';
 import type { ClientTls } from './client-tls.js';
 import type { Destination } from './destination.js';
 import type { ServerDemand } from './server-mtls.js';
 
-export interface Cited {
-  source: string;
-  file?: string;
-}
+/** Where a piece of the evidence came from (the one provenance type). */
+export type Cited = Provenance;
 
 export type Numbered<T> = T & { lineNumber: number };
 

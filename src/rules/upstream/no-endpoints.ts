@@ -12,7 +12,7 @@ import { kubectlGet, labelsMatch, toYaml } from '../../model/istio/common.js';
 import { destinationRules } from '../../model/istio/destination-rule.js';
 import { selectsPod } from '../../model/istio/services.js';
 import { podView } from '../../model/k8s/pods.js';
-import { formatPod } from '../../sources/source.js';
+import { formatPod } from '../../model/pod.js';
 import type { UpstreamEvidence } from './evidence.js';
 import type { UpstreamRule } from './rule.js';
 import { logLines, withFlag } from './support.js';

@@ -15,7 +15,7 @@ import { makeFinding } from '../../findings/make.js';
 import type { EvidenceItem, Finding } from '../../findings/finding.js';
 import { hostMatches, kubectlGet, resolveShortname, toYaml } from '../../model/istio/common.js';
 import { refOf, type KubeObject } from '../../model/k8s/resources.js';
-import { formatPod } from '../../sources/source.js';
+import { formatPod } from '../../model/pod.js';
 import type { UpstreamEvidence } from './evidence.js';
 import type { UpstreamRule } from './rule.js';
 import { logLines, podTarget, rawLines, withFlag } from './support.js';

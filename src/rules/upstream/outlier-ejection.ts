@@ -18,7 +18,7 @@
 import { makeFinding } from '../../findings/make.js';
 import type { EvidenceItem, Finding } from '../../findings/finding.js';
 import { effectivePolicy, type DestinationRuleView, type OutlierDetectionView } from '../../model/istio/destination-rule.js';
-import { formatPod } from '../../sources/source.js';
+import { formatPod } from '../../model/pod.js';
 import { ejected } from '../../model/envoy/admin-clusters.js';
 import type { UpstreamEvidence } from './evidence.js';
 import type { UpstreamRule } from './rule.js';

@@ -16,7 +16,7 @@
 import { makeFinding } from '../../findings/make.js';
 import type { EvidenceItem, Finding } from '../../findings/finding.js';
 import { kubectlGet, toYaml } from '../../model/istio/common.js';
-import { formatPod } from '../../sources/source.js';
+import { formatPod } from '../../model/pod.js';
 import { describeTransport } from './client-tls.js';
 import type { ServerEvidence, UpstreamEvidence } from './evidence.js';
 import type { UpstreamAnalysis, UpstreamRule } from './rule.js';

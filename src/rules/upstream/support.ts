@@ -9,7 +9,7 @@ import type { DestinationRuleView } from '../../model/istio/destination-rule.js'
 import type { ObjectRef } from '../../model/k8s/resources.js';
 import type { AccessLogEntry } from '../../model/logs/access-log.js';
 import type { EvidenceItem } from '../../findings/finding.js';
-import { formatPod, type PodRef } from '../../sources/source.js';
+import { formatPod, type PodRef } from '../../model/pod.js';
 import type { Cited, Numbered, UpstreamEvidence } from './evidence.js';
 
 /**

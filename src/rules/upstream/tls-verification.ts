@@ -16,7 +16,7 @@ import type { EvidenceItem, Finding } from '../../findings/finding.js';
 import { decodeResponseCodeDetails, decodeTransportFailureReason } from '../../model/logs/response-flags.js';
 import type { AccessLogEntry } from '../../model/logs/access-log.js';
 import type { EnvoySslError } from '../../model/logs/boringssl.js';
-import { formatPod } from '../../sources/source.js';
+import { formatPod } from '../../model/pod.js';
 import { VERIFY } from './correlate.js';
 import type { UpstreamEvidence } from './evidence.js';
 import type { UpstreamRule } from './rule.js';

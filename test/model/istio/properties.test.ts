@@ -9,7 +9,7 @@ import { serviceEntryProtocol, serviceProtocol } from '../../../src/model/istio/
 import { serviceEntryView } from '../../../src/model/istio/service-entry.js';
 import { resolveTargetPort, serviceView } from '../../../src/model/istio/services.js';
 import { sidecarView, visibleTo } from '../../../src/model/istio/sidecar.js';
-import { runStaticChecks } from '../../../src/model/istio/static-checks.js';
+import { runStaticChecks } from '../../../src/rules/mesh/index.js';
 import { parseIstioVersion, httpOn443Breaks } from '../../../src/model/istio/version-behaviour.js';
 
 const KINDS = ['Service', 'ServiceEntry', 'DestinationRule', 'PeerAuthentication', 'Sidecar', 'ConfigMap', 'MeshPolicy', 'Policy', 'Pod'];

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect } from 'chai';
 import { meshConfigFromObject } from '../../../src/model/istio/mesh-config.js';
-import { runStaticChecks, STATIC_RULES } from '../../../src/model/istio/static-checks.js';
+import { runStaticChecks, STATIC_RULES } from '../../../src/rules/mesh/index.js';
 import { parseIstioVersion } from '../../../src/model/istio/version-behaviour.js';
 import { fixture, resources, ruleTester } from './support.js';
 

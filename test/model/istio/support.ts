@@ -4,7 +4,8 @@ import { fileURLToPath } from 'node:url';
 import { expect } from 'chai';
 import { parseKubeObjects, ResourceSet } from '../../../src/model/k8s/resources.js';
 import { DEFAULT_MESH_CONFIG, type MeshConfigView } from '../../../src/model/istio/mesh-config.js';
-import { runStaticChecks, STATIC_RULES } from '../../../src/model/istio/static-checks.js';
+import { meshEvidence, STATIC_RULES } from '../../../src/rules/mesh/index.js';
+import { ruleTester as genericRuleTester } from '../../support/rule-tester.js';
 import type { IstioVersion } from '../../../src/model/istio/version-behaviour.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -30,35 +31,19 @@ export interface InvalidCase extends ValidCase {
 }
 
 /**
- * ESLint RuleTester for static rules: `valid` cases produce no finding from
- * the rule, `invalid` cases produce exactly the listed (code, target) pairs.
- * Targets are written `Kind namespace/name`.
+ * ESLint RuleTester for the mesh rules (test/support/rule-tester.ts): `valid`
+ * cases produce no finding from the rule, `invalid` cases produce exactly the
+ * listed (code, target) pairs. Targets are written `Kind namespace/name`.
  */
 export function ruleTester(ruleId: string, cases: { valid: ValidCase[]; invalid: InvalidCase[] }): void {
   const rule = STATIC_RULES.find((r) => r.id === ruleId);
   if (!rule) throw new Error(`no rule ${ruleId}`);
-  describe(ruleId, () => {
-    for (const c of cases.valid) {
-      it(`valid: ${c.name}`, () => {
-        const { findings } = runStaticChecks(resources(c.yaml), { mesh: c.mesh ?? DEFAULT_MESH_CONFIG, istioVersion: c.istioVersion, rules: [rule] });
-        expect(findings.map((f) => `${f.code} ${f.target.kind} ${f.target.namespace}/${f.target.name}`)).to.deep.equal([]);
-      });
-    }
-    for (const c of cases.invalid) {
-      it(`invalid: ${c.name}`, () => {
-        const { findings } = runStaticChecks(resources(c.yaml), { mesh: c.mesh ?? DEFAULT_MESH_CONFIG, istioVersion: c.istioVersion, rules: [rule] });
-        const got = findings.map((f) => ({ code: f.code, target: `${f.target.kind} ${f.target.namespace}/${f.target.name}`, ...(c.expect.some((e) => e.severity) ? { severity: f.severity } : {}) }));
-        expect(got).to.deep.equal(c.expect);
-        for (const f of findings) {
-          expect(f.evidence.length, 'evidence').to.be.greaterThan(0);
-          for (const e of f.evidence) {
-            expect(e.source, 'evidence source').to.match(/^(kubectl|istioctl) /);
-            expect(e.excerpt, 'evidence excerpt').to.not.equal('');
-          }
-          expect(f.remediation.text).to.not.equal('');
-          expect(f.docs).to.equal(`kubectl mesh-doctor docs ${f.code}`);
-        }
-      });
-    }
+  const input = (c: ValidCase) => ({ name: c.name, input: c });
+  genericRuleTester(rule, {
+    model: (c: ValidCase) => ({ model: meshEvidence({ resources: resources(c.yaml), mesh: c.mesh ?? DEFAULT_MESH_CONFIG, ...(c.istioVersion ? { istioVersion: c.istioVersion } : {}) }) }),
+    sourcePattern: /^(kubectl|istioctl) /,
+  }, {
+    valid: cases.valid.map(input),
+    invalid: cases.invalid.map((c) => ({ ...input(c), expect: c.expect })),
   });
 }

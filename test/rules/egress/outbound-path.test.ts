@@ -5,7 +5,7 @@ import { parseConfigDump } from '../../../src/model/envoy/config-dump.js';
 import { podView } from '../../../src/model/k8s/pods.js';
 import { formatRef, parseKubeObjects, ResourceSet } from '../../../src/model/k8s/resources.js';
 import { meshConfigFrom } from '../../../src/model/istio/mesh-config.js';
-import { runStaticChecks } from '../../../src/model/istio/static-checks.js';
+import { runStaticChecks } from '../../../src/rules/mesh/index.js';
 import { parseIstioVersion } from '../../../src/model/istio/version-behaviour.js';
 import { httpConnection, httpsConnection, simulateOutbound } from '../../../src/model/outbound/index.js';
 import { explainOutboundPath } from '../../../src/rules/egress/outbound-path.js';
