@@ -1,12 +1,8 @@
 import type { Finding } from '../findings/finding.js';
 import type { Evidence } from '../sources/source.js';
-import type { Skipped, Step, StepStatus } from '../report/report.js';
+import type { Skipped, Step, StepObserver, StepStatus } from '../report/report.js';
 
-/** Hears about steps as they run, to print a live transcript (render/progress). */
-export interface StepObserver {
-  started(title: string): void;
-  finished(step: Step): void;
-}
+export type { StepObserver } from '../report/report.js';
 
 /** What a running step records: what it consulted and what it saw. */
 export class StepRecorder {

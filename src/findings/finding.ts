@@ -3,6 +3,9 @@ import type { ObjectRef } from '../model/k8s/resources.js';
 
 export type Severity = 'error' | 'warning' | 'info';
 
+/** What a report concludes (a rule may propose one: an egress path that works is 'healthy'). */
+export type VerdictStatus = 'problem' | 'healthy' | 'inconclusive' | 'informational';
+
 export const SEVERITY_RANK: Record<Severity, number> = { info: 1, warning: 2, error: 3 };
 
 /** One item of proof: what was seen, and the command that shows it (principle 1). */

@@ -1,5 +1,5 @@
 import ora, { type Ora } from 'ora';
-import type { StepObserver } from '../diagnoses/guide.js';
+import type { StepObserver } from '../report/report.js';
 import type { Step } from '../report/report.js';
 import { renderStep } from './human.js';
 import type { Painter } from './style.js';

@@ -1,4 +1,6 @@
-import { SEVERITY_RANK, type Finding, type Severity } from '../findings/finding.js';
+import { SEVERITY_RANK, type Finding, type Severity, type VerdictStatus } from '../findings/finding.js';
+
+export type { VerdictStatus } from '../findings/finding.js';
 
 /**
  * The versioned machine-readable result of every command (`-o json|yaml`).
@@ -19,13 +21,18 @@ export interface Step {
   saw: string[];
 }
 
+/** Hears about steps as they run, to print a live transcript (render/progress). */
+export interface StepObserver {
+  started(title: string): void;
+  finished(step: Step): void;
+}
+
 /** A rule that could not run, and why (its evidence was missing). Never dropped silently. */
 export interface Skipped {
   rule: string;
   reason: string;
 }
 
-export type VerdictStatus = 'problem' | 'healthy' | 'inconclusive' | 'informational';
 
 export interface Report<Data = unknown> {
   schema: typeof REPORT_SCHEMA;

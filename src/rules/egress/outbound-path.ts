@@ -28,7 +28,7 @@ import { ownersOfChain } from '../../model/owner.js';
 import { describePath, isBlackHole, isPassthrough, type SimulationResult } from '../../model/outbound/index.js';
 import type { EvidenceItem, Finding } from '../../findings/finding.js';
 import { makeFinding } from '../../findings/make.js';
-import type { VerdictStatus } from '../../report/report.js';
+import type { VerdictStatus } from '../../findings/finding.js';
 
 export interface OutboundContext {
   pod: PodView;
