@@ -10,6 +10,7 @@ import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { syntheticConfigDump } from './synthetic-dump.js';
 import { egressBenchmarks } from './egress.js';
+import { startupBenchmarks } from './startup.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const OUT = path.join(ROOT, 'bench/out');
@@ -54,7 +55,10 @@ async function main(): Promise<void> {
   // --version of the packed CLI (compiled, with the oclif manifest `npm pack` adds): what a user waits for on every call.
   execFileSync('npm', ['run', 'manifest', '--silent'], { cwd: ROOT, stdio: 'inherit' });
   const versionMs: number[] = [];
+  let startupRows: string[][] = [];
   try {
+    // Start-up (issue: release): the single executable if `npm run release` built one, and node bin/run.js.
+    startupRows = await startupBenchmarks(ROOT, Math.max(RUNS * 2, 10), path.join(ROOT, 'release/build/linux-amd64/kubectl-mesh_doctor'));
     for (let i = 0; i < Math.max(RUNS * 2, 10); i++) {
       const start = performance.now();
       execFileSync(path.join(ROOT, 'bin/run.js'), ['--version']);
@@ -72,6 +76,7 @@ async function main(): Promise<void> {
     ['peak RSS, parse-and-index', `${mb(indexRss)} MB = ${(indexRss / size).toFixed(2)}x the file (a bare JSON.parse peaks at ${mb(jsonRss)} MB; Node itself, before reading the file: ${mb(baseline)} MB)`, '≤ 4x file size', verdict(indexRss / size <= 4)],
     ['`--version` (packed CLI: dist/ and oclif.manifest.json, node bin/run.js)', `${version.toFixed(0)} ms`, '< 300 ms', verdict(version < 300)],
   ];
+  rows.push(...startupRows);
   // Issue 5: who-owns-443 -A across 200 sidecars, and the outbound simulation on this dump (bench/egress.ts).
   rows.push(...(await egressBenchmarks({ root: ROOT, out: OUT, dumpFile: file, runs: RUNS })));
   const cpu = cpus()[0]?.model ?? 'unknown CPU';

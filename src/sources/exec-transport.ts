@@ -21,6 +21,7 @@
  * the errors kubectl's runner throws: timeout, output cap, kubectl missing.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { watchdogArgv } from './kubectl-proxy-watchdog.js';
 import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
 import { createConnection } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -220,43 +221,6 @@ export const PROXY_ACCEPT_PATHS = '^/api/v1/namespaces/[^/]+/pods/[^/]+/exec$';
 export const PROXY_REJECT_PATHS = '^/api/.*/pods/.*/attach';
 export const PROXY_REJECT_METHODS = '^(POST|PUT|PATCH|DELETE|HEAD|OPTIONS|CONNECT|TRACE)$';
 
-/**
- * Runs kubectl proxy as its child and stops it when mesh-doctor goes away,
- * however it goes: SIGTERM/SIGINT/SIGHUP are passed on, and when mesh-doctor
- * dies without a word (SIGKILL, a crash) its end of our stdin closes. kubectl
- * proxy itself would outlive a hard kill (nothing tells it), serving its
- * socket until the next reboot. Once kubectl exits it removes the socket and
- * its (then empty) directory. Node, not a shell: an argument array only.
- * Prints `kubectl pid N` first, then kubectl's own output.
- */
-const WATCHDOG = `
-const { spawn } = require('node:child_process');
-const { rmSync, rmdirSync } = require('node:fs');
-const { dirname } = require('node:path');
-const [binary, ...args] = process.argv.slice(1);
-const socket = args.find((a) => a.startsWith('--unix-socket='))?.slice('--unix-socket='.length);
-const child = spawn(binary, args, { stdio: ['ignore', 'inherit', 'inherit'] });
-let stopping = false;
-const stop = () => {
-  if (stopping || child.exitCode !== null || child.signalCode !== null) return;
-  stopping = true;
-  child.kill('SIGTERM');
-  setTimeout(() => child.kill('SIGKILL'), 2000).unref();
-};
-if (child.pid) process.stdout.write('kubectl pid ' + child.pid + '\\n');
-process.stdin.on('end', stop);
-process.stdin.on('close', stop);
-process.stdin.on('error', stop);
-process.stdin.resume();
-for (const signal of ['SIGTERM', 'SIGINT', 'SIGHUP']) process.on(signal, stop);
-child.on('error', (error) => { process.stderr.write(error.message + '\\n'); process.exit(127); });
-child.on('exit', (code, signal) => {
-  // The socket and its private directory (rmdir: only if nothing else is in it).
-  try { if (socket) { rmSync(socket, { force: true }); rmdirSync(dirname(socket)); } } catch {}
-  process.exit(code ?? (signal ? 1 : 0));
-});
-`;
-
 /** The User-Agent of execs through the proxy. */
 export const EXEC_USER_AGENT = 'mesh-doctor (exec through kubectl proxy)';
 
@@ -380,8 +344,8 @@ export class ProxySession implements ExecTransport {
       `--reject-paths=${PROXY_REJECT_PATHS}`,
       `--reject-methods=${PROXY_REJECT_METHODS}`,
     ];
-    // Through the watchdog (see WATCHDOG): kubectl proxy goes away with mesh-doctor even after a hard kill.
-    const child = spawn(process.execPath, ['-e', WATCHDOG, this.kubectl.options.binary ?? 'kubectl', ...this.kubectl.globalArgs(), ...args], {
+    // Through the watchdog (kubectl-proxy-watchdog.ts): kubectl proxy goes away with mesh-doctor even after a hard kill.
+    const child = spawn(process.execPath, [...watchdogArgv(), this.kubectl.options.binary ?? 'kubectl', ...this.kubectl.globalArgs(), ...args], {
       stdio: ['pipe', 'pipe', 'pipe'],
     });
     this.child = child;

@@ -12,12 +12,23 @@ export interface CliResult {
 }
 
 /**
- * Runs the CLI as a user would, as a subprocess (oclif dev mode on src/ through
- * tsx), with colour off and a fixed width so output compares as text.
+ * The CLI under test: `node bin/dev.js` (oclif dev mode on src/ through tsx), or,
+ * when MESH_DOCTOR_PLUGIN names an executable (the krew-installed single
+ * executable, test/release), that binary: the same suites then test what users install.
+ */
+export function cliCommand(): { file: string; args: string[] } {
+  const plugin = process.env.MESH_DOCTOR_PLUGIN;
+  return plugin ? { file: plugin, args: [] } : { file: process.execPath, args: [path.join(REPO_ROOT, 'bin/dev.js')] };
+}
+
+/**
+ * Runs the CLI as a user would, as a subprocess, with colour off and a fixed
+ * width so output compares as text.
  */
 export function runCli(args: string[], options: { env?: NodeJS.ProcessEnv; timeoutMs?: number } = {}): Promise<CliResult> {
+  const cli = cliCommand();
   return new Promise((resolve) => {
-    execFile(process.execPath, [path.join(REPO_ROOT, 'bin/dev.js'), ...args], {
+    execFile(cli.file, [...cli.args, ...args], {
       cwd: REPO_ROOT,
       env: { ...process.env, NO_COLOR: '1', COLUMNS: '160', FORCE_COLOR: '0', ...options.env },
       timeout: options.timeoutMs ?? 60_000,

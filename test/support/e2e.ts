@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { kubectlAvailable } from '../cluster/kubectl.js';
 import { startTestCluster, type TestCluster, type TestClusterOptions } from '../cluster/server.js';
-import { REPO_ROOT, type CliResult } from './cli.js';
+import { cliCommand, type CliResult } from './cli.js';
 
 /** In a `before` hook: skip the suite, saying why, when there is no kubectl to drive. */
 export function requireKubectl(context: Mocha.Context): void {
@@ -30,7 +30,8 @@ export async function startE2E(options: TestClusterOptions): Promise<E2E> {
   const cluster = await startTestCluster(options);
   const bin = await mkdtemp(path.join(tmpdir(), 'md-plugin-'));
   const plugin = path.join(bin, 'kubectl-mesh_doctor');
-  await writeFile(plugin, `#!/bin/sh\nexec "${process.execPath}" "${path.join(REPO_ROOT, 'bin/dev.js')}" "$@"\n`);
+  const cli = cliCommand();
+  await writeFile(plugin, `#!/bin/sh\nexec ${[cli.file, ...cli.args].map((w) => `"${w}"`).join(' ')} "$@"\n`);
   await chmod(plugin, 0o755);
   const env = (extra?: NodeJS.ProcessEnv): NodeJS.ProcessEnv => ({
     ...process.env,
