@@ -6,7 +6,7 @@
 import { usageError } from '../errors.js';
 import { PROXY_CONTAINER, type PodView } from '../model/k8s/pods.js';
 import { apiGroup, type KubeObject } from '../model/k8s/resources.js';
-import { SNAPSHOT_FILES } from '../sources/snapshot.js';
+import { writtenName } from '../sources/snapshot.js';
 import { CORE_KINDS, ISTIO_KINDS, type PodRef, type ProxyArtifact } from '../sources/source.js';
 
 /** Which pods to capture. */
@@ -30,13 +30,13 @@ export type PodFile =
   | { file: string; from: 'log'; container: string };
 
 /**
- * The files captured for a pod, named as SNAPSHOT_FILES' first names (what the
- * reader looks for first): the Envoy admin artifacts, then the container logs.
+ * The files captured for a pod, named by writtenName() (portable names the
+ * reader knows): the Envoy admin artifacts, then the container logs.
  * server_info comes first: it is the cheapest call and tells whether the proxy answers.
  */
 export function podFiles(pod: Pick<PodView, 'initContainers'>): PodFile[] {
   const order: ProxyArtifact[] = ['server_info', 'config_dump', 'clusters', 'clusters.json', 'listeners', 'certs', 'stats', 'memory', 'runtime', 'logging', 'netstat'];
-  const files: PodFile[] = order.map((artifact) => ({ file: SNAPSHOT_FILES[artifact][0]!, from: 'proxy' as const, artifact }));
+  const files: PodFile[] = order.map((artifact) => ({ file: writtenName(artifact), from: 'proxy' as const, artifact }));
   files.push({ file: `${PROXY_CONTAINER}.log`, from: 'log', container: PROXY_CONTAINER });
   if (pod.initContainers.includes(INIT_CONTAINER)) files.push({ file: `${INIT_CONTAINER}.log`, from: 'log', container: INIT_CONTAINER });
   return files;

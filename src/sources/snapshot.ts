@@ -15,10 +15,10 @@ import {
 } from './source.js';
 
 /**
- * File names an artifact may have in a snapshot, first match wins. The first
- * name is what `mesh-doctor snapshot` writes; the others are what
- * `istioctl bug-report` (tools/bug-report/pkg/common: `config_dump`,
- * `stats/prometheus`) and hand-made captures use.
+ * File names an artifact may have in a snapshot, first match wins: what
+ * `mesh-doctor snapshot` writes and wrote before, and what `istioctl bug-report`
+ * (tools/bug-report/pkg/common: `config_dump`, `stats/prometheus`) and
+ * hand-made captures use. writtenName() picks the one it writes.
  */
 export const SNAPSHOT_FILES: Record<ProxyArtifact, string[]> = {
   config_dump: ['config_dump?include_eds', 'config_dump', 'config_dump.json'],
@@ -33,6 +33,15 @@ export const SNAPSHOT_FILES: Record<ProxyArtifact, string[]> = {
   logging: ['logging'],
   netstat: ['netstat', 'ss'],
 };
+
+/**
+ * The name `mesh-doctor snapshot` writes: the first portable one (no `?`, `*`, `:`...,
+ * so a snapshot unpacks on Windows too). The config dump is written as `config_dump`,
+ * bug-report's own name; `config_dump?include_eds`, what earlier versions wrote, is still read.
+ */
+export function writtenName(artifact: ProxyArtifact): string {
+  return SNAPSHOT_FILES[artifact].find((name) => !/[?*:<>|"\\]/.test(name))!;
+}
 
 const RESOURCE_FILES = ['cluster/k8s-resources', 'cluster/k8s-resources.yaml', 'cluster/crs', 'cluster/crs.yaml'];
 

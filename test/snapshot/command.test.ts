@@ -255,7 +255,7 @@ describe('mesh-doctor snapshot end to end (real kubectl, test cluster)', functio
     const out = path.join(parent, 'out');
     const r = await run([...args(), 'sleep-7f9c8d6b5-x2k4p.foo', '--out', out, '--json'], { env: env() });
     expect(r.code, r.stderr).to.equal(0);
-    const written = readFileSync(path.join(out, 'proxies', 'foo', 'sleep-7f9c8d6b5-x2k4p', 'config_dump?include_eds'), 'utf8');
+    const written = readFileSync(path.join(out, 'proxies', 'foo', 'sleep-7f9c8d6b5-x2k4p', 'config_dump'), 'utf8');
     // What kubectl hands over (the emulator re-serialises the JSON), byte for byte...
     const live = await LiveSource.open({ kubeconfig: cluster.kubeconfigPath, timeoutMs: 20_000, concurrency: 2, readOnly: true });
     try {

@@ -58,7 +58,7 @@ describe('snapshot plan', () => {
 
   it('plans the files of a pod: server_info first, istio-init.log only with that init container', () => {
     const withInit = podFiles({ initContainers: ['istio-init'] }).map((f) => f.file);
-    expect(withInit).to.deep.equal(['server_info', 'config_dump?include_eds', 'clusters', 'clusters.json', 'listeners', 'certs', 'stats/prometheus', 'memory', 'runtime', 'logging', 'netstat', 'istio-proxy.log', 'istio-init.log']);
+    expect(withInit).to.deep.equal(['server_info', 'config_dump', 'clusters', 'clusters.json', 'listeners', 'certs', 'stats/prometheus', 'memory', 'runtime', 'logging', 'netstat', 'istio-proxy.log', 'istio-init.log']);
     expect(podFiles({ initContainers: ['istio-validation'] }).map((f) => f.file)).not.to.include('istio-init.log');
   });
 
@@ -85,5 +85,10 @@ describe('snapshot plan', () => {
     expect(resolveTarget('x.tar.gz')).to.include({ format: 'archive' });
     expect(resolveTarget('x.TGZ')).to.include({ format: 'archive' });
     expect(defaultOut(new Date('2026-01-02T03:04:05.678Z'))).to.equal('mesh-doctor-snapshot-20260102T030405Z.tar.gz');
+  });
+  it('writes only file names Windows can hold (no ? * : < > | " \\), and the config dump as bug-report names it', () => {
+    const files = podFiles({ initContainers: ['istio-init'] }).map((f) => f.file);
+    for (const file of files) expect(file, file).to.not.match(/[?*:<>|"\\]/);
+    expect(files).to.include('config_dump');
   });
 });

@@ -8,7 +8,7 @@ import { runCleanups } from '../../src/lifecycle.js';
 import { parseKubeObjects } from '../../src/model/k8s/resources.js';
 import { takeSnapshot, type SnapshotResult, type TakeSnapshotOptions } from '../../src/snapshot/index.js';
 import { resolveTarget } from '../../src/snapshot/writer.js';
-import { SnapshotSource, SNAPSHOT_FILES } from '../../src/sources/snapshot.js';
+import { SnapshotSource, writtenName } from '../../src/sources/snapshot.js';
 import { PROXY_ARTIFACTS } from '../../src/sources/source.js';
 import { allArtifacts, FakeSource, JWT, pod, PRIVATE_KEY, type FakeOptions } from './fake-source.js';
 
@@ -89,7 +89,7 @@ describe('snapshot writer (fake source)', () => {
     it('writes the snapshot layout, with the reader\'s first file names', () => {
       const files = walk(out).filter((f) => !f.dir).map((f) => f.file).sort();
       const podFiles = (ns: string, name: string, init: boolean, netstat = true) => [
-        'certs', 'clusters', 'clusters.json', 'config_dump?include_eds', 'istio-proxy.log', ...(init ? ['istio-init.log'] : []), 'listeners', 'logging', 'memory',
+        'certs', 'clusters', 'clusters.json', 'config_dump', 'istio-proxy.log', ...(init ? ['istio-init.log'] : []), 'listeners', 'logging', 'memory',
         ...(netstat ? ['netstat'] : []), 'runtime', 'server_info', 'stats/prometheus',
       ].map((f) => `proxies/${ns}/${name}/${f}`);
       expect(files).to.deep.equal([
@@ -148,7 +148,7 @@ describe('snapshot writer (fake source)', () => {
       expect(httpbin.unavailable).to.deep.equal([{ file: 'netstat', reason: 'the proxy image has neither ss nor netstat' }]);
       expect(httpbin.versions).to.deep.equal({ istio: '1.24.1', envoy: '1.32.3' });
       expect(meta.redactions.total).to.deep.equal(result.redactions);
-      expect(meta.redactions.files['proxies/foo/sleep-1/config_dump?include_eds']).to.deep.equal({ 'private-key': 1 });
+      expect(meta.redactions.files['proxies/foo/sleep-1/config_dump']).to.deep.equal({ 'private-key': 1 });
       expect(meta.redactions.files['proxies/foo/sleep-1/istio-proxy.log']).to.deep.equal({ 'bearer-token': 1 });
     });
 
@@ -174,7 +174,7 @@ describe('snapshot writer (fake source)', () => {
               expect(read, artifact).to.equal(undefined);
               continue;
             }
-            expect(read?.file).to.equal(`proxies/${ref.namespace}/${ref.name}/${SNAPSHOT_FILES[artifact][0]}`);
+            expect(read?.file).to.equal(`proxies/${ref.namespace}/${ref.name}/${writtenName(artifact)}`);
             if (artifact === 'config_dump' && ref.name === 'sleep-1') expect(read?.text).to.contain('[redacted]');
             else expect(read?.text, artifact).to.equal(original.text);
           }
@@ -226,7 +226,7 @@ describe('snapshot writer (fake source)', () => {
     expect(sleep.status).to.equal('partial');
     expect(sleep.error).to.equal(forbidden.message);
     expect(sleep.files).to.deep.equal(['istio-proxy.log', 'istio-init.log']);
-    expect(sleep.missing.map((m) => m.file)).to.include.members(['server_info', 'config_dump?include_eds', 'clusters', 'logging', 'netstat']);
+    expect(sleep.missing.map((m) => m.file)).to.include.members(['server_info', 'config_dump', 'clusters', 'logging', 'netstat']);
     // server_info failed with "forbidden": no other admin call was made for that pod.
     expect(fake.calls.filter((c) => c.startsWith('proxy foo/sleep-1'))).to.deep.equal(['proxy foo/sleep-1 server_info']);
     expect(result.pods.find((p) => p.name === 'httpbin-1')!.status).to.equal('ok');
@@ -240,7 +240,7 @@ describe('snapshot writer (fake source)', () => {
     const result = await takeSnapshot(new FakeSource(fakeOptions({ proxyFailures: { 'foo/httpbin-1': { config_dump: timeout } } })), options(path.join(parent, 'snap')));
     const httpbin = result.pods.find((p) => p.name === 'httpbin-1')!;
     expect(httpbin.status).to.equal('partial');
-    expect(httpbin.missing).to.deep.equal([{ file: 'config_dump?include_eds', reason: timeout.message }]);
+    expect(httpbin.missing).to.deep.equal([{ file: 'config_dump', reason: timeout.message }]);
     expect(httpbin.files).to.include('clusters');
   });
 
