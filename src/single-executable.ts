@@ -9,18 +9,18 @@
  *   because process.execPath is this executable, not a Node.
  *
  * Node flags: a SEA on Node 20 cannot carry V8 flags and reads the user's
- * NODE_OPTIONS, which are for their Node, not for this tool. So a run that reads
- * proxies' config (or any run while NODE_OPTIONS is set) starts this binary
- * again with only the flags bin/run.js uses, and waits for it; --version, help,
- * docs and explain run at once, where start-up time is what matters. (Node applies
+ * NODE_OPTIONS, which are for their Node, not for this tool. So a run that may
+ * read large config dumps (live, or a snapshot over 32 MB) — and any run while
+ * NODE_OPTIONS is set — starts this binary again with only the flags bin/run.js
+ * uses, and waits for it; --version, help, docs, explain and small snapshots
+ * run at once, where start-up time is what matters. (Node applies
  * NODE_OPTIONS before any of this runs: a preload that fails still stops the binary.)
  */
-import { execute, Plugin } from '@oclif/core';
 import { spawn } from 'node:child_process';
+import { readdirSync, statSync } from 'node:fs';
 import { Socket } from 'node:net';
 import { constants } from 'node:os';
 import path from 'node:path';
-import { COMMANDS } from './commands.js';
 import { runWatchdog, WATCHDOG_COMMAND } from './sources/kubectl-proxy-watchdog.js';
 
 declare const MESH_DOCTOR_PACKAGE: Record<string, unknown>;
@@ -35,9 +35,34 @@ const NODE_FLAGS = '--max-semi-space-size=2 --no-warnings';
 const RELAUNCHED = 'MESH_DOCTOR_SEA_RELAUNCHED';
 const QUICK = new Set([undefined, '--version', '-v', 'version', '--help', '-h', 'help', 'docs', 'explain']);
 
+/** Below this, a snapshot's dumps are small enough that the young generation's size does not matter. */
+const SMALL_SNAPSHOT_BYTES = 32 << 20;
+
+/** Bytes under a path (a snapshot folder or archive), stopping once past `limit`. */
+function sizeUnder(file: string, limit: number): number {
+  const stat = statSync(file, { throwIfNoEntry: false });
+  if (!stat?.isDirectory()) return stat?.size ?? 0;
+  let total = 0;
+  for (const name of readdirSync(file)) {
+    total += sizeUnder(path.join(file, name), limit - total);
+    if (total > limit) break;
+  }
+  return total;
+}
+
+/** The --from argument, if the run is offline. */
+function offlineSource(argv: string[]): string | undefined {
+  const i = argv.findIndex((a) => a === '--from' || a.startsWith('--from='));
+  if (i < 0) return undefined;
+  return argv[i].startsWith('--from=') ? argv[i].slice('--from='.length) : argv[i + 1];
+}
+
 function needsRelaunch(): boolean {
   if (process.env[RELAUNCHED] === '1') return false;
-  return Boolean(process.env.NODE_OPTIONS) || !QUICK.has(process.argv[2]);
+  if (process.env.NODE_OPTIONS) return true;
+  if (QUICK.has(process.argv[2])) return false;
+  const from = offlineSource(process.argv.slice(2));
+  return from === undefined || sizeUnder(from, SMALL_SNAPSHOT_BYTES) > SMALL_SNAPSHOT_BYTES;
 }
 
 /** Runs the CLI in a child with NODE_FLAGS only, passing signals on; exits as it exits. */
@@ -66,10 +91,15 @@ function followParent(): void {
   }
 }
 
-function main(): Promise<unknown> | void {
+async function main(): Promise<unknown> {
   if (process.argv[2] === WATCHDOG_COMMAND) return runWatchdog(process.argv.slice(3));
   if (needsRelaunch()) return relaunch();
   if (process.env[RELAUNCHED] === '1') followParent();
+  if (['--version', '-v'].includes(process.argv[2]!) && process.argv.length === 3) {
+    // oclif's answer, without loading oclif and the commands (in the bundle, dynamic imports load lazily).
+    return process.stdout.write(`mesh-doctor/${MESH_DOCTOR_PACKAGE.version} ${process.platform}-${process.arch} node-${process.version}\n`);
+  }
+  const [{ execute, Plugin }, { COMMANDS }] = await Promise.all([import('@oclif/core'), import('./commands.js')]);
   const plugin = Plugin.prototype as unknown as { loadCommandsFromTarget(): Promise<unknown> };
   plugin.loadCommandsFromTarget = async function (this: { commandCache?: unknown }) {
     this.commandCache = COMMANDS;
