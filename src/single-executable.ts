@@ -21,6 +21,7 @@ import { readdirSync, statSync } from 'node:fs';
 import { Socket } from 'node:net';
 import { constants } from 'node:os';
 import path from 'node:path';
+import { commandsFor } from './command-loaders.js';
 import { runWatchdog, WATCHDOG_COMMAND } from './sources/kubectl-proxy-watchdog.js';
 
 declare const MESH_DOCTOR_PACKAGE: Record<string, unknown>;
@@ -99,11 +100,11 @@ async function main(): Promise<unknown> {
     // oclif's answer, without loading oclif and the commands (in the bundle, dynamic imports load lazily).
     return process.stdout.write(`mesh-doctor/${MESH_DOCTOR_PACKAGE.version} ${process.platform}-${process.arch} node-${process.version}\n`);
   }
-  const [{ execute, Plugin }, { COMMANDS }] = await Promise.all([import('@oclif/core'), import('./commands.js')]);
+  const [{ execute, Plugin }, commands] = await Promise.all([import('@oclif/core'), commandsFor(process.argv[2])]);
   const plugin = Plugin.prototype as unknown as { loadCommandsFromTarget(): Promise<unknown> };
   plugin.loadCommandsFromTarget = async function (this: { commandCache?: unknown }) {
-    this.commandCache = COMMANDS;
-    return COMMANDS;
+    this.commandCache = commands;
+    return commands;
   };
   return execute({ loadOptions: { root: path.dirname(process.execPath), pjson: MESH_DOCTOR_PACKAGE as never } });
 }

@@ -57,3 +57,12 @@ describe('docs and version (kubectl conventions)', () => {
     expect(r.stdout).to.not.contain('kubectl-mesh_doctor');
   });
 });
+
+describe('the single executable loads only the command it runs', () => {
+  it('has a loader for every command of the command map, and no other', async () => {
+    const { COMMAND_LOADERS } = await import('../../src/command-loaders.js');
+    const { COMMANDS } = await import('../../src/commands.js');
+    expect(Object.keys(COMMAND_LOADERS).sort()).to.deep.equal(Object.keys(COMMANDS).sort());
+    for (const [id, load] of Object.entries(COMMAND_LOADERS)) expect((await load()).default, id).to.equal((COMMANDS as Record<string, unknown>)[id]);
+  });
+});
