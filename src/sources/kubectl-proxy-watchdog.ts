@@ -15,7 +15,8 @@ import { spawn } from 'node:child_process';
 import { rmdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { inSingleExecutable } from '../assets.js';
+// Imported statically: a dynamic import('node:sea') fails silently inside a SEA (toolchain notes).
+import * as sea from 'node:sea';
 
 /** The hidden first argument that makes the single executable a watchdog. */
 export const WATCHDOG_COMMAND = '__kubectl-proxy-watchdog';
@@ -63,7 +64,7 @@ function ownFile(): string | undefined {
 
 /** The arguments (after the executable) that start a watchdog in a new process. */
 export function watchdogArgv(): string[] {
-  if (inSingleExecutable()) return [WATCHDOG_COMMAND];
+  if (sea.isSea()) return [WATCHDOG_COMMAND];
   const file = ownFile()!;
   // From src/ (development and tests) the file is TypeScript: load it with tsx, found from here.
   return file.endsWith('.ts') ? ['--import', import.meta.resolve('tsx'), file] : [file];
