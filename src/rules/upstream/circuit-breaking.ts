@@ -31,10 +31,7 @@ export const circuitBreaking: UpstreamRule = {
   id: 'md3002-circuit-breaking',
   code: 'MD3002',
   description: 'Circuit-breaker limits tripped: Envoy answered 503 UO itself',
-  missing(e) {
-    if (!e.client.accessLog && !e.client.stats) return 'neither the client\'s access log nor its stats are available';
-    return undefined;
-  },
+  needs: [{ anyOf: ['client:access-log', 'client:stats'], because: 'neither the client\'s access log nor its stats are available' }],
   check(e: UpstreamEvidence): Finding[] {
     const uo = withFlag(e, 'UO');
     const clusterName = e.client.cluster?.cluster.name ?? e.destination.clusterName;

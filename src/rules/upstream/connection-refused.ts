@@ -30,10 +30,7 @@ export const connectionRefused: UpstreamRule = {
   id: 'md3004-connection-refused',
   code: 'MD3004',
   description: 'The destination refused the connection (UF, delayed_connect_error:_111)',
-  missing(e) {
-    if (!e.client.accessLog && !e.servers.some((s) => s.accessLog)) return 'no access log of the client or the server sidecar is available';
-    return undefined;
-  },
+  needs: [{ anyOf: ['client:access-log', 'server:access-log'], because: 'no access log of the client or the server sidecar is available' }],
   check(e: UpstreamEvidence, analysis): Finding[] {
     const serverSide = analysis.signals.filter((s) => s.kind === 'connect-refused');
     const clientSide = failedRequests(e).filter(refused);

@@ -33,5 +33,5 @@ export const UPSTREAM_RULES: readonly UpstreamRule[] = [
   noRoute,
 ];
 
-export { runRules, analyse, type UpstreamRule, type RuleRun, type UpstreamAnalysis } from './rule.js';
+export { runRules, analyse, upstreamEvidence, type UpstreamRule, type RuleRun, type UpstreamAnalysis, type UpstreamShared } from './rule.js';
 export type { UpstreamEvidence, ClientEvidence, ServerEvidence } from './evidence.js';

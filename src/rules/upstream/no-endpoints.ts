@@ -21,9 +21,9 @@ export const noEndpoints: UpstreamRule = {
   id: 'md3006-no-endpoints',
   code: 'MD3006',
   description: 'No endpoints behind the destination (a Service selecting no pods, a subset selecting none)',
-  missing(e) {
-    // Without Pod objects (a bug-report archive holding only proxy dumps) "no pod selected" would be a guess.
-    if (e.resources.of('Pod').length === 0 && !e.client.cluster?.edsKnown && !e.client.clusterStatus?.status) return 'neither the pods, the client\'s endpoints (config_dump?include_eds) nor its /clusters are available';
+  // Without Pod objects (a bug-report archive holding only proxy dumps) "no pod selected" would be a guess.
+  needs: [{ anyOf: ['Pod', 'client:endpoints', 'client:cluster-status'], because: 'neither the pods, the client\'s endpoints (config_dump?include_eds) nor its /clusters are available' }],
+  unmet(e) {
     if (!e.destination.service && !e.client.cluster?.edsKnown) return 'the destination is not a Service and the client\'s endpoints (config_dump?include_eds) are not available';
     return undefined;
   },

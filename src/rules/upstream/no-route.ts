@@ -37,10 +37,7 @@ export const noRoute: UpstreamRule = {
   id: 'md3007-no-route',
   code: 'MD3007',
   description: 'No route (404 NR route_not_found) or no matching inbound filter chain (NR filter_chain_not_found)',
-  missing(e) {
-    if (!e.client.accessLog && !e.servers.some((s) => s.accessLog || s.envoyLog)) return 'no access log of either sidecar is available';
-    return undefined;
-  },
+  needs: [{ anyOf: ['client:access-log', 'server:access-log', 'server:envoy-log'], because: 'no access log of either sidecar is available' }],
   check(e: UpstreamEvidence, analysis): Finding[] {
     const findings: Finding[] = [];
     const nr = withFlag(e, 'NR').filter((x) => !x.tcp);

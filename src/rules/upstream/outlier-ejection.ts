@@ -113,10 +113,7 @@ export const outlierEjection: UpstreamRule = {
   id: 'md3003-outlier-ejection',
   code: 'MD3003',
   description: 'Outlier detection ejected every host: 503 UH hides the first cause',
-  missing(e) {
-    if (!e.client.accessLog && !e.client.clusterStatus?.status) return 'neither the client\'s access log nor its /clusters health are available';
-    return undefined;
-  },
+  needs: [{ anyOf: ['client:access-log', 'client:cluster-status'], because: 'neither the client\'s access log nor its /clusters health are available' }],
   check(e: UpstreamEvidence): Finding[] {
     const s = settingsOf(e);
     const status = e.client.clusterStatus?.status;
@@ -156,9 +153,7 @@ export const outlierSettings: UpstreamRule = {
   id: 'md3008-outlier-ejects-all-at-once',
   code: 'MD3008',
   description: 'Outlier detection can eject every host after a single error, for minutes',
-  missing() {
-    return undefined;
-  },
+  needs: [],
   check(e: UpstreamEvidence, analysis): Finding[] {
     if (analysis.earlier.some((f) => f.code === 'MD3003')) return [];
     const s = settingsOf(e);

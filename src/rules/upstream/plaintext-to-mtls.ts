@@ -57,11 +57,10 @@ export const plaintextToMtls: UpstreamRule = {
   id: 'md3001-plaintext-to-mtls',
   code: 'MD3001',
   description: 'The client sends plaintext (or TLS without a client certificate) to a server that requires mTLS',
-  missing(e) {
-    if (!e.client.tls) return 'neither the client\'s cluster nor the DestinationRules could be read';
-    if (!e.servers.some((s) => s.demand)) return 'no server pod behind the destination could be examined (its inbound listener or PeerAuthentication)';
-    return undefined;
-  },
+  needs: [
+    { anyOf: ['client:tls-settings'], because: 'neither the client\'s cluster nor the DestinationRules could be read' },
+    { anyOf: ['server:mtls-demand'], because: 'no server pod behind the destination could be examined (its inbound listener or PeerAuthentication)' },
+  ],
   check(e: UpstreamEvidence, analysis: UpstreamAnalysis): Finding[] {
     const tls = e.client.tls!;
     const broken = e.servers.filter((s) => s.demand && s.hasSidecar && breaks(tls.transport, s.demand.requires));

@@ -1,29 +1,45 @@
 /**
- * The shape of a why-503 rule (ESLint/Istio-analyzer style): metadata, the
- * evidence it needs (a rule whose evidence is missing is reported as
- * skipped, with the reason), and a pure check.
+ * why-503's rules on the one contract (../rule.ts): diagnosis-context rules
+ * over both sidecars' evidence. Their evidence kinds carry the side they come
+ * from (`client:access-log`, `server:envoy-log`); the correlation of the
+ * client's failures with the server's signals is derived once and shared.
  */
-import type { FindingCode } from '../../findings/catalog.js';
+import { runRules as runEngine } from '../engine.js';
+import type { CheckContext, EvidenceKind, EvidenceModel, Rule, RuleOutcome } from '../rule.js';
 import type { Finding } from '../../findings/finding.js';
 import { correlate, serverSignals, type Correlation, type ServerSignal } from './correlate.js';
 import type { UpstreamEvidence } from './evidence.js';
 import { failedRequests } from './support.js';
 
-/** What every rule gets besides the evidence: the server signals and their correlation with the client's failures. */
-export interface UpstreamAnalysis {
+/** Derived once for all rules: the server signals and their correlation with the client's failures. */
+export interface UpstreamShared {
   signals: ServerSignal[];
   correlations: Correlation[];
-  /** Findings of the rules that ran before (so a rule can stand down when an earlier one explains the same lines). */
-  earlier: Finding[];
 }
 
-export interface UpstreamRule {
-  id: string;
-  code: FindingCode;
-  description: string;
-  /** undefined when the rule can run; otherwise why it cannot (its evidence is missing). */
-  missing(e: UpstreamEvidence): string | undefined;
-  check(e: UpstreamEvidence, analysis: UpstreamAnalysis): Finding[];
+/** What every rule gets besides the evidence (with the findings of the rules that ran before). */
+export type UpstreamAnalysis = CheckContext<UpstreamShared>;
+
+export type UpstreamRule = Rule<UpstreamEvidence, UpstreamShared>;
+
+/** @deprecated the engine's RuleOutcome; kept for callers of the earlier name. */
+export type RuleRun = RuleOutcome;
+
+/** The kinds why-503's evidence holds: each side's pieces that were fetched and parsed. */
+export function upstreamEvidence(e: UpstreamEvidence): EvidenceModel<UpstreamEvidence> {
+  const held: Partial<Record<EvidenceKind, boolean>> = {
+    'client:access-log': Boolean(e.client.accessLog),
+    'client:envoy-log': Boolean(e.client.envoyLog),
+    'client:stats': Boolean(e.client.stats),
+    'client:cluster-status': Boolean(e.client.clusterStatus?.status),
+    'client:endpoints': Boolean(e.client.cluster?.edsKnown),
+    'client:tls-settings': Boolean(e.client.tls),
+    'server:access-log': e.servers.some((s) => s.accessLog),
+    'server:envoy-log': e.servers.some((s) => s.envoyLog),
+    'server:mtls-demand': e.servers.some((s) => s.demand),
+    'mesh-config': true,
+  };
+  return { evidence: e, holds: (kind) => held[kind] ?? e.resources.of(kind).length > 0 };
 }
 
 export function analyse(e: UpstreamEvidence): UpstreamAnalysis {
@@ -31,28 +47,10 @@ export function analyse(e: UpstreamEvidence): UpstreamAnalysis {
   return { signals, correlations: correlate(failedRequests(e), e.servers, signals), earlier: [] };
 }
 
-export interface RuleRun {
-  rule: string;
-  code: FindingCode;
-  status: 'ran' | 'skipped';
-  because?: string;
-  findings: number;
-}
-
-export function runRules(e: UpstreamEvidence, rules: readonly UpstreamRule[]): { findings: Finding[]; runs: RuleRun[]; analysis: UpstreamAnalysis } {
+/** Runs why-503's rules through the engine, with the correlation derived once. */
+export function runRules(e: UpstreamEvidence, rules: readonly UpstreamRule[]): { findings: Finding[]; runs: RuleOutcome[]; analysis: UpstreamAnalysis } {
   const analysis = analyse(e);
-  const findings: Finding[] = [];
-  const runs: RuleRun[] = [];
-  for (const rule of rules) {
-    const missing = rule.missing(e);
-    if (missing) {
-      runs.push({ rule: rule.id, code: rule.code, status: 'skipped', because: missing, findings: 0 });
-      continue;
-    }
-    const found = rule.check(e, { ...analysis, earlier: [...findings] });
-    findings.push(...found);
-    runs.push({ rule: rule.id, code: rule.code, status: 'ran', findings: found.length });
-  }
-  return { findings, runs, analysis };
+  const { signals, correlations } = analysis;
+  const { findings, outcomes } = runEngine(rules, upstreamEvidence(e), { signals, correlations });
+  return { findings, runs: outcomes, analysis };
 }
-

@@ -39,10 +39,7 @@ export const tlsVerification: UpstreamRule = {
   id: 'md3005-tls-verification',
   code: 'MD3005',
   description: 'Certificate verification failed between the sidecars (expired, unknown CA, SAN mismatch)',
-  missing(e) {
-    if (!e.client.accessLog && !e.servers.some((s) => s.envoyLog) && !e.client.envoyLog) return 'no access log or Envoy log of either sidecar is available';
-    return undefined;
-  },
+  needs: [{ anyOf: ['client:access-log', 'server:envoy-log', 'client:envoy-log'], because: 'no access log or Envoy log of either sidecar is available' }],
   check(e: UpstreamEvidence, analysis): Finding[] {
     const clientLines = failedRequests(e).filter((x) => verifyErrors(x).length > 0);
     const clientEnvoy = (e.client.envoyLog?.events ?? []).filter((ev) => ev.sslErrorName && VERIFY.has(ev.sslErrorName));
