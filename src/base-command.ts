@@ -37,6 +37,10 @@ export const baseFlags = {
 
 export type BaseFlags = Interfaces.InferredFlags<typeof baseFlags>;
 
+/** A command's own flags and args, typed from its definitions (`static flags`, `static args`), never copied by hand. */
+export type FlagsOf<C extends { flags: Interfaces.FlagInput }> = Interfaces.InferredFlags<C['flags']>;
+export type ArgsOf<C extends { args: Interfaces.ArgInput }> = Interfaces.InferredArgs<C['args']>;
+
 /** What a command's body gets: parsed flags, a source opened on demand, a guide for steps. */
 export interface RunContext<F = object, A = Record<string, unknown>> {
   flags: F & BaseFlags;

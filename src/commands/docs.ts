@@ -1,6 +1,6 @@
 import { Args } from '@oclif/core';
 import { readBundled } from '../assets.js';
-import { MeshDoctorCommand, type RunContext } from '../base-command.js';
+import { MeshDoctorCommand, type ArgsOf, type RunContext } from '../base-command.js';
 import { MeshDoctorError } from '../errors.js';
 import { CATALOG, docsPath } from '../findings/catalog.js';
 import type { Painter } from '../render/style.js';
@@ -22,7 +22,7 @@ export default class Docs extends MeshDoctorCommand {
   static examples = ['<%= config.bin %> docs MD1002', '<%= config.bin %> docs', '<%= config.bin %> docs md3001 -o json'];
   static args = { code: Args.string({ description: 'a finding code such as MD1002', required: false }) };
 
-  protected async diagnose({ args }: RunContext<object, { code?: string }>): Promise<Report<DocsData>> {
+  protected async diagnose({ args }: RunContext<object, ArgsOf<typeof Docs>>): Promise<Report<DocsData>> {
     const base: Omit<Report<DocsData>, 'verdict'> = { schema: REPORT_SCHEMA, command: 'docs', source: { mode: 'none', label: 'finding catalog' }, steps: [], findings: [], skipped: [] };
     if (!args.code) {
       const catalog = [...CATALOG.values()].map((e) => ({ code: e.code, severity: e.severity, title: e.title }));

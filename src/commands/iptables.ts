@@ -1,5 +1,5 @@
 import { Args, Flags } from '@oclif/core';
-import { MeshDoctorCommand, type RunContext } from '../base-command.js';
+import { MeshDoctorCommand, type FlagsOf, type ArgsOf, type RunContext } from '../base-command.js';
 import { iptables, type IptablesData } from '../diagnoses/iptables.js';
 import type { Hook } from '../model/iptables/walk.js';
 import type { Report } from '../report/report.js';
@@ -24,7 +24,7 @@ proxy packet redirected back to the proxy). Without --packet it walks the inboun
     numeric: Flags.boolean({ description: 'print addresses and ports as numbers (iptables -n)', default: false }),
   };
 
-  protected async diagnose(context: RunContext<{ packet?: string; hook?: string; port?: number; numeric: boolean }, { pod?: string }>): Promise<Report<IptablesData>> {
+  protected async diagnose(context: RunContext<FlagsOf<typeof Iptables>, ArgsOf<typeof Iptables>>): Promise<Report<IptablesData>> {
     const { flags } = context;
     const source = await context.source();
     const pod = await context.pod(context.args.pod, { requireSidecar: false });

@@ -1,5 +1,5 @@
 import { Args, Flags } from '@oclif/core';
-import { MeshDoctorCommand, type RunContext } from '../base-command.js';
+import { MeshDoctorCommand, type FlagsOf, type ArgsOf, type RunContext } from '../base-command.js';
 import { MeshDoctorError } from '../errors.js';
 import { parseConfigDump } from '../model/envoy/config-dump.js';
 import { tabwriterFormat } from '../model/envoy/go-compat.js';
@@ -43,7 +43,7 @@ chain's destination where it can be derived. --no-owner prints istioctl's table 
     'no-owner': Flags.boolean({ description: "omit the OWNER column (istioctl's table exactly)", default: false }),
   };
 
-  protected async diagnose(context: RunContext<{ port?: number; address?: string; type?: string; 'no-owner': boolean }, { pod?: string }>): Promise<Report<ListenersData>> {
+  protected async diagnose(context: RunContext<FlagsOf<typeof Listeners>, ArgsOf<typeof Listeners>>): Promise<Report<ListenersData>> {
     const { flags, args } = context;
     const source = await context.source();
     const pod = await context.pod(args.pod);

@@ -1,5 +1,5 @@
 import { Args, Flags } from '@oclif/core';
-import { MeshDoctorCommand, type RunContext } from '../base-command.js';
+import { MeshDoctorCommand, type FlagsOf, type ArgsOf, type RunContext } from '../base-command.js';
 import { restoreLogLevels } from '../capture/log-levels.js';
 import { pendingRestores } from '../capture/restore-journal.js';
 import { parseDuration } from '../duration.js';
@@ -26,14 +26,14 @@ run was killed hard (kill -9, a lost terminal), \`logging --restore\` puts them 
     restore: Flags.boolean({ description: 'restore the levels recorded by interrupted runs', default: false }),
   };
 
-  protected async diagnose(context: RunContext<{ restore: boolean }, { pod?: string }>): Promise<Report<LoggingData>> {
+  protected async diagnose(context: RunContext<FlagsOf<typeof Logging>, ArgsOf<typeof Logging>>): Promise<Report<LoggingData>> {
     const { flags, args } = context;
     if (flags.from) throw usageError('logging talks to live sidecars; it cannot run on a snapshot', 'Drop --from (a snapshot\'s levels are in proxies/<ns>/<pod>/logging).');
     if (flags['read-only']) throw usageError('--read-only forbids every POST to Envoy, and /logging is POST only', 'Drop --read-only.');
     return flags.restore ? this.restoreAll(context) : this.show(context, args.pod);
   }
 
-  private async show(context: RunContext<object, { pod?: string }>, podArgument: string | undefined): Promise<Report<LoggingData>> {
+  private async show(context: RunContext<FlagsOf<typeof Logging>, ArgsOf<typeof Logging>>, podArgument: string | undefined): Promise<Report<LoggingData>> {
     const source = await context.source();
     const pod = await context.pod(podArgument);
     const evidence = await source.proxy(pod, 'logging');
@@ -47,7 +47,7 @@ run was killed hard (kill -9, a lost terminal), \`logging --restore\` puts them 
     };
   }
 
-  private async restoreAll({ flags }: RunContext<object, { pod?: string }>): Promise<Report<LoggingData>> {
+  private async restoreAll({ flags }: RunContext<FlagsOf<typeof Logging>, ArgsOf<typeof Logging>>): Promise<Report<LoggingData>> {
     const pending = await pendingRestores();
     const restores: LoggingData['restores'] = [];
     for (const { entry } of pending) {

@@ -1,5 +1,5 @@
 import { Args } from '@oclif/core';
-import { MeshDoctorCommand, type RunContext } from '../base-command.js';
+import { MeshDoctorCommand, type ArgsOf, type RunContext } from '../base-command.js';
 import { plainTable } from '../render/table.js';
 import { REPORT_SCHEMA, type Report } from '../report/report.js';
 
@@ -16,7 +16,7 @@ export default class Pods extends MeshDoctorCommand {
   static examples = ['<%= config.bin %> pods -A', '<%= config.bin %> pods --from ./bug-report.tar.gz -A'];
   static args = { namespace: Args.string({ description: 'namespace (same as -n)', required: false }) };
 
-  protected async diagnose({ flags, args, source }: RunContext<object, { namespace?: string }>): Promise<Report<PodRow[]>> {
+  protected async diagnose({ flags, args, source }: RunContext<object, ArgsOf<typeof Pods>>): Promise<Report<PodRow[]>> {
     const evidence = await source();
     const namespace = flags['all-namespaces'] ? undefined : (args.namespace ?? flags.namespace ?? evidence.defaultNamespace);
     const pods = (await evidence.pods(namespace)).map((p) => ({ namespace: p.namespace, name: p.name, ip: p.ip, sidecar: p.hasSidecar, ready: p.proxyReady }));

@@ -1,5 +1,5 @@
 import { Args, Flags } from '@oclif/core';
-import { MeshDoctorCommand, outputFormat, type RunContext } from '../base-command.js';
+import { MeshDoctorCommand, outputFormat, type ArgsOf, type FlagsOf, type RunContext } from '../base-command.js';
 import { usageError } from '../errors.js';
 import type { Painter } from '../render/style.js';
 import type { Report } from '../report/report.js';
@@ -12,11 +12,6 @@ import { recordedFlags, renderSnapshotData, snapshotReport, warningLines, type S
 import { LiveSource } from '../sources/live.js';
 import { parsePodArgument } from '../sources/pod-argument.js';
 
-interface SnapshotFlags {
-  selector?: string;
-  out?: string;
-  force: boolean;
-}
 
 export default class Snapshot extends MeshDoctorCommand {
   static summary = 'Capture the evidence of a cluster (or some pods) into a snapshot for offline diagnosis (--from) or a ticket';
@@ -41,7 +36,7 @@ export default class Snapshot extends MeshDoctorCommand {
     selector: Flags.string({ char: 'l', description: 'only pods matching this label selector (app=web,version!=v1)', helpGroup: 'SNAPSHOT' }),
   };
 
-  protected async diagnose({ flags, source }: RunContext<SnapshotFlags>): Promise<Report<SnapshotData>> {
+  protected async diagnose({ flags, source }: RunContext<FlagsOf<typeof Snapshot>, ArgsOf<typeof Snapshot>>): Promise<Report<SnapshotData>> {
     const { argv } = await this.parse(Snapshot);
     const names = (argv as string[]).filter((a) => a.trim() !== '');
     // Usage errors (exit 2) before any cluster call.

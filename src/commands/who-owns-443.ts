@@ -1,11 +1,10 @@
 import { Args, Flags } from '@oclif/core';
-import { MeshDoctorCommand, type RunContext } from '../base-command.js';
+import { MeshDoctorCommand, type FlagsOf, type ArgsOf, type RunContext } from '../base-command.js';
 import { whoOwns, type WhoOwnsData } from '../diagnoses/who-owns-443.js';
 import { tabwriterFormat } from '../model/envoy/go-compat.js';
 import type { Painter } from '../render/style.js';
 import type { Report } from '../report/report.js';
 
-interface Flags_ { port: number }
 
 export default class WhoOwns443 extends MeshDoctorCommand {
   static summary = 'Who owns port 443 (or --port) in a sidecar: every filter chain, its owner, and the catch-all';
@@ -22,7 +21,7 @@ pods, and where pods pick different winners. Without proxy data: what the resour
   static args = { pod: Args.string({ description: 'pod (name or name.namespace); omit with -n/-A for every sidecar pod', required: false }) };
   static flags = { port: Flags.integer({ description: 'the port to ask about', default: 443 }) };
 
-  protected async diagnose(context: RunContext<Flags_, { pod?: string }>): Promise<Report> {
+  protected async diagnose(context: RunContext<FlagsOf<typeof WhoOwns443>, ArgsOf<typeof WhoOwns443>>): Promise<Report> {
     const source = await context.source();
     const { flags, args } = context;
     const pod = args.pod ? await context.pod(args.pod, { requireSidecar: true }) : undefined;

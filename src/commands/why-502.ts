@@ -1,11 +1,10 @@
 import { Args, Flags } from '@oclif/core';
-import { MeshDoctorCommand, type RunContext } from '../base-command.js';
+import { MeshDoctorCommand, type FlagsOf, type ArgsOf, type RunContext } from '../base-command.js';
 import { why502 } from '../diagnoses/why-502.js';
 import type { OutboundData } from '../diagnoses/why-https-fails.js';
 import type { Painter } from '../render/style.js';
 import type { Report } from '../report/report.js';
 
-interface Flags_ { host: string; ip?: string; port?: number; path?: string; probe: boolean }
 
 export default class Why502 extends MeshDoctorCommand {
   static summary = 'Why plain HTTP from this pod gets 502: follows the request through the sidecar\'s routes';
@@ -22,7 +21,7 @@ under REGISTRY_ONLY with a missing ServiceEntry, or one hidden by exportTo or a 
     probe: Flags.boolean({ description: 'also run curl -sv http://HOST from the app container', default: false }),
   };
 
-  protected async diagnose(context: RunContext<Flags_, { pod?: string }>): Promise<Report> {
+  protected async diagnose(context: RunContext<FlagsOf<typeof Why502>, ArgsOf<typeof Why502>>): Promise<Report> {
     const source = await context.source();
     const pod = await context.pod(context.args.pod);
     const f = context.flags;

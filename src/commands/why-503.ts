@@ -1,5 +1,5 @@
 import { Args, Flags } from '@oclif/core';
-import { MeshDoctorCommand, type RunContext } from '../base-command.js';
+import { MeshDoctorCommand, type FlagsOf, type ArgsOf, type RunContext } from '../base-command.js';
 import { WHY_503_LOGGERS } from '../capture/capture-window.js';
 import { diagnoseWhy503, type Why503Data } from '../diagnoses/why-503.js';
 import { parseDuration } from '../duration.js';
@@ -8,15 +8,6 @@ import type { Painter } from '../render/style.js';
 import type { Report } from '../report/report.js';
 import { parsePodArgument } from '../sources/pod-argument.js';
 
-interface Why503Flags {
-  to?: string;
-  'server-pod'?: string;
-  'capture-for'?: string;
-  reproduce?: string;
-  container?: string;
-  level: string;
-  loggers: string;
-}
 
 export default class Why503 extends MeshDoctorCommand {
   static summary = 'Why does this pod get 503s from a destination? Client and server sidecars correlated';
@@ -43,7 +34,7 @@ SIGTERM (\`mesh-doctor logging --restore\` finishes the job after a hard kill).`
     loggers: Flags.string({ description: 'Envoy loggers to raise (comma-separated; names this build lacks are skipped)', default: WHY_503_LOGGERS.join(','), helpGroup: 'CAPTURE' }),
   };
 
-  protected async diagnose(context: RunContext<Why503Flags, { pod?: string }>): Promise<Report<Why503Data>> {
+  protected async diagnose(context: RunContext<FlagsOf<typeof Why503>, ArgsOf<typeof Why503>>): Promise<Report<Why503Data>> {
     const { flags, args } = context;
     if (!flags.to && !flags['server-pod']) throw usageError('say where the requests go: --to HOST[:PORT] or --server-pod POD', 'e.g. `kubectl mesh-doctor why-503 sleep-7f.foo --to httpbin:8000`.');
     const forMs = flags['capture-for'] !== undefined ? parseDuration(flags['capture-for'], '--capture-for') : undefined;

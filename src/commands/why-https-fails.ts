@@ -1,11 +1,10 @@
 import { Args, Flags } from '@oclif/core';
-import { MeshDoctorCommand, type RunContext } from '../base-command.js';
+import { MeshDoctorCommand, type FlagsOf, type ArgsOf, type RunContext } from '../base-command.js';
 import { whyHttpsFails } from '../diagnoses/why-https-fails.js';
 import type { OutboundData } from '../diagnoses/why-https-fails.js';
 import type { Painter } from '../render/style.js';
 import type { Report } from '../report/report.js';
 
-interface Flags_ { host: string; ip?: string; port?: number; probe: boolean }
 
 export default class WhyHttpsFails extends MeshDoctorCommand {
   static summary = 'Why HTTPS from this pod fails: follows the TLS connection through the sidecar and names the culprit';
@@ -25,7 +24,7 @@ Envoy's order, network filter, cluster) and explains where it ends: an HTTP conn
     probe: Flags.boolean({ description: 'also run curl -sv https://HOST from the app container and tie what it sees to the verdict', default: false }),
   };
 
-  protected async diagnose(context: RunContext<Flags_, { pod?: string }>): Promise<Report> {
+  protected async diagnose(context: RunContext<FlagsOf<typeof WhyHttpsFails>, ArgsOf<typeof WhyHttpsFails>>): Promise<Report> {
     const source = await context.source();
     const pod = await context.pod(context.args.pod);
     return whyHttpsFails(context.guide, source, pod, { host: context.flags.host, ip: context.flags.ip, port: context.flags.port, probe: context.flags.probe });

@@ -1,5 +1,5 @@
 import { Args, Flags } from '@oclif/core';
-import { MeshDoctorCommand, type RunContext } from '../base-command.js';
+import { MeshDoctorCommand, type FlagsOf, type ArgsOf, type RunContext } from '../base-command.js';
 import { whyInboundFails, type WhyInboundFailsData } from '../diagnoses/why-inbound-fails.js';
 import { plainTable } from '../render/table.js';
 import type { Report } from '../report/report.js';
@@ -23,7 +23,7 @@ port, and iptables loops.`;
     'from-pod': Flags.string({ description: "a client pod whose requests fail; its sidecar's access log is added as evidence" }),
   };
 
-  protected async diagnose(context: RunContext<{ port?: number; 'from-pod'?: string }, { pod?: string }>): Promise<Report<WhyInboundFailsData>> {
+  protected async diagnose(context: RunContext<FlagsOf<typeof WhyInboundFails>, ArgsOf<typeof WhyInboundFails>>): Promise<Report<WhyInboundFailsData>> {
     const source = await context.source();
     const pod = await context.pod(context.args.pod);
     const fromPod = context.flags['from-pod'] ? await context.pod(context.flags['from-pod'], { requireSidecar: false }) : undefined;
