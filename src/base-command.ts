@@ -8,7 +8,7 @@ import { renderConclusion } from './render/human.js';
 import { renderMarkdown } from './render/markdown.js';
 import { TranscriptPrinter } from './render/progress.js';
 import { colorEnabled, painter, type Painter } from './render/style.js';
-import { hasFindingsAtOrAbove, REPORT_SCHEMA, sortFindings, type FailOn, type Report } from './report/report.js';
+import { buildErrorReport, hasFindingsAtOrAbove, sortFindings, type FailOn, type Report } from './report/report.js';
 import { LiveSource } from './sources/live.js';
 import { resolvePodArgument } from './sources/pod-argument.js';
 import { SnapshotSource } from './sources/snapshot.js';
@@ -174,11 +174,7 @@ export abstract class MeshDoctorCommand extends Command {
       if (process.argv.includes('--verbose')) process.stderr.write(`${error.stack}\n`);
     }
     if (json) {
-      process.stdout.write(JSON.stringify({
-        schema: REPORT_SCHEMA,
-        command: this.id,
-        error: { kind: failure.kind, message: failure.message, suggestion: failure.suggestion, exitCode: failure.exitCode },
-      }, null, 2) + '\n');
+      process.stdout.write(JSON.stringify(buildErrorReport(this.id, failure), null, 2) + '\n');
     }
     process.stderr.write(`Error: ${failure.message}\n${failure.suggestion ? `  ${failure.suggestion}\n` : ''}`);
     process.exitCode = failure.exitCode;

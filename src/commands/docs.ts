@@ -5,7 +5,7 @@ import { MeshDoctorError } from '../errors.js';
 import { CATALOG, docsPath } from '../findings/catalog.js';
 import type { Painter } from '../render/style.js';
 import { plainTable } from '../render/table.js';
-import { REPORT_SCHEMA, type Report } from '../report/report.js';
+import { buildReport, type Report } from '../report/report.js';
 
 interface DocsData {
   code?: string;
@@ -23,10 +23,10 @@ export default class Docs extends MeshDoctorCommand {
   static args = { code: Args.string({ description: 'a finding code such as MD1002', required: false }) };
 
   protected async diagnose({ args }: RunContext<object, ArgsOf<typeof Docs>>): Promise<Report<DocsData>> {
-    const base: Omit<Report<DocsData>, 'verdict'> = { schema: REPORT_SCHEMA, command: 'docs', source: { mode: 'none', label: 'finding catalog' }, steps: [], findings: [], skipped: [] };
+    const base = { command: 'docs', source: { mode: 'none', label: 'finding catalog' } } as const;
     if (!args.code) {
       const catalog = [...CATALOG.values()].map((e) => ({ code: e.code, severity: e.severity, title: e.title }));
-      return { ...base, verdict: { status: 'informational', summary: `${catalog.length} finding codes` }, data: { catalog } };
+      return buildReport<DocsData>({ ...base, verdict: { status: 'informational', summary: `${catalog.length} finding codes` }, data: { catalog } });
     }
     const code = args.code.toUpperCase();
     const entry = CATALOG.get(code);
@@ -34,7 +34,7 @@ export default class Docs extends MeshDoctorCommand {
     if (!entry || page === undefined) {
       throw new MeshDoctorError('not-found', `no finding code ${args.code}`, { suggestion: 'Run `kubectl mesh-doctor docs` to list every code.' });
     }
-    return { ...base, subject: code, verdict: { status: 'informational', summary: `${code}: ${entry.title}` }, data: { code, title: entry.title, severity: entry.severity, page } };
+    return buildReport<DocsData>({ ...base, subject: code, verdict: { status: 'informational', summary: `${code}: ${entry.title}` }, data: { code, title: entry.title, severity: entry.severity, page } });
   }
 
   protected override renderData(report: Report<DocsData>): string | undefined {

@@ -5,7 +5,7 @@ import { usageError } from '../errors.js';
 import { explain, type Explanation } from '../explain/explain.js';
 import type { Painter } from '../render/style.js';
 import { plainTable } from '../render/table.js';
-import { REPORT_SCHEMA, type Report } from '../report/report.js';
+import { buildReport, type Report } from '../report/report.js';
 
 export default class Explain extends MeshDoctorCommand {
   static summary = 'Decode what you pasted: response flags, access-log lines, TLS errors, BoringSSL codes, curl errors';
@@ -25,18 +25,14 @@ diagnosis to run next. Needs no cluster.`;
     const input = await this.input(argv);
     const explanation = explain(input);
     const recognised = explanation.items.length;
-    return {
-      schema: REPORT_SCHEMA,
+    return buildReport({
       command: 'explain',
       source: { mode: 'none', label: 'pasted text' },
-      steps: [],
-      findings: [],
-      skipped: [],
       verdict: recognised
         ? { status: 'informational', summary: `${recognised} item${recognised === 1 ? '' : 's'} explained${explanation.unrecognised.length ? `; ${explanation.unrecognised.length} line(s) not recognised` : ''}` }
         : { status: 'inconclusive', summary: 'nothing recognised: paste a response flag, an access-log or Envoy log line, a BoringSSL code, or a curl error' },
       data: explanation,
-    };
+    });
   }
 
   private async input(words: string[]): Promise<string> {

@@ -6,7 +6,7 @@ import { tabwriterFormat } from '../model/envoy/go-compat.js';
 import { formatListenerTable, listenerTable } from '../model/envoy/listener-table.js';
 import { formatRef } from '../model/k8s/resources.js';
 import { ownersOfChain } from '../model/owner.js';
-import { REPORT_SCHEMA, type Report } from '../report/report.js';
+import { buildReport, type Report } from '../report/report.js';
 import { formatPod } from '../sources/source.js';
 
 export interface ListenerRowData {
@@ -56,15 +56,11 @@ chain's destination where it can be derived. --no-owner prints istioctl's table 
     const dump = parseConfigDump(evidence.text, `config_dump of ${formatPod(pod)}`);
     const resources = await source.resources();
     const rows = listenerTable(dump, { port: flags.port, address: flags.address, type: flags.type });
-    return {
-      schema: REPORT_SCHEMA,
+    return buildReport({
       command: 'listeners',
       subject: `pod ${formatPod(pod)}`,
-      source: { mode: source.mode, label: source.label },
+      source,
       versions: dump.versions ? { istio: dump.versions.istio, envoy: dump.versions.envoy } : undefined,
-      steps: [],
-      findings: [],
-      skipped: [],
       verdict: { status: 'informational', summary: `${rows.length} filter chains in ${new Set(rows.map((r) => r.listener)).size} listeners` },
       data: {
         rows: rows.map((r) => ({
@@ -78,7 +74,7 @@ chain's destination where it can be derived. --no-owner prints istioctl's table 
         })),
         istioctl: formatListenerTable(rows),
       },
-    };
+    });
   }
 
   protected override renderData(report: Report<ListenersData>): string {

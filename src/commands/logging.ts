@@ -6,7 +6,7 @@ import { parseDuration } from '../duration.js';
 import { MeshDoctorError, usageError } from '../errors.js';
 import { parseActiveLoggers } from '../model/envoy-logging.js';
 import { plainTable } from '../render/table.js';
-import { REPORT_SCHEMA, type Report } from '../report/report.js';
+import { buildReport, type Report } from '../report/report.js';
 import { LiveSource } from '../sources/live.js';
 import { formatPod } from '../sources/source.js';
 
@@ -89,5 +89,5 @@ run was killed hard (kill -9, a lost terminal), \`logging --restore\` puts them 
 }
 
 function emptyReport(command: string, source: { mode: 'live' | 'snapshot'; label: string }): Report<LoggingData> {
-  return { schema: REPORT_SCHEMA, command, source: { mode: source.mode, label: source.label }, steps: [], findings: [], skipped: [], verdict: { status: 'informational', summary: '' } };
+  return buildReport({ command, source, verdict: { status: 'informational', summary: '' } });
 }

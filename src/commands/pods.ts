@@ -1,7 +1,7 @@
 import { Args } from '@oclif/core';
 import { MeshDoctorCommand, type ArgsOf, type RunContext } from '../base-command.js';
 import { plainTable } from '../render/table.js';
-import { REPORT_SCHEMA, type Report } from '../report/report.js';
+import { buildReport, type Report } from '../report/report.js';
 
 interface PodRow {
   namespace: string;
@@ -21,17 +21,13 @@ export default class Pods extends MeshDoctorCommand {
     const namespace = flags['all-namespaces'] ? undefined : (args.namespace ?? flags.namespace ?? evidence.defaultNamespace);
     const pods = (await evidence.pods(namespace)).map((p) => ({ namespace: p.namespace, name: p.name, ip: p.ip, sidecar: p.hasSidecar, ready: p.proxyReady }));
     pods.sort((a, b) => a.namespace.localeCompare(b.namespace) || a.name.localeCompare(b.name));
-    return {
-      schema: REPORT_SCHEMA,
+    return buildReport({
       command: 'pods',
       subject: namespace ? `namespace ${namespace}` : 'all namespaces',
-      source: { mode: evidence.mode, label: evidence.label },
-      steps: [],
-      findings: [],
-      skipped: [],
+      source: evidence,
       verdict: { status: 'informational', summary: `${pods.filter((p) => p.sidecar).length} of ${pods.length} pods carry a sidecar` },
       data: pods,
-    };
+    });
   }
 
   protected override renderData(report: Report<PodRow[]>): string {

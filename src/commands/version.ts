@@ -3,7 +3,7 @@ import { MeshDoctorCommand, type RunContext } from '../base-command.js';
 import type { PodView } from '../model/k8s/pods.js';
 import { plainTable } from '../render/table.js';
 import type { Painter } from '../render/style.js';
-import { REPORT_SCHEMA, type Report } from '../report/report.js';
+import { buildReport, type Report } from '../report/report.js';
 
 interface VersionData {
   meshDoctor: string;
@@ -60,11 +60,11 @@ export default class Version extends MeshDoctorCommand {
       data.controlPlaneUnknown = (error as Error).message.split('\n')[0];
     }
     const istio = [...new Set(data.controlPlane.map((c) => c.version))];
-    return {
-      schema: REPORT_SCHEMA, command: 'version', source: { mode: 'none', label }, steps: [], findings: [], skipped: [],
+    return buildReport({
+      command: 'version', source: { mode: 'none', label },
       verdict: { status: 'informational', summary: `mesh-doctor ${data.meshDoctor}; kubectl ${data.kubectlClient}; Istio control plane ${istio.join(', ') || data.controlPlaneUnknown}` },
       data,
-    };
+    });
   }
 
   protected override renderData(report: Report<VersionData>): string | undefined {

@@ -13,7 +13,7 @@ import { formatChains } from '../model/iptables/format.js';
 import { formatWalk, parsePacketSpec, verdictText, walkPacket, type Hook, type Packet, type PacketWalk } from '../model/iptables/walk.js';
 import type { InboundForwarding } from '../model/inbound.js';
 import { servicesSelecting } from '../model/istio/services.js';
-import { REPORT_SCHEMA, type Report } from '../report/report.js';
+import { buildReport, type Report } from '../report/report.js';
 import { inboundPacket, loopFinding, proxyToAppPacket } from '../rules/inbound/iptables-loop.js';
 import { forwardingForPort, inboundPorts } from '../rules/inbound/path.js';
 import { formatPod, type EvidenceSource, type PodRef } from '../sources/source.js';
@@ -130,21 +130,18 @@ export async function iptables(source: EvidenceSource, ref: PodRef, guide: Guide
   }
 
   const loops = guide.findings.length;
-  return {
-    schema: REPORT_SCHEMA,
+  return buildReport({
     command: 'iptables',
     subject: `pod ${formatPod(pod)}`,
-    source: { mode: source.mode, label: source.label },
-    steps: guide.steps,
-    findings: guide.findings,
-    skipped: guide.skipped,
+    source,
+    transcript: guide,
     verdict: !nat
       ? { status: 'inconclusive', summary: `The nat table of ${formatPod(pod)} could not be read: ${data.tried.join('; ')}.` }
       : loops > 0
         ? { status: 'problem', summary: `${guide.findings[0]!.message.split('. ')[0]!.replace(/\.$/, '')}; fix: make istio-init/istio-cni and the proxy the same release, so ISTIO_OUTPUT starts with -o lo -s 127.0.0.6/32 -j RETURN.` }
         : { status: 'healthy', summary: `The nat table of ${formatPod(pod)} captures inbound and outbound traffic and lets the proxy's own connections through; ${data.walks.length} packet${data.walks.length === 1 ? '' : 's'} walked.` },
     data,
-  };
+  });
 }
 
 /** A packet with an owner or an out interface leaves the pod (OUTPUT); one with an in interface, or from elsewhere, arrives (PREROUTING). */

@@ -16,7 +16,7 @@ import { parseIstioVersion } from '../model/istio/version-behaviour.js';
 import { isBlackHole, isPassthrough, portOwnership, staticPortDeclarations, type PortDeclaration } from '../model/outbound/index.js';
 import { explainOutboundPath, relevantStaticFindings } from '../rules/egress/outbound-path.js';
 import type { Finding } from '../findings/finding.js';
-import { REPORT_SCHEMA, type Report, type VerdictStatus } from '../report/report.js';
+import { buildReport, type Report, type VerdictStatus } from '../report/report.js';
 import { formatPod, type EvidenceSource, type PodRef } from '../sources/source.js';
 
 /** How the explanation names "whatever host the app meant" for a connection no chain claims. */
@@ -214,18 +214,15 @@ export async function whoOwns(guide: Guide, source: EvidenceSource, options: { p
   } else {
     summary = `Unmatched traffic to port ${port} goes to ${winnerList.map((w) => w.destination).join(', ') || 'nothing read'} in ${podData.filter((p) => !p.error).length} pod(s): no catch-all captures it.`;
   }
-  return {
-    schema: REPORT_SCHEMA,
+  return buildReport({
     command: 'who-owns-443',
     subject: options.pod ? `pod ${formatPod(options.pod)}` : options.allNamespaces ? 'every namespace' : `namespace ${options.namespace ?? source.defaultNamespace}`,
-    source: { mode: source.mode, label: source.label },
-    ...(podData[0]?.istio ? { versions: { istio: podData[0].istio } } : {}),
-    steps: guide.steps,
-    findings: guide.findings,
-    skipped: guide.skipped,
+    source,
+    versions: podData[0]?.istio ? { istio: podData[0].istio } : undefined,
+    transcript: guide,
     verdict: { status, summary },
     data: { port, mode, pods: podData, winners: winnerList, ...(declarations ? { declarations } : {}) },
-  };
+  });
 }
 
 export type { ObjectRef };

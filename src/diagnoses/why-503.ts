@@ -31,7 +31,7 @@ import { parseAccessLog, type AccessLogEntry } from '../model/logs/access-log.js
 import { parseEnvoyLog, type EnvoyLogEvent } from '../model/logs/envoy-log.js';
 import { decodeResponseCodeDetails, lookupResponseFlag } from '../model/logs/response-flags.js';
 import { parseListeningSockets, whoListensOn } from '../model/sockets.js';
-import { REPORT_SCHEMA, type Report } from '../report/report.js';
+import { buildReport, type Report } from '../report/report.js';
 import { parseAdminClusters } from '../model/envoy/admin-clusters.js';
 import { clusterStat, parseEnvoyStats } from '../model/envoy/admin-stats.js';
 import { clientTls, describeTransport } from '../rules/upstream/client-tls.js';
@@ -422,18 +422,15 @@ export async function diagnoseWhy503(source: EvidenceSource, guide: Guide, optio
     ...(capture.data ? { capture: capture.data } : {}),
     rules: outcome.runs.map((r) => ({ rule: r.rule, code: r.code, status: r.status, ...(r.because ? { because: r.because } : {}), findings: r.findings })),
   };
-  return {
-    schema: REPORT_SCHEMA,
+  return buildReport({
     command: 'why-503',
     subject: `${formatPod(options.client)} -> ${destination.host}${destination.port ? `:${destination.port}` : ''}`,
-    source: { mode: source.mode, label: source.label },
-    ...(clientDump?.versions ? { versions: { istio: clientDump.versions.istio, envoy: clientDump.versions.envoy } } : {}),
-    steps: guide.steps,
-    findings: guide.findings,
-    skipped: guide.skipped,
+    source,
+    versions: clientDump?.versions ? { istio: clientDump.versions.istio, envoy: clientDump.versions.envoy } : undefined,
+    transcript: guide,
     verdict,
     data,
-  };
+  });
 }
 
 function verdictOf(findings: Finding[], failures: number, destination: Destination, client: PodRef, captured: boolean): Report['verdict'] {

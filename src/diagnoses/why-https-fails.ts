@@ -27,7 +27,7 @@ import {
 import { explainOutboundPath, relevantStaticFindings, type OutboundVerdict } from '../rules/egress/outbound-path.js';
 import { tieProbeToVerdict } from '../rules/egress/probe.js';
 import type { Finding } from '../findings/finding.js';
-import { REPORT_SCHEMA, type Report, type VerdictStatus } from '../report/report.js';
+import { buildReport, type Report, type VerdictStatus } from '../report/report.js';
 import { formatPod, type EvidenceSource, type PodRef } from '../sources/source.js';
 
 export interface SidecarEvidence {
@@ -241,18 +241,15 @@ async function probe(guide: Guide, source: EvidenceSource, evidence: SidecarEvid
 
 export function outboundReport(command: string, source: EvidenceSource, guide: Guide, evidence: SidecarEvidence, result: { verdict: OutboundVerdict; data?: OutboundData }): Report<OutboundData | undefined> {
   const status: VerdictStatus = result.verdict.status;
-  return {
-    schema: REPORT_SCHEMA,
+  return buildReport({
     command,
     subject: `pod ${evidence.podArg}`,
-    source: { mode: source.mode, label: source.label },
-    ...(evidence.dump?.versions ? { versions: { istio: evidence.dump.versions.istio, envoy: evidence.dump.versions.envoy } } : {}),
-    steps: guide.steps,
-    findings: guide.findings,
-    skipped: guide.skipped,
+    source,
+    versions: evidence.dump?.versions ? { istio: evidence.dump.versions.istio, envoy: evidence.dump.versions.envoy } : undefined,
+    transcript: guide,
     verdict: { status, summary: result.verdict.summary },
     data: result.data,
-  };
+  });
 }
 
 export async function whyHttpsFails(guide: Guide, source: EvidenceSource, ref: PodRef, options: OutboundOptions): Promise<Report<OutboundData | undefined>> {

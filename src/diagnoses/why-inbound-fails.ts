@@ -15,7 +15,7 @@ import type { PodView } from '../model/k8s/pods.js';
 import { formatRef } from '../model/k8s/resources.js';
 import { parseAccessLog } from '../model/logs/access-log.js';
 import { parseListeningSockets, whoListensOn } from '../model/sockets.js';
-import { REPORT_SCHEMA, type Report, type VerdictStatus } from '../report/report.js';
+import { buildReport, type Report, type VerdictStatus } from '../report/report.js';
 import type { InboundFacts, LoggedAccess, RuleOutcome, Sourced } from '../rules/inbound/facts.js';
 import { ingressDefaultEndpoint, refusedInbound } from '../rules/inbound/facts.js';
 import { iptablesPath } from '../rules/inbound/iptables-loop.js';
@@ -225,18 +225,15 @@ export async function whyInboundFails(source: EvidenceSource, podRef: PodRef, gu
     natTable: { ...(nat.nat ? { source: nat.nat.source } : {}), tried: nat.tried },
     ...(client ? { client } : {}),
   };
-  return {
-    schema: REPORT_SCHEMA,
+  return buildReport({
     command: 'why-inbound-fails',
     subject: `pod ${formatPod(pod)}${options.port ? ` port ${options.port}` : ''}`,
-    source: { mode: source.mode, label: source.label },
-    ...(versionIstio || versionEnvoy ? { versions: { ...(versionIstio ? { istio: versionIstio } : {}), ...(versionEnvoy ? { envoy: versionEnvoy } : {}) } } : {}),
-    steps: guide.steps,
-    findings,
-    skipped: guide.skipped,
+    source,
+    versions: versionIstio || versionEnvoy ? { ...(versionIstio ? { istio: versionIstio } : {}), ...(versionEnvoy ? { envoy: versionEnvoy } : {}) } : undefined,
+    transcript: guide,
     verdict: verdict(pod, facts, findings, dump !== undefined),
     data,
-  };
+  });
 }
 
 function apply(guide: Guide, step: StepRecorder, rule: string, r: RuleOutcome): RuleOutcome {

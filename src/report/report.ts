@@ -49,6 +49,40 @@ export interface Report<Data = unknown> {
   data?: Data;
 }
 
+/** What a report is made of; the envelope (schema, key order, empty lists) is added by buildReport. */
+export interface ReportParts<Data> {
+  command: string;
+  subject?: string;
+  source: { mode: Report['source']['mode']; label: string };
+  versions?: Report['versions'];
+  /** The transcript: steps, findings and skipped rules (a diagnosis' Guide has all three). */
+  transcript?: { steps: Step[]; findings: Finding[]; skipped: Skipped[] };
+  verdict: Report['verdict'];
+  data?: Data;
+}
+
+/** The one place a report's envelope is built: every command's JSON has the same keys in the same order. */
+export function buildReport<Data>(parts: ReportParts<Data>): Report<Data> {
+  const { transcript } = parts;
+  return {
+    schema: REPORT_SCHEMA,
+    command: parts.command,
+    ...(parts.subject !== undefined ? { subject: parts.subject } : {}),
+    source: { mode: parts.source.mode, label: parts.source.label },
+    ...(parts.versions ? { versions: parts.versions } : {}),
+    steps: transcript?.steps ?? [],
+    findings: transcript?.findings ?? [],
+    skipped: transcript?.skipped ?? [],
+    verdict: parts.verdict,
+    ...(parts.data !== undefined ? { data: parts.data } : {}),
+  };
+}
+
+/** The envelope of a run that failed before it had a report (printed with --json). */
+export function buildErrorReport(command: string | undefined, error: { kind: string; message: string; suggestion?: string; exitCode: number }) {
+  return { schema: REPORT_SCHEMA, command, error: { kind: error.kind, message: error.message, suggestion: error.suggestion, exitCode: error.exitCode } };
+}
+
 export type FailOn = Severity | 'never';
 
 /** Exit code 3 when any finding is at or above --fail-on (design: "Output and exit codes"). */

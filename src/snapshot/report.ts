@@ -4,7 +4,7 @@
  */
 import { plainTable } from '../render/table.js';
 import type { Painter } from '../render/style.js';
-import { REPORT_SCHEMA, type Report } from '../report/report.js';
+import { buildReport, type Report } from '../report/report.js';
 import { formatPod, type EvidenceSource } from '../sources/source.js';
 import type { PodCapture } from './capture.js';
 import type { SnapshotResult } from './index.js';
@@ -28,14 +28,10 @@ export function snapshotReport(result: SnapshotResult, selection: PodSelection, 
   const subject = selection.pods.length
     ? selection.pods.map(formatPod).join(', ')
     : selection.namespaces === 'all' ? 'all namespaces' : `namespace ${selection.namespaces.join(', ')}`;
-  return {
-    schema: REPORT_SCHEMA,
+  return buildReport({
     command: 'snapshot',
     subject,
-    source: { mode: source.mode, label: source.label },
-    steps: [],
-    findings: [],
-    skipped: [],
+    source,
     verdict: {
       status: 'informational',
       summary: `snapshot written to ${result.target.path}: ${result.pods.length - failed} of ${result.pods.length} pods captured${details ? ` (${details})` : ''}`,
@@ -48,7 +44,7 @@ export function snapshotReport(result: SnapshotResult, selection: PodSelection, 
       redactions: result.redactions,
       warnings: result.warnings,
     },
-  };
+  });
 }
 
 /** Lines for stderr after a capture: warnings, and the pods not fully captured. */
