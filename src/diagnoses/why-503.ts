@@ -22,11 +22,12 @@ import type { Finding } from '../findings/finding.js';
 import { parseConfigDump, type ConfigDump } from '../model/envoy/config-dump.js';
 import { parseIstioClusterName } from '../model/envoy/clusters.js';
 import type { EnvoyLogLevel } from '../model/envoy-logging.js';
-import { destinationRuleFor } from '../model/istio/destination-rule.js';
-import { meshConfigFrom } from '../model/istio/mesh-config.js';
+import { destinationRuleFor, type DestinationRuleLookup } from '../model/istio/destination-rule.js';
+import { meshConfigFrom, type MeshConfigView } from '../model/istio/mesh-config.js';
 import { resolveTargetPort, servicesSelecting } from '../model/istio/services.js';
 import { parseIstioVersion, type IstioVersion } from '../model/istio/version-behaviour.js';
 import { appContainers, type PodView } from '../model/k8s/pods.js';
+import type { ResourceSet } from '../model/k8s/resources.js';
 import { parseAccessLog, type AccessLogEntry } from '../model/logs/access-log.js';
 import { parseEnvoyLog, type EnvoyLogEvent } from '../model/logs/envoy-log.js';
 import { decodeResponseCodeDetails, lookupResponseFlag } from '../model/logs/response-flags.js';
@@ -121,270 +122,300 @@ export async function diagnoseWhy503(source: EvidenceSource, guide: Guide, optio
   const resources = await source.resources();
   const mesh = meshConfigFrom(resources);
   const clientPod = await source.pod(options.client);
-  let istioVersion: IstioVersion | undefined;
-
-  // 1. The destination and the server pods behind it.
-  const { destination, servers: serverPods } = await guide.step('Destination: the Service and the server pods behind it', async (step) => {
-    let input = options.to;
-    let serverPod: PodView | undefined;
-    if (options.serverPod) {
-      serverPod = await source.pod(options.serverPod);
-      if (!input) {
-        const selecting = servicesSelecting(resources, serverPod.object);
-        if (selecting.length === 0) throw usageError(`no Service selects ${formatPod(options.serverPod)}`, 'Pass --to HOST:PORT as well.');
-        input = `${selecting[0].name}.${selecting[0].namespace}${selecting[0].ports.length === 1 ? `:${selecting[0].ports[0].port}` : ''}`;
-        if (selecting.length > 1) step.note(`${selecting.length} Services select ${formatPod(options.serverPod)}; using ${selecting[0].namespace}/${selecting[0].name} (pass --to to choose)`);
-      }
-    }
-    if (!input) throw usageError('say where the requests go: --to HOST[:PORT] or --server-pod POD', 'e.g. `kubectl mesh-doctor why-503 sleep-7f.foo --to httpbin:8000`.');
-    const resolved = resolveDestination(input, options.client.namespace, resources);
-    if (isProblem(resolved)) throw usageError(resolved.problem, resolved.suggestion);
-    for (const note of resolved.notes) step.note(note);
-    step.looked(resolved.service ? `kubectl get service ${resolved.service.name} -n ${resolved.service.namespace} -o yaml` : resolved.serviceEntry ? `kubectl get serviceentry ${resolved.serviceEntry.name} -n ${resolved.serviceEntry.namespace} -o yaml` : undefined);
-    step.note(`destination ${resolved.host}${resolved.port ? `:${resolved.port}` : ''}${resolved.clusterName ? ` (cluster ${resolved.clusterName})` : ''}`);
-    const pods = serverPod ? [serverPod] : podsBehind(resolved, await source.pods(resolved.service?.namespace));
-    if (resolved.service) step.looked(`kubectl get pods -n ${resolved.service.namespace} -l ${Object.entries(resolved.service.selector ?? {}).map(([k, v]) => `${k}=${v}`).join(',')}`);
-    step.note(pods.length ? `server pods: ${pods.map((p) => `${formatPod(p)}${p.ip ? ` (${p.ip})` : ''}${p.hasSidecar ? '' : ' [no sidecar]'}`).join(', ')}` : 'no server pods found behind the destination');
-    return { destination: resolved, servers: pods.slice(0, MAX_SERVERS) };
-  });
-
-  // 2. The client's access log.
-  const client: ClientEvidence = { pod: options.client, labels: clientPod.labels };
-  let clientLogText = '';
-  await guide.step(`Client ${formatPod(options.client)}: access-log lines for ${destination.host}${destination.port ? `:${destination.port}` : ''}`, async (step) => {
-    const log = await source.containerLog(options.client, 'istio-proxy', { tail: LOG_TAIL }).catch((error: Error) => {
-      step.note(`log unavailable: ${error.message}`);
-      return undefined;
-    });
-    if (!log) {
-      guide.skip('client access log', `no istio-proxy log for ${formatPod(options.client)} in ${source.label}`, step);
-      step.status = 'skipped';
-      return;
-    }
-    step.looked(log);
-    clientLogText = log.text;
-    const parsed = parseAccessLog(log.text);
-    const entries = parsed.entries.filter((x) => entryIsFor(destination, x));
-    client.accessLog = { source: log.source, ...(log.file ? { file: log.file } : {}), entries, totalEntries: parsed.entries.length };
-    const failures = entries.filter(failed);
-    step.note(`${entries.length} of ${parsed.entries.length} access-log entries are for ${destination.host}; ${failures.length} failed`);
-    for (const [key, n] of Object.entries(flagCounts(failures))) step.note(`  ${n} x ${key}`);
-    if (failures[0]) step.note(`first failure, decoded: ${explainEntry(failures[0])}`);
-    if (!entries.length) step.note('no access-log entry for this destination: Istio may not log access (meshConfig.accessLogFile), or no request was sent since the log began');
-  });
-
+  const { destination, servers: serverPods } = await guide.step('Destination: the Service and the server pods behind it', (step) => findDestination(source, options, resources, step));
+  const at = `${destination.host}${destination.port ? `:${destination.port}` : ''}`;
+  const run: Why503Run = { source, guide, options, resources, mesh, clientPod, destination, serverPods, client: { pod: options.client, labels: clientPod.labels }, clientLogText: '', servers: [] };
+  await guide.step(`Client ${formatPod(options.client)}: access-log lines for ${at}`, (step) => readClientAccessLog(run, step));
   // The subset the failing requests went to (outbound|8000|v2|host).
-  const subset = (client.accessLog?.entries ?? []).map((x) => (x.upstreamCluster ? parseIstioClusterName(x.upstreamCluster)?.subset : undefined)).find((s) => s) || undefined;
-
-  // 3. The client's cluster and the DestinationRule behind it.
+  run.subset = (run.client.accessLog?.entries ?? []).map((x) => (x.upstreamCluster ? parseIstioClusterName(x.upstreamCluster)?.subset : undefined)).find((s) => s) || undefined;
   const lookup = destinationRuleFor(destination.host, { namespace: options.client.namespace, labels: clientPod.labels }, resources, { mesh });
-  let clientDump: ConfigDump | undefined;
-  await guide.step(`Client ${formatPod(options.client)}: its cluster for the destination and the DestinationRule behind it`, async (step) => {
-    const { dump, cited } = await parseDump(source, options.client, step);
-    clientDump = dump;
-    istioVersion = parseIstioVersion(dump?.versions?.istio) ?? istioVersion;
-    let versionFrom = 'the proxy\'s node metadata';
-    if (!istioVersion) {
-      const versions = await source.versions().catch(() => undefined);
-      const match = versions ? /(?:istio|proxy)\S*\s[^\n]*?\b(1\.\d+(?:\.\d+)?)\b/i.exec(versions.text) : null;
-      istioVersion = parseIstioVersion(match?.[1]);
-      if (versions) {
-        step.looked(versions);
-        versionFrom = versions.source;
-      }
-    }
-    step.note(istioVersion ? `Istio ${istioVersion.raw} (from ${versionFrom})` : 'Istio version unknown: behaviour that changed across versions is assumed to be current (auto mTLS on)');
-    const base = destination.clusterName;
-    const name = base && subset ? base.replace('||', `|${subset}|`) : base;
-    // A subset the sidecar has no cluster for: its TLS settings are the host's, but its endpoints are unknown.
-    const exact = dump && name ? dump.cluster(name) : undefined;
-    if (dump && name && !exact && name !== base) step.note(`the client has no cluster ${name}: the subset is missing from its config (a DestinationRule subset it cannot see, or one selecting nothing)`);
-    const cluster = exact ?? (dump && base ? dump.cluster(base) : undefined);
-    const endpoints = dump && exact ? dump.endpoints.find((c) => c.clusterName === exact.name)?.endpoints ?? [] : undefined;
-    const edsKnown = Boolean(exact && dump?.has('EndpointsConfigDump'));
-    if (dump && cited) {
-      if (cluster) {
-        client.cluster = { ...cited, cluster, ...(endpoints ? { endpoints } : {}), edsKnown };
-        step.looked(`istioctl proxy-config cluster ${formatPod(options.client)} --fqdn ${destination.host}${destination.port ? ` --port ${destination.port}` : ''} -o json`);
-        step.note(`cluster ${cluster.name}: TLS ${cluster.tlsMode}`);
-        const cb = cluster.circuitBreakers[0];
-        if (cb) step.note(`circuit breakers: max_connections ${cb.maxConnections ?? '-'}, max_pending_requests ${cb.maxPendingRequests ?? '-'}, max_requests ${cb.maxRequests ?? '-'}${cluster.maxRequestsPerConnection !== undefined ? `, max_requests_per_connection ${cluster.maxRequestsPerConnection}` : ''}`);
-        const od = cluster.outlierDetection;
-        step.note(od ? `outlier detection: consecutive_5xx ${od.consecutive5xx ?? '(default 5)'}, interval ${od.intervalSeconds ?? '-'}s, base_ejection_time ${od.baseEjectionTimeSeconds ?? '-'}s, max_ejection_percent ${od.maxEjectionPercent ?? '(default 10)'}` : 'outlier detection: none');
-        if (edsKnown) step.note(`endpoints: ${endpoints?.length ? endpoints.map((x) => `${x.address.address}:${x.address.port} ${x.healthStatus}${x.tlsMode ? ` tlsMode=${x.tlsMode}` : ''}`).join(', ') : 'none'}`);
-        const dr = cluster.destinationRule;
-        step.note(dr ? `shaped by DestinationRule ${dr.namespace}/${dr.name} (cluster metadata istio.config)` : 'the cluster names no DestinationRule in its metadata');
-      } else {
-        step.note(`the client has no cluster ${name ?? destination.host}${name ? '' : ' (port unknown)'}`);
-      }
-    } else {
-      guide.skip('client cluster', `no config dump for ${formatPod(options.client)}; the TLS mode is predicted from the resources only`, step);
-    }
-    step.looked(lookup.rule ? `kubectl get destinationrule ${lookup.rule.name} -n ${lookup.rule.namespace} -o yaml` : 'kubectl get destinationrules -A');
-    step.note(lookup.because);
-    const endpointIsIstio = endpoints?.length ? endpoints.some((x) => x.tlsMode === 'istio') : serverPods.some((p) => p.hasSidecar);
-    client.tls = clientTls({ cluster, endpointIsIstio, lookup, resources, mesh, istioVersion, port: destination.port, subset });
-    step.note(`the client sends ${describeTransport(client.tls.transport)} (${client.tls.basis === 'config' ? 'from its Envoy cluster' : 'predicted from the resources'}): ${client.tls.because}`);
-    if (client.tls.disagreement) step.note(`note: ${client.tls.disagreement}`);
-  });
-
-  // 4. /clusters and stats.
-  await guide.step(`Client ${formatPod(options.client)}: per-host health and counters, stats`, async (step) => {
-    const clusterName = client.cluster?.cluster.name ?? destination.clusterName;
-    const admin = (await source.proxy(options.client, 'clusters').catch(() => undefined)) ?? (await source.proxy(options.client, 'clusters.json').catch(() => undefined));
-    if (admin) {
-      step.looked(admin);
-      const parsed = parseAdminClusters(admin.text);
-      const status = clusterName ? parsed.clusters.get(clusterName) : undefined;
-      client.clusterStatus = { source: admin.source, ...(admin.file ? { file: admin.file } : {}), ...(status ? { status } : {}) };
-      if (parsed.unreadable) step.note(`/clusters unreadable: ${parsed.unreadable}`);
-      else if (!status) step.note(`/clusters has no ${clusterName}`);
-      else {
-        for (const h of status.hosts) {
-          const c = h.counters;
-          step.note(`${h.address}: ${h.healthy ? 'healthy' : h.healthFlags.join(',')}; cx_connect_fail ${c.cx_connect_fail ?? 0}, rq_error ${c.rq_error ?? 0}, rq_total ${c.rq_total ?? 0}`);
-        }
-        if (!status.hosts.length) step.note(`${clusterName}: no hosts`);
-      }
-    } else {
-      guide.skip('per-host health', `no /clusters output for ${formatPod(options.client)} in ${source.label}`, step);
-    }
-    const stats = await source.proxy(options.client, 'stats').catch(() => undefined);
-    if (stats) {
-      step.looked(stats);
-      const parsed = parseEnvoyStats(stats.text);
-      client.stats = { source: stats.source, ...(stats.file ? { file: stats.file } : {}), stats: parsed };
-      if (clusterName) {
-        const wanted = ['upstream_rq_pending_overflow', 'upstream_cx_overflow', 'upstream_cx_connect_fail'].map((stat) => ({ stat, ...clusterStat(parsed, clusterName, stat) }));
-        for (const s of wanted.filter((x) => x.value !== undefined)) step.note(`${s.stat}: ${s.value}`);
-        const missing = wanted.filter((x) => x.value === undefined);
-        // One reason for all the absent stats when it is the same (Istio's stats matcher, usually).
-        for (const reason of new Set(missing.map((x) => x.missing))) {
-          step.note(`${missing.filter((x) => x.missing === reason).map((x) => x.stat).join(', ')}: ${reason}`);
-        }
-      }
-    } else {
-      guide.skip('client stats', `no stats for ${formatPod(options.client)} in ${source.label}`, step);
-    }
-  });
-
-  // 5. The server side's demands.
-  const servers: ServerEvidence[] = [];
-  await guide.step('Server side: what the inbound listener demands, the effective PeerAuthentication, listening sockets', async (step) => {
-    if (!serverPods.length) {
-      guide.skip('server side', 'no server pod behind the destination', step);
-      step.status = 'skipped';
-      return;
-    }
-    for (const pod of serverPods) {
-      const ref = { namespace: pod.namespace, name: pod.name };
-      const port = destination.servicePort ? resolveTargetPort(destination.servicePort, pod.object).port : destination.port;
-      const server: ServerEvidence = { pod: ref, ...(pod.ip ? { ip: pod.ip } : {}), labels: pod.labels, hasSidecar: pod.hasSidecar, ...(port !== undefined ? { port } : {}) };
-      if (pod.hasSidecar && port !== undefined) {
-        const { dump, cited } = await parseDump(source, ref, step);
-        const demand = serverDemand({ dump, port, podIp: pod.ip, workload: { namespace: pod.namespace, labels: pod.labels }, resources, mesh });
-        server.demand = { ...demand, ...(cited ? { cited } : {}) };
-        if (!istioVersion) istioVersion = parseIstioVersion(dump?.versions?.istio);
-        step.looked(`istioctl proxy-config listeners ${formatPod(ref)} --port ${port}`);
-        if (demand.mtls.decidedBy) step.looked(`kubectl get ${demand.mtls.decidedBy.kind.toLowerCase()} ${demand.mtls.decidedBy.name}${demand.mtls.decidedBy.namespace ? ` -n ${demand.mtls.decidedBy.namespace}` : ''} -o yaml`);
-        step.note(`${formatPod(ref)} port ${port}: ${demand.requires === 'mtls' ? 'requires mTLS' : demand.requires === 'tls' ? 'requires TLS' : demand.requires === 'plaintext-accepted' ? 'accepts plaintext' : 'unknown'} — ${demand.because}`);
-      } else if (!pod.hasSidecar) {
-        step.note(`${formatPod(ref)} has no sidecar: it accepts whatever its app accepts`);
-      }
-      const netstat = await source.proxy(ref, 'netstat').catch(() => undefined);
-      if (netstat && port !== undefined) {
-        try {
-          const listeners = whoListensOn(parseListeningSockets(netstat.text, `sockets of ${formatPod(ref)}`), port, { podIp: pod.ip });
-          server.sockets = { source: netstat.source, ...(netstat.file ? { file: netstat.file } : {}), listeners };
-          step.looked(netstat);
-          step.note(`port ${port} in ${formatPod(ref)}: ${listeners.sockets.length ? listeners.sockets.map((s) => `${s.address}:${s.port}`).join(', ') : 'nothing listening'}${listeners.loopbackOnly ? ' (localhost only)' : ''}`);
-        } catch (error) {
-          step.note(`sockets of ${formatPod(ref)} unreadable: ${(error as Error).message}`);
-        }
-      }
-      servers.push(server);
-    }
-  });
-
-  // 6. Capture.
+  await guide.step(`Client ${formatPod(options.client)}: its cluster for the destination and the DestinationRule behind it`, (step) => readClientCluster(run, lookup, step));
+  await guide.step(`Client ${formatPod(options.client)}: per-host health and counters, stats`, (step) => readClientHealth(run, step));
+  await guide.step('Server side: what the inbound listener demands, the effective PeerAuthentication, listening sockets', (step) => readServerDemands(run, step));
   const capture = await runCapture(source, guide, options, serverPods.filter((p) => p.hasSidecar).map((p) => ({ namespace: p.namespace, name: p.name })), clientPod);
-
-  // 7. Envoy logs of both sides (captured lines added when a capture ran).
-  await guide.step('Envoy logs: the server\'s TLS errors, rejected connections and inbound access log; the client\'s captured lines', async (step) => {
-    for (const server of servers) {
-      if (!server.hasSidecar) continue;
-      const log = await source.containerLog(server.pod, 'istio-proxy', { tail: LOG_TAIL }).catch((error: Error) => {
-        step.note(`log of ${formatPod(server.pod)} unavailable: ${error.message}`);
-        return undefined;
-      });
-      if (!log) {
-        guide.skip(`server log ${formatPod(server.pod)}`, `no istio-proxy log for ${formatPod(server.pod)} in ${source.label}`, step);
-        continue;
-      }
-      step.looked(log);
-      let text = log.text;
-      if (capture.result) {
-        const captured = await source.containerLog(server.pod, 'istio-proxy', { sinceTime: capture.result.since }).catch(() => undefined);
-        if (captured) {
-          step.looked(captured);
-          text += `\n${captured.text}`;
-        }
-      }
-      const cited = { source: log.source, ...(log.file ? { file: log.file } : {}) };
-      const events = dedupe(parseEnvoyLog(text).events);
-      const interesting = events.filter((ev) => ev.kind !== 'other');
-      server.envoyLog = { ...cited, events: interesting };
-      const access = dedupe(parseAccessLog(text).entries).filter((a) => a.direction === 'inbound' || (a.responseFlags.includes('NR') && a.tcp) || (!a.upstreamCluster && a.downstreamLocalAddress?.startsWith(`${server.ip}:`)));
-      server.accessLog = { ...cited, entries: access };
-      const tlsErrors = interesting.filter((ev) => ev.kind === 'tls-error' || ev.kind === 'no-filter-chain');
-      step.note(`${formatPod(server.pod)}: ${tlsErrors.length} TLS/filter-chain error lines, ${access.filter(failed).length} failed inbound access-log entries`);
-      for (const ev of tlsErrors.slice(0, 3)) step.note(`  ${ev.kind === 'tls-error' ? `${ev.sslErrorName ?? 'TLS error'}${ev.remoteAddress ? ` from ${ev.remoteAddress}` : ''}${ev.connectionId ? ` [C${ev.connectionId}]` : ''}` : `no matching filter chain${ev.remoteAddress ? ` from ${ev.remoteAddress}` : ''}`}`);
-      if (!tlsErrors.length && !capture.result) step.note('  (at Istio\'s default level, warning, the server logs nothing about failed handshakes; --reproduce or --capture-for raises the connection logger)');
-    }
-    if (capture.result && client.accessLog) {
-      const captured = await source.containerLog(options.client, 'istio-proxy', { sinceTime: capture.result.since }).catch(() => undefined);
-      if (captured) {
-        step.looked(captured);
-        const more = parseAccessLog(captured.text).entries.filter((x) => entryIsFor(destination, x));
-        const offset = clientLogText.split('\n').length;
-        const merged = dedupe([...client.accessLog.entries, ...more.map((x) => ({ ...x, lineNumber: x.lineNumber + offset }))]);
-        step.note(`${merged.length - client.accessLog.entries.length} new client access-log entries for ${destination.host} during the capture`);
-        client.accessLog.entries = merged;
-        clientLogText += `\n${captured.text}`;
-      }
-    }
-    const clientEvents = parseEnvoyLog(clientLogText).events.filter((ev): ev is Numbered<EnvoyLogEvent> => ev.kind === 'tls-error' || ev.kind === 'upstream-reset');
-    if (clientEvents.length && client.accessLog) client.envoyLog = { source: client.accessLog.source, ...(client.accessLog.file ? { file: client.accessLog.file } : {}), events: clientEvents };
-  });
-
-  // 8. Correlate and decide.
+  await guide.step('Envoy logs: the server\'s TLS errors, rejected connections and inbound access log; the client\'s captured lines', (step) => readEnvoyLogs(run, capture, step));
   const evidence: UpstreamEvidence = {
-    client,
+    client: run.client,
     destination,
-    ...(subset ? { subset } : {}),
-    servers,
+    ...(run.subset ? { subset: run.subset } : {}),
+    servers: run.servers,
     resources,
     mesh,
-    ...(istioVersion ? { istioVersion } : {}),
+    ...(run.istioVersion ? { istioVersion: run.istioVersion } : {}),
     ruleLookup: lookup,
     captured: Boolean(capture.result),
   };
-  const outcome = await guide.step('Correlate the two sides and decide', async (step) => {
-    const run = runRules(evidence, UPSTREAM_RULES);
-    for (const c of run.analysis.correlations.slice(0, 5)) {
-      step.note(`client line ${c.client.lineNumber} (${c.client.responseCode} ${c.client.responseFlags.join(',') || '-'}) <-> ${formatPod(c.server.pod)} ${c.server.reason} [${c.via}: ${c.explanation}]`);
-    }
-    if (!run.analysis.correlations.length) step.note(run.analysis.signals.length ? `${run.analysis.signals.length} server-side signals, none matched to a client request by address or time` : 'no server-side signal to correlate with');
-    for (const r of run.runs) {
-      if (r.status === 'skipped') guide.skip(r.rule, r.because ?? 'evidence missing', step);
-    }
-    for (const f of run.findings) {
-      guide.report(f, step);
-      step.note(`${f.code} ${f.title}: ${f.target.kind} ${f.target.namespace ? `${f.target.namespace}/` : ''}${f.target.name}`);
-    }
-    return run;
-  });
+  const outcome = await guide.step('Correlate the two sides and decide', (step) => decide(guide, evidence, step));
+  return why503Report(run, outcome, capture);
+}
 
+/** What the steps share: the run's inputs and the evidence gathered so far. */
+interface Why503Run {
+  source: EvidenceSource;
+  guide: Guide;
+  options: Why503Options;
+  resources: ResourceSet;
+  mesh: MeshConfigView;
+  clientPod: PodView;
+  destination: Destination;
+  serverPods: PodView[];
+  client: ClientEvidence;
+  /** The client's istio-proxy log as read (and, after a capture, with the captured lines). */
+  clientLogText: string;
+  subset?: string;
+  istioVersion?: IstioVersion;
+  clientDump?: ConfigDump;
+  servers: ServerEvidence[];
+}
+
+/** 1. The destination and the server pods behind it. */
+async function findDestination(source: EvidenceSource, options: Why503Options, resources: ResourceSet, step: StepRecorder): Promise<{ destination: Destination; servers: PodView[] }> {
+  let input = options.to;
+  let serverPod: PodView | undefined;
+  if (options.serverPod) {
+    serverPod = await source.pod(options.serverPod);
+    if (!input) {
+      const selecting = servicesSelecting(resources, serverPod.object);
+      if (selecting.length === 0) throw usageError(`no Service selects ${formatPod(options.serverPod)}`, 'Pass --to HOST:PORT as well.');
+      input = `${selecting[0].name}.${selecting[0].namespace}${selecting[0].ports.length === 1 ? `:${selecting[0].ports[0].port}` : ''}`;
+      if (selecting.length > 1) step.note(`${selecting.length} Services select ${formatPod(options.serverPod)}; using ${selecting[0].namespace}/${selecting[0].name} (pass --to to choose)`);
+    }
+  }
+  if (!input) throw usageError('say where the requests go: --to HOST[:PORT] or --server-pod POD', 'e.g. `kubectl mesh-doctor why-503 sleep-7f.foo --to httpbin:8000`.');
+  const resolved = resolveDestination(input, options.client.namespace, resources);
+  if (isProblem(resolved)) throw usageError(resolved.problem, resolved.suggestion);
+  for (const note of resolved.notes) step.note(note);
+  step.looked(resolved.service ? `kubectl get service ${resolved.service.name} -n ${resolved.service.namespace} -o yaml` : resolved.serviceEntry ? `kubectl get serviceentry ${resolved.serviceEntry.name} -n ${resolved.serviceEntry.namespace} -o yaml` : undefined);
+  step.note(`destination ${resolved.host}${resolved.port ? `:${resolved.port}` : ''}${resolved.clusterName ? ` (cluster ${resolved.clusterName})` : ''}`);
+  const pods = serverPod ? [serverPod] : podsBehind(resolved, await source.pods(resolved.service?.namespace));
+  if (resolved.service) step.looked(`kubectl get pods -n ${resolved.service.namespace} -l ${Object.entries(resolved.service.selector ?? {}).map(([k, v]) => `${k}=${v}`).join(',')}`);
+  step.note(pods.length ? `server pods: ${pods.map((p) => `${formatPod(p)}${p.ip ? ` (${p.ip})` : ''}${p.hasSidecar ? '' : ' [no sidecar]'}`).join(', ')}` : 'no server pods found behind the destination');
+  return { destination: resolved, servers: pods.slice(0, MAX_SERVERS) };
+}
+
+/** 2. The client's access log: its lines for the destination, the failures decoded. */
+async function readClientAccessLog(run: Why503Run, step: StepRecorder): Promise<void> {
+  const { source, guide, options, destination, client } = run;
+  const log = await source.containerLog(options.client, 'istio-proxy', { tail: LOG_TAIL }).catch((error: Error) => {
+    step.note(`log unavailable: ${error.message}`);
+    return undefined;
+  });
+  if (!log) {
+    guide.skip('client access log', `no istio-proxy log for ${formatPod(options.client)} in ${source.label}`, step);
+    step.status = 'skipped';
+    return;
+  }
+  step.looked(log);
+  run.clientLogText = log.text;
+  const parsed = parseAccessLog(log.text);
+  const entries = parsed.entries.filter((x) => entryIsFor(destination, x));
+  client.accessLog = { source: log.source, ...(log.file ? { file: log.file } : {}), entries, totalEntries: parsed.entries.length };
+  const failures = entries.filter(failed);
+  step.note(`${entries.length} of ${parsed.entries.length} access-log entries are for ${destination.host}; ${failures.length} failed`);
+  for (const [key, n] of Object.entries(flagCounts(failures))) step.note(`  ${n} x ${key}`);
+  if (failures[0]) step.note(`first failure, decoded: ${explainEntry(failures[0])}`);
+  if (!entries.length) step.note('no access-log entry for this destination: Istio may not log access (meshConfig.accessLogFile), or no request was sent since the log began');
+}
+
+/** 3. The client's cluster for the destination, the DestinationRule behind it, and what the client sends. */
+async function readClientCluster(run: Why503Run, lookup: DestinationRuleLookup, step: StepRecorder): Promise<void> {
+  const { source, guide, options, destination, client, resources, mesh, serverPods, subset } = run;
+  const { dump, cited } = await parseDump(source, options.client, step);
+  run.clientDump = dump;
+  run.istioVersion = parseIstioVersion(dump?.versions?.istio) ?? run.istioVersion;
+  let versionFrom = 'the proxy\'s node metadata';
+  if (!run.istioVersion) {
+    const versions = await source.versions().catch(() => undefined);
+    const match = versions ? /(?:istio|proxy)\S*\s[^\n]*?\b(1\.\d+(?:\.\d+)?)\b/i.exec(versions.text) : null;
+    run.istioVersion = parseIstioVersion(match?.[1]);
+    if (versions) {
+      step.looked(versions);
+      versionFrom = versions.source;
+    }
+  }
+  step.note(run.istioVersion ? `Istio ${run.istioVersion.raw} (from ${versionFrom})` : 'Istio version unknown: behaviour that changed across versions is assumed to be current (auto mTLS on)');
+  const base = destination.clusterName;
+  const name = base && subset ? base.replace('||', `|${subset}|`) : base;
+  // A subset the sidecar has no cluster for: its TLS settings are the host's, but its endpoints are unknown.
+  const exact = dump && name ? dump.cluster(name) : undefined;
+  if (dump && name && !exact && name !== base) step.note(`the client has no cluster ${name}: the subset is missing from its config (a DestinationRule subset it cannot see, or one selecting nothing)`);
+  const cluster = exact ?? (dump && base ? dump.cluster(base) : undefined);
+  const endpoints = dump && exact ? dump.endpoints.find((c) => c.clusterName === exact.name)?.endpoints ?? [] : undefined;
+  const edsKnown = Boolean(exact && dump?.has('EndpointsConfigDump'));
+  if (dump && cited) {
+    if (cluster) {
+      client.cluster = { ...cited, cluster, ...(endpoints ? { endpoints } : {}), edsKnown };
+      step.looked(`istioctl proxy-config cluster ${formatPod(options.client)} --fqdn ${destination.host}${destination.port ? ` --port ${destination.port}` : ''} -o json`);
+      step.note(`cluster ${cluster.name}: TLS ${cluster.tlsMode}`);
+      const cb = cluster.circuitBreakers[0];
+      if (cb) step.note(`circuit breakers: max_connections ${cb.maxConnections ?? '-'}, max_pending_requests ${cb.maxPendingRequests ?? '-'}, max_requests ${cb.maxRequests ?? '-'}${cluster.maxRequestsPerConnection !== undefined ? `, max_requests_per_connection ${cluster.maxRequestsPerConnection}` : ''}`);
+      const od = cluster.outlierDetection;
+      step.note(od ? `outlier detection: consecutive_5xx ${od.consecutive5xx ?? '(default 5)'}, interval ${od.intervalSeconds ?? '-'}s, base_ejection_time ${od.baseEjectionTimeSeconds ?? '-'}s, max_ejection_percent ${od.maxEjectionPercent ?? '(default 10)'}` : 'outlier detection: none');
+      if (edsKnown) step.note(`endpoints: ${endpoints?.length ? endpoints.map((x) => `${x.address.address}:${x.address.port} ${x.healthStatus}${x.tlsMode ? ` tlsMode=${x.tlsMode}` : ''}`).join(', ') : 'none'}`);
+      const dr = cluster.destinationRule;
+      step.note(dr ? `shaped by DestinationRule ${dr.namespace}/${dr.name} (cluster metadata istio.config)` : 'the cluster names no DestinationRule in its metadata');
+    } else {
+      step.note(`the client has no cluster ${name ?? destination.host}${name ? '' : ' (port unknown)'}`);
+    }
+  } else {
+    guide.skip('client cluster', `no config dump for ${formatPod(options.client)}; the TLS mode is predicted from the resources only`, step);
+  }
+  step.looked(lookup.rule ? `kubectl get destinationrule ${lookup.rule.name} -n ${lookup.rule.namespace} -o yaml` : 'kubectl get destinationrules -A');
+  step.note(lookup.because);
+  const endpointIsIstio = endpoints?.length ? endpoints.some((x) => x.tlsMode === 'istio') : serverPods.some((p) => p.hasSidecar);
+  client.tls = clientTls({ cluster, endpointIsIstio, lookup, resources, mesh, istioVersion: run.istioVersion, port: destination.port, subset });
+  step.note(`the client sends ${describeTransport(client.tls.transport)} (${client.tls.basis === 'config' ? 'from its Envoy cluster' : 'predicted from the resources'}): ${client.tls.because}`);
+  if (client.tls.disagreement) step.note(`note: ${client.tls.disagreement}`);
+}
+
+/** 4. /clusters (per-host health and counters) and stats. */
+async function readClientHealth(run: Why503Run, step: StepRecorder): Promise<void> {
+  const { source, guide, options, destination, client } = run;
+  const clusterName = client.cluster?.cluster.name ?? destination.clusterName;
+  const admin = (await source.proxy(options.client, 'clusters').catch(() => undefined)) ?? (await source.proxy(options.client, 'clusters.json').catch(() => undefined));
+  if (admin) {
+    step.looked(admin);
+    const parsed = parseAdminClusters(admin.text);
+    const status = clusterName ? parsed.clusters.get(clusterName) : undefined;
+    client.clusterStatus = { source: admin.source, ...(admin.file ? { file: admin.file } : {}), ...(status ? { status } : {}) };
+    if (parsed.unreadable) step.note(`/clusters unreadable: ${parsed.unreadable}`);
+    else if (!status) step.note(`/clusters has no ${clusterName}`);
+    else {
+      for (const h of status.hosts) {
+        const c = h.counters;
+        step.note(`${h.address}: ${h.healthy ? 'healthy' : h.healthFlags.join(',')}; cx_connect_fail ${c.cx_connect_fail ?? 0}, rq_error ${c.rq_error ?? 0}, rq_total ${c.rq_total ?? 0}`);
+      }
+      if (!status.hosts.length) step.note(`${clusterName}: no hosts`);
+    }
+  } else {
+    guide.skip('per-host health', `no /clusters output for ${formatPod(options.client)} in ${source.label}`, step);
+  }
+  const stats = await source.proxy(options.client, 'stats').catch(() => undefined);
+  if (stats) {
+    step.looked(stats);
+    const parsed = parseEnvoyStats(stats.text);
+    client.stats = { source: stats.source, ...(stats.file ? { file: stats.file } : {}), stats: parsed };
+    if (clusterName) {
+      const wanted = ['upstream_rq_pending_overflow', 'upstream_cx_overflow', 'upstream_cx_connect_fail'].map((stat) => ({ stat, ...clusterStat(parsed, clusterName, stat) }));
+      for (const s of wanted.filter((x) => x.value !== undefined)) step.note(`${s.stat}: ${s.value}`);
+      const missing = wanted.filter((x) => x.value === undefined);
+      // One reason for all the absent stats when it is the same (Istio's stats matcher, usually).
+      for (const reason of new Set(missing.map((x) => x.missing))) {
+        step.note(`${missing.filter((x) => x.missing === reason).map((x) => x.stat).join(', ')}: ${reason}`);
+      }
+    }
+  } else {
+    guide.skip('client stats', `no stats for ${formatPod(options.client)} in ${source.label}`, step);
+  }
+}
+
+/** 5. The server side: what each server's inbound listener demands, and what listens on the port. */
+async function readServerDemands(run: Why503Run, step: StepRecorder): Promise<void> {
+  const { source, guide, destination, resources, mesh, serverPods } = run;
+  if (!serverPods.length) {
+    guide.skip('server side', 'no server pod behind the destination', step);
+    step.status = 'skipped';
+    return;
+  }
+  for (const pod of serverPods) {
+    const ref = { namespace: pod.namespace, name: pod.name };
+    const port = destination.servicePort ? resolveTargetPort(destination.servicePort, pod.object).port : destination.port;
+    const server: ServerEvidence = { pod: ref, ...(pod.ip ? { ip: pod.ip } : {}), labels: pod.labels, hasSidecar: pod.hasSidecar, ...(port !== undefined ? { port } : {}) };
+    if (pod.hasSidecar && port !== undefined) {
+      const { dump, cited } = await parseDump(source, ref, step);
+      const demand = serverDemand({ dump, port, podIp: pod.ip, workload: { namespace: pod.namespace, labels: pod.labels }, resources, mesh });
+      server.demand = { ...demand, ...(cited ? { cited } : {}) };
+      if (!run.istioVersion) run.istioVersion = parseIstioVersion(dump?.versions?.istio);
+      step.looked(`istioctl proxy-config listeners ${formatPod(ref)} --port ${port}`);
+      if (demand.mtls.decidedBy) step.looked(`kubectl get ${demand.mtls.decidedBy.kind.toLowerCase()} ${demand.mtls.decidedBy.name}${demand.mtls.decidedBy.namespace ? ` -n ${demand.mtls.decidedBy.namespace}` : ''} -o yaml`);
+      step.note(`${formatPod(ref)} port ${port}: ${demand.requires === 'mtls' ? 'requires mTLS' : demand.requires === 'tls' ? 'requires TLS' : demand.requires === 'plaintext-accepted' ? 'accepts plaintext' : 'unknown'} — ${demand.because}`);
+    } else if (!pod.hasSidecar) {
+      step.note(`${formatPod(ref)} has no sidecar: it accepts whatever its app accepts`);
+    }
+    const netstat = await source.proxy(ref, 'netstat').catch(() => undefined);
+    if (netstat && port !== undefined) {
+      try {
+        const listeners = whoListensOn(parseListeningSockets(netstat.text, `sockets of ${formatPod(ref)}`), port, { podIp: pod.ip });
+        server.sockets = { source: netstat.source, ...(netstat.file ? { file: netstat.file } : {}), listeners };
+        step.looked(netstat);
+        step.note(`port ${port} in ${formatPod(ref)}: ${listeners.sockets.length ? listeners.sockets.map((s) => `${s.address}:${s.port}`).join(', ') : 'nothing listening'}${listeners.loopbackOnly ? ' (localhost only)' : ''}`);
+      } catch (error) {
+        step.note(`sockets of ${formatPod(ref)} unreadable: ${(error as Error).message}`);
+      }
+    }
+    run.servers.push(server);
+  }
+}
+
+/** 7. Envoy logs of both sides (captured lines added when a capture ran). */
+async function readEnvoyLogs(run: Why503Run, capture: CaptureOutcome, step: StepRecorder): Promise<void> {
+  const { source, guide, options, destination, client } = run;
+  for (const server of run.servers) {
+    if (!server.hasSidecar) continue;
+    const log = await source.containerLog(server.pod, 'istio-proxy', { tail: LOG_TAIL }).catch((error: Error) => {
+      step.note(`log of ${formatPod(server.pod)} unavailable: ${error.message}`);
+      return undefined;
+    });
+    if (!log) {
+      guide.skip(`server log ${formatPod(server.pod)}`, `no istio-proxy log for ${formatPod(server.pod)} in ${source.label}`, step);
+      continue;
+    }
+    step.looked(log);
+    let text = log.text;
+    if (capture.result) {
+      const captured = await source.containerLog(server.pod, 'istio-proxy', { sinceTime: capture.result.since }).catch(() => undefined);
+      if (captured) {
+        step.looked(captured);
+        text += `\n${captured.text}`;
+      }
+    }
+    const cited = { source: log.source, ...(log.file ? { file: log.file } : {}) };
+    const events = dedupe(parseEnvoyLog(text).events);
+    const interesting = events.filter((ev) => ev.kind !== 'other');
+    server.envoyLog = { ...cited, events: interesting };
+    const access = dedupe(parseAccessLog(text).entries).filter((a) => a.direction === 'inbound' || (a.responseFlags.includes('NR') && a.tcp) || (!a.upstreamCluster && a.downstreamLocalAddress?.startsWith(`${server.ip}:`)));
+    server.accessLog = { ...cited, entries: access };
+    const tlsErrors = interesting.filter((ev) => ev.kind === 'tls-error' || ev.kind === 'no-filter-chain');
+    step.note(`${formatPod(server.pod)}: ${tlsErrors.length} TLS/filter-chain error lines, ${access.filter(failed).length} failed inbound access-log entries`);
+    for (const ev of tlsErrors.slice(0, 3)) step.note(`  ${ev.kind === 'tls-error' ? `${ev.sslErrorName ?? 'TLS error'}${ev.remoteAddress ? ` from ${ev.remoteAddress}` : ''}${ev.connectionId ? ` [C${ev.connectionId}]` : ''}` : `no matching filter chain${ev.remoteAddress ? ` from ${ev.remoteAddress}` : ''}`}`);
+    if (!tlsErrors.length && !capture.result) step.note('  (at Istio\'s default level, warning, the server logs nothing about failed handshakes; --reproduce or --capture-for raises the connection logger)');
+  }
+  if (capture.result && client.accessLog) {
+    const captured = await source.containerLog(options.client, 'istio-proxy', { sinceTime: capture.result.since }).catch(() => undefined);
+    if (captured) {
+      step.looked(captured);
+      const more = parseAccessLog(captured.text).entries.filter((x) => entryIsFor(destination, x));
+      const offset = run.clientLogText.split('\n').length;
+      const merged = dedupe([...client.accessLog.entries, ...more.map((x) => ({ ...x, lineNumber: x.lineNumber + offset }))]);
+      step.note(`${merged.length - client.accessLog.entries.length} new client access-log entries for ${destination.host} during the capture`);
+      client.accessLog.entries = merged;
+      run.clientLogText += `\n${captured.text}`;
+    }
+  }
+  const clientEvents = parseEnvoyLog(run.clientLogText).events.filter((ev): ev is Numbered<EnvoyLogEvent> => ev.kind === 'tls-error' || ev.kind === 'upstream-reset');
+  if (clientEvents.length && client.accessLog) client.envoyLog = { source: client.accessLog.source, ...(client.accessLog.file ? { file: client.accessLog.file } : {}), events: clientEvents };
+}
+
+/** 8. Correlate the two sides and run the rules; skipped rules and findings go into the transcript. */
+async function decide(guide: Guide, evidence: UpstreamEvidence, step: StepRecorder): Promise<ReturnType<typeof runRules>> {
+  const run = runRules(evidence, UPSTREAM_RULES);
+  for (const c of run.analysis.correlations.slice(0, 5)) {
+    step.note(`client line ${c.client.lineNumber} (${c.client.responseCode} ${c.client.responseFlags.join(',') || '-'}) <-> ${formatPod(c.server.pod)} ${c.server.reason} [${c.via}: ${c.explanation}]`);
+  }
+  if (!run.analysis.correlations.length) step.note(run.analysis.signals.length ? `${run.analysis.signals.length} server-side signals, none matched to a client request by address or time` : 'no server-side signal to correlate with');
+  for (const r of run.runs) {
+    if (r.status === 'skipped') guide.skip(r.rule, r.because ?? 'evidence missing', step);
+  }
+  for (const f of run.findings) {
+    guide.report(f, step);
+    step.note(`${f.code} ${f.title}: ${f.target.kind} ${f.target.namespace ? `${f.target.namespace}/` : ''}${f.target.name}`);
+  }
+  return run;
+}
+
+/** The report: the verdict, and the data a script reads. */
+function why503Report(run: Why503Run, outcome: ReturnType<typeof runRules>, capture: CaptureOutcome): Report<Why503Data> {
+  const { source, guide, options, destination, client, servers, subset, clientDump } = run;
   const failures = (client.accessLog?.entries ?? []).filter(failed);
   const verdict = verdictOf(outcome.findings, failures.length, destination, options.client, capture.result !== undefined);
   const data: Why503Data = {
