@@ -58,165 +58,191 @@ export interface WhyInboundFailsOptions {
 
 export async function whyInboundFails(source: EvidenceSource, podRef: PodRef, guide: Guide, options: WhyInboundFailsOptions = {}): Promise<Report<WhyInboundFailsData>> {
   const pod = await source.pod(podRef);
-  const facts: InboundFacts[] = [];
-  const pathWalks = new Map<InboundFacts, ReturnType<typeof iptablesPath>>();
-  let dump: ConfigDump | undefined;
-  let versionIstio: string | undefined;
-  let versionEnvoy: string | undefined;
-
-  // 1. Which Service ports lead to the pod, and where they land.
+  const run: InboundRun = { source, guide, pod, podRef, options, facts: [], pathWalks: new Map() };
   const sidecarEndpoints = new Map<InboundPort, NonNullable<InboundFacts['ingressDefaultEndpoint']>>();
-  const ports = await guide.step('Service ports and their targetPorts', async (step) => {
-    const resources = await source.resources();
-    step.looked(`kubectl get services -n ${pod.namespace} -o yaml`);
-    const services = servicesSelecting(resources, pod.object);
-    const found = inboundPorts(pod, services, options.port);
-    const { sidecar } = sidecarFor({ namespace: pod.namespace, name: pod.name, labels: pod.labels }, resources);
-    if (sidecar) {
-      for (const p of found) {
-        const endpoint = p.appPort !== undefined ? ingressDefaultEndpoint(sidecar.object.spec, p.appPort) : undefined;
-        if (endpoint) {
-          sidecarEndpoints.set(p, { sidecar: sidecar.ref, endpoint });
-          step.note(`Sidecar ${sidecar.namespace}/${sidecar.name} sends port ${p.appPort} to defaultEndpoint ${endpoint}`);
-        }
-      }
-    }
-    if (services.length === 0) step.note(`no Service selects ${formatPod(pod)}; checking its container ports`);
-    for (const p of found) step.note(`${p.label}: ${p.resolution.because}`);
-    if (found.length === 0) step.note('no Service port, no container port and no --port: nothing to check');
-    return found;
-  });
+  const ports = await guide.step('Service ports and their targetPorts', (step) => findInboundPorts(run, sidecarEndpoints, step));
   for (const port of ports) {
     const endpoint = sidecarEndpoints.get(port);
-    facts.push({ pod, port, ...(endpoint ? { ingressDefaultEndpoint: endpoint } : {}) });
+    run.facts.push({ pod, port, ...(endpoint ? { ingressDefaultEndpoint: endpoint } : {}) });
   }
+  await guide.step('Inbound listener and cluster (how the sidecar forwards to the app)', (step) => readInboundForwarding(run, step));
+  await guide.step("The sidecar's access log (connections to the app)", (step) => readSidecarAccessLog(run, step));
+  await guide.step("The app's listening sockets", (step) => checkAppSockets(run, step));
+  const nat = await guide.step("The pod's nat table (iptables)", (step) => walkNatTable(run, step));
+  await guide.step('The peer address the app sees', (step) => checkPeerAddress(run, step));
+  const fromPod = options.fromPod;
+  const client = fromPod ? await guide.step(`The client ${formatPod(fromPod)}'s access log`, (step) => readClientView(run, fromPod, step)) : undefined;
+  return inboundReport(run, nat, client);
+}
 
-  // 2. The inbound listener chain and cluster of each port.
-  await guide.step('Inbound listener and cluster (how the sidecar forwards to the app)', async (step) => {
-    const evidence = await source.proxy(podRef, 'config_dump');
-    if (!evidence) {
-      guide.skip('inbound-forwarding', 'no Envoy config dump for the pod', step);
-      step.status = 'skipped';
-      return;
+/** What the steps share: the run's inputs and, per port, the facts gathered so far. */
+interface InboundRun {
+  source: EvidenceSource;
+  guide: Guide;
+  pod: PodView;
+  podRef: PodRef;
+  options: WhyInboundFailsOptions;
+  facts: InboundFacts[];
+  pathWalks: Map<InboundFacts, ReturnType<typeof iptablesPath>>;
+  dump?: ConfigDump;
+  versionIstio?: string;
+  versionEnvoy?: string;
+}
+
+/** 1. Which Service ports lead to the pod, and where they land. */
+async function findInboundPorts(run: InboundRun, sidecarEndpoints: Map<InboundPort, NonNullable<InboundFacts['ingressDefaultEndpoint']>>, step: StepRecorder): Promise<InboundPort[]> {
+  const { source, pod, options } = run;
+  const resources = await source.resources();
+  step.looked(`kubectl get services -n ${pod.namespace} -o yaml`);
+  const services = servicesSelecting(resources, pod.object);
+  const found = inboundPorts(pod, services, options.port);
+  const { sidecar } = sidecarFor({ namespace: pod.namespace, name: pod.name, labels: pod.labels }, resources);
+  if (sidecar) {
+    for (const p of found) {
+      const endpoint = p.appPort !== undefined ? ingressDefaultEndpoint(sidecar.object.spec, p.appPort) : undefined;
+      if (endpoint) {
+        sidecarEndpoints.set(p, { sidecar: sidecar.ref, endpoint });
+        step.note(`Sidecar ${sidecar.namespace}/${sidecar.name} sends port ${p.appPort} to defaultEndpoint ${endpoint}`);
+      }
     }
+  }
+  if (services.length === 0) step.note(`no Service selects ${formatPod(pod)}; checking its container ports`);
+  for (const p of found) step.note(`${p.label}: ${p.resolution.because}`);
+  if (found.length === 0) step.note('no Service port, no container port and no --port: nothing to check');
+  return found;
+}
+
+/** 2. The inbound listener chain and cluster of each port. */
+async function readInboundForwarding(run: InboundRun, step: StepRecorder): Promise<void> {
+  const { source, guide, pod, podRef, facts } = run;
+  const evidence = await source.proxy(podRef, 'config_dump');
+  if (!evidence) {
+    guide.skip('inbound-forwarding', 'no Envoy config dump for the pod', step);
+    step.status = 'skipped';
+    return;
+  }
+  step.looked(evidence);
+  const dump = run.dump = parseConfigDump(evidence.text, `config_dump of ${formatPod(pod)}`);
+  const versionIstio = run.versionIstio = dump.versions?.istio;
+  run.versionEnvoy = dump.versions?.envoy;
+  if (versionIstio) step.note(`proxy: Istio ${versionIstio}`);
+  for (const f of facts) {
+    if (f.port.appPort === undefined) continue;
+    const fw = forwardingForPort(dump, f.port.appPort);
+    f.forwarding = { value: fw, source: `istioctl proxy-config cluster ${formatPod(pod)} --direction inbound --port ${f.port.appPort} -o json`, ...(evidence.file ? { file: evidence.file } : {}) };
+    if (versionIstio) f.istioVersion = versionIstio;
+    step.note(`port ${f.port.appPort}: ${fw.because}`);
+    if (fw.forwarding) step.note(`  ${fw.forwarding.explanation}`);
+  }
+}
+
+/** 3. The sidecar's access log: refused connections to the app. */
+async function readSidecarAccessLog(run: InboundRun, step: StepRecorder): Promise<void> {
+  const { source, guide, podRef, facts } = run;
+  const log = await quietLog(source, podRef, 'istio-proxy', step);
+  if (!log) {
+    guide.skip('inbound-access-log', 'the istio-proxy log is not available', step);
+    step.status = 'skipped';
+    return;
+  }
+  step.looked(log);
+  const entries = parseAccessLog(log.text).entries;
+  const sourced: Sourced<LoggedAccess[]> = { value: entries, source: log.source, ...(log.file ? { file: log.file } : {}) };
+  for (const f of facts) {
+    f.accessLog = sourced;
+    if (f.port.appPort === undefined) continue;
+    const refused = refusedInbound(entries, f.port.appPort);
+    const onPort = entries.filter((e) => (e.upstreamCluster ?? '').startsWith(`inbound|${f.port.appPort}|`));
+    step.note(`port ${f.port.appPort}: ${onPort.length} inbound request${onPort.length === 1 ? '' : 's'} logged, ${refused.length} refused by the app (UF / connection refused)`);
+  }
+}
+
+/** 4. The app's listening sockets; the port verdicts. */
+async function checkAppSockets(run: InboundRun, step: StepRecorder): Promise<void> {
+  const { source, guide, pod, podRef, facts } = run;
+  const evidence = await source.proxy(podRef, 'netstat').catch(() => undefined);
+  if (evidence) {
     step.looked(evidence);
-    dump = parseConfigDump(evidence.text, `config_dump of ${formatPod(pod)}`);
-    versionIstio = dump.versions?.istio;
-    versionEnvoy = dump.versions?.envoy;
-    if (versionIstio) step.note(`proxy: Istio ${versionIstio}`);
-    for (const f of facts) {
-      if (f.port.appPort === undefined) continue;
-      const fw = forwardingForPort(dump, f.port.appPort);
-      f.forwarding = { value: fw, source: `istioctl proxy-config cluster ${formatPod(pod)} --direction inbound --port ${f.port.appPort} -o json`, ...(evidence.file ? { file: evidence.file } : {}) };
-      if (versionIstio) f.istioVersion = versionIstio;
-      step.note(`port ${f.port.appPort}: ${fw.because}`);
-      if (fw.forwarding) step.note(`  ${fw.forwarding.explanation}`);
-    }
-  });
-
-  // 3. The sidecar's access log: refused connections to the app.
-  await guide.step("The sidecar's access log (connections to the app)", async (step) => {
-    const log = await quietLog(source, podRef, 'istio-proxy', step);
-    if (!log) {
-      guide.skip('inbound-access-log', 'the istio-proxy log is not available', step);
-      step.status = 'skipped';
-      return;
-    }
-    step.looked(log);
-    const entries = parseAccessLog(log.text).entries;
-    const sourced: Sourced<LoggedAccess[]> = { value: entries, source: log.source, ...(log.file ? { file: log.file } : {}) };
-    for (const f of facts) {
-      f.accessLog = sourced;
-      if (f.port.appPort === undefined) continue;
-      const refused = refusedInbound(entries, f.port.appPort);
-      const onPort = entries.filter((e) => (e.upstreamCluster ?? '').startsWith(`inbound|${f.port.appPort}|`));
-      step.note(`port ${f.port.appPort}: ${onPort.length} inbound request${onPort.length === 1 ? '' : 's'} logged, ${refused.length} refused by the app (UF / connection refused)`);
-    }
-  });
-
-  // 4. The app's listening sockets; the port verdicts.
-  await guide.step("The app's listening sockets", async (step) => {
-    const evidence = await source.proxy(podRef, 'netstat').catch(() => undefined);
-    if (evidence) {
-      step.looked(evidence);
-      try {
-        const sockets = parseListeningSockets(evidence.text, `listening sockets of ${formatPod(pod)}`);
-        for (const f of facts) f.sockets = { value: sockets, source: evidence.source, ...(evidence.file ? { file: evidence.file } : {}) };
-        for (const f of facts) {
-          if (f.port.appPort === undefined) continue;
-          const who = whoListensOn(sockets, f.port.appPort, pod.ip ? { podIp: pod.ip } : {});
-          step.note(`port ${f.port.appPort}: ${who.sockets.length ? who.sockets.map((s) => `${s.address}:${s.port}${s.process ? ` (${s.process})` : ''}`).join(', ') : 'nothing listens'}`);
-        }
-      } catch (error) {
-        step.note(`could not read the sockets: ${(error as Error).message}`);
+    try {
+      const sockets = parseListeningSockets(evidence.text, `listening sockets of ${formatPod(pod)}`);
+      for (const f of facts) f.sockets = { value: sockets, source: evidence.source, ...(evidence.file ? { file: evidence.file } : {}) };
+      for (const f of facts) {
+        if (f.port.appPort === undefined) continue;
+        const who = whoListensOn(sockets, f.port.appPort, pod.ip ? { podIp: pod.ip } : {});
+        step.note(`port ${f.port.appPort}: ${who.sockets.length ? who.sockets.map((s) => `${s.address}:${s.port}${s.process ? ` (${s.process})` : ''}`).join(', ') : 'nothing listens'}`);
       }
-    } else {
-      step.note('no ss or netstat output (not in the proxy image, or not in the snapshot)');
+    } catch (error) {
+      step.note(`could not read the sockets: ${(error as Error).message}`);
     }
-    for (const f of facts) {
-      const mismatch = apply(guide, step, 'target-port', targetPortMismatch(f));
-      if (mismatch.findings.length > 0) continue; // the Service is the cause; "nothing listens" would repeat it
-      apply(guide, step, 'app-listens', listening(f));
-    }
-  });
-
-  // 5. The nat table: capture into Envoy, and Envoy's connection to the app.
-  const nat = await guide.step("The pod's nat table (iptables)", async (step) => {
-    const result = await readNatTable(source, pod, step);
-    for (const t of result.tried) step.note(t);
-    if (!result.nat) {
-      guide.skip('iptables-loop', `the nat table is not available: ${result.tried.join('; ') || 'nothing to read'}`, step);
-      step.status = 'skipped';
-      return result;
-    }
-    step.note(`read ${result.nat.value.chains.size} chains (${result.nat.value.format})`);
-    for (const f of facts) {
-      f.nat = result.nat;
-      const walked = iptablesPath(f);
-      applyOutcome(guide, step, 'iptables-loop', walked);
-      pathWalks.set(f, walked);
-    }
-    return result;
-  });
-
-  // 6. What the app sees as the peer address.
-  await guide.step('The peer address the app sees', async (step) => {
-    const seen = new Set<string>();
-    // Requests that loop in iptables never reach the app: the peer address is moot then.
-    if (guide.findings.some((x) => x.code === 'MD4005')) {
-      step.note('skipped: the proxy\'s connection to the app loops in iptables (MD4005), so no request reaches the app');
-      return;
-    }
-    for (const f of facts) {
-      const r = peerAddress(f);
-      // One finding per pod: the peer address is the same for every port.
-      const findings = r.findings.filter(() => !seen.has('MD4002'));
-      if (findings.length) seen.add('MD4002');
-      applyOutcome(guide, step, 'peer-address', { ...r, findings });
-    }
-  });
-
-  // 7. Optionally, the client's view.
-  let client: WhyInboundFailsData['client'];
-  if (options.fromPod) {
-    const fromPod = options.fromPod;
-    client = await guide.step(`The client ${formatPod(fromPod)}'s access log`, async (step) => {
-      const log = await quietLog(source, fromPod, 'istio-proxy', step);
-      if (!log) {
-        step.note('the client\'s istio-proxy log is not available');
-        step.status = 'skipped';
-        return { pod: formatPod(fromPod), lines: [] };
-      }
-      step.looked(log);
-      const targets = new Set(facts.flatMap((f) => (pod.ip && f.port.appPort !== undefined ? [`${pod.ip}:${f.port.appPort}`] : [])));
-      const hosts = facts.flatMap((f) => (f.port.service ? [f.port.service.host, `${f.port.service.name}.${f.port.service.namespace}`, f.port.service.name] : []));
-      const lines = parseAccessLog(log.text).entries.filter((e) => targets.has(e.upstreamHost ?? '') || hosts.some((h) => (e.authority ?? '').split(':')[0] === h) || facts.some((f) => f.port.service && (e.upstreamCluster ?? '').endsWith(`|${f.port.service.host}`)));
-      const failed = lines.filter((e) => (e.responseCode ?? 0) >= 500 || e.responseFlags.length > 0);
-      step.note(`${lines.length} request${lines.length === 1 ? '' : 's'} to this pod in the client's log, ${failed.length} failed${failed.length ? ` (${[...new Set(failed.map((e) => `${e.responseCode} ${e.responseFlags.join(',') || '-'}`))].join(', ')})` : ''}`);
-      return { pod: formatPod(fromPod), lines: lines.slice(-5).map((e) => e.raw), source: log.source };
-    });
+  } else {
+    step.note('no ss or netstat output (not in the proxy image, or not in the snapshot)');
   }
+  for (const f of facts) {
+    const mismatch = apply(guide, step, 'target-port', targetPortMismatch(f));
+    if (mismatch.findings.length > 0) continue; // the Service is the cause; "nothing listens" would repeat it
+    apply(guide, step, 'app-listens', listening(f));
+  }
+}
 
+/** 5. The nat table: capture into Envoy, and Envoy's connection to the app. */
+async function walkNatTable(run: InboundRun, step: StepRecorder): Promise<Awaited<ReturnType<typeof readNatTable>>> {
+  const { source, guide, pod, facts, pathWalks } = run;
+  const result = await readNatTable(source, pod, step);
+  for (const t of result.tried) step.note(t);
+  if (!result.nat) {
+    guide.skip('iptables-loop', `the nat table is not available: ${result.tried.join('; ') || 'nothing to read'}`, step);
+    step.status = 'skipped';
+    return result;
+  }
+  step.note(`read ${result.nat.value.chains.size} chains (${result.nat.value.format})`);
+  for (const f of facts) {
+    f.nat = result.nat;
+    const walked = iptablesPath(f);
+    applyOutcome(guide, step, 'iptables-loop', walked);
+    pathWalks.set(f, walked);
+  }
+  return result;
+}
+
+/** 6. What the app sees as the peer address. */
+async function checkPeerAddress(run: InboundRun, step: StepRecorder): Promise<void> {
+  const { guide, facts } = run;
+  const seen = new Set<string>();
+  // Requests that loop in iptables never reach the app: the peer address is moot then.
+  if (guide.findings.some((x) => x.code === 'MD4005')) {
+    step.note('skipped: the proxy\'s connection to the app loops in iptables (MD4005), so no request reaches the app');
+    return;
+  }
+  for (const f of facts) {
+    const r = peerAddress(f);
+    // One finding per pod: the peer address is the same for every port.
+    const findings = r.findings.filter(() => !seen.has('MD4002'));
+    if (findings.length) seen.add('MD4002');
+    applyOutcome(guide, step, 'peer-address', { ...r, findings });
+  }
+}
+
+/** 7. Optionally, the client's view. */
+async function readClientView(run: InboundRun, fromPod: PodRef, step: StepRecorder): Promise<NonNullable<WhyInboundFailsData['client']>> {
+  const { source, pod, facts } = run;
+  const log = await quietLog(source, fromPod, 'istio-proxy', step);
+  if (!log) {
+    step.note('the client\'s istio-proxy log is not available');
+    step.status = 'skipped';
+    return { pod: formatPod(fromPod), lines: [] };
+  }
+  step.looked(log);
+  const targets = new Set(facts.flatMap((f) => (pod.ip && f.port.appPort !== undefined ? [`${pod.ip}:${f.port.appPort}`] : [])));
+  const hosts = facts.flatMap((f) => (f.port.service ? [f.port.service.host, `${f.port.service.name}.${f.port.service.namespace}`, f.port.service.name] : []));
+  const lines = parseAccessLog(log.text).entries.filter((e) => targets.has(e.upstreamHost ?? '') || hosts.some((h) => (e.authority ?? '').split(':')[0] === h) || facts.some((f) => f.port.service && (e.upstreamCluster ?? '').endsWith(`|${f.port.service.host}`)));
+  const failed = lines.filter((e) => (e.responseCode ?? 0) >= 500 || e.responseFlags.length > 0);
+  step.note(`${lines.length} request${lines.length === 1 ? '' : 's'} to this pod in the client's log, ${failed.length} failed${failed.length ? ` (${[...new Set(failed.map((e) => `${e.responseCode} ${e.responseFlags.join(',') || '-'}`))].join(', ')})` : ''}`);
+  return { pod: formatPod(fromPod), lines: lines.slice(-5).map((e) => e.raw), source: log.source };
+}
+
+/** The report: each port's path, hop by hop, and the verdict. */
+function inboundReport(run: InboundRun, nat: Awaited<ReturnType<typeof readNatTable>>, client: WhyInboundFailsData['client']): Report<WhyInboundFailsData> {
+  const { source, guide, pod, options, facts, pathWalks, dump, versionIstio, versionEnvoy } = run;
   const findings = guide.findings;
   const data: WhyInboundFailsData = {
     pod: formatPod(pod),
