@@ -11,14 +11,14 @@ import { REPO_ROOT } from './support/cli.js';
  *
  * A file's layer is its first directory under src/; files directly under src/
  * (base-command, errors, lifecycle, duration, assets, commands, index) are the
- * shell: the shell and commands may import anything, errors/duration are
- * leaves every layer may use.
+ * shell: the shell and commands may import anything; errors, duration and
+ * assets (bundled files, also inside the single executable) are leaves.
  */
 const MAY_IMPORT: Record<string, readonly string[]> = {
   model: ['model', 'errors'],
   findings: ['findings', 'model'],
   rules: ['rules', 'findings', 'model', 'errors'],
-  sources: ['sources', 'model', 'errors', 'lifecycle', 'duration'],
+  sources: ['sources', 'model', 'errors', 'lifecycle', 'duration', 'assets'],
   capture: ['capture', 'sources', 'model', 'errors', 'lifecycle', 'duration'],
   report: ['report', 'findings', 'model'],
   render: ['render', 'report', 'findings', 'model', 'errors'],
