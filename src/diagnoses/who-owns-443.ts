@@ -6,11 +6,11 @@
  * wins where — why symptoms differed per pod. Without proxy data, the static
  * view from the resources: every Service/ServiceEntry declaring the port.
  */
-import type { Guide } from './guide.js';
+import type { Guide, StepRecorder } from './guide.js';
 import { parseConfigDump } from '../model/envoy/config-dump.js';
-import { formatRef, type ObjectRef } from '../model/k8s/resources.js';
+import { formatRef, type ObjectRef, type ResourceSet } from '../model/k8s/resources.js';
 import type { PodView } from '../model/k8s/pods.js';
-import { meshConfigFrom } from '../model/istio/mesh-config.js';
+import { meshConfigFrom, type MeshConfigView } from '../model/istio/mesh-config.js';
 import { runStaticChecks } from '../rules/mesh/index.js';
 import { parseIstioVersion } from '../model/istio/version-behaviour.js';
 import { isBlackHole, isPassthrough, portOwnership, staticPortDeclarations, type PortDeclaration } from '../model/outbound/index.js';
@@ -62,50 +62,71 @@ function winnerText(o: ReturnType<typeof portOwnership>['unmatchedTls']): string
   return o.outcome.kind;
 }
 
-export async function whoOwns(guide: Guide, source: EvidenceSource, options: { port: number; pod?: PodRef; namespace?: string; allNamespaces: boolean }): Promise<Report<WhoOwnsData>> {
+export async function whoOwns(guide: Guide, source: EvidenceSource, options: WhoOwnsOptions): Promise<Report<WhoOwnsData>> {
   const port = options.port;
-  const { resources, mesh, staticFindings } = await guide.step('Read the mesh: Services, ServiceEntries, Sidecars, mesh config', async (step) => {
-    const resources = await source.resources();
-    step.looked('kubectl get services,serviceentries,sidecars -A -o yaml');
-    const mesh = meshConfigFrom(resources);
-    step.note(`outboundTrafficPolicy ${mesh.outboundTrafficPolicyMode}`);
-    return { resources, mesh, staticFindings: [] as Finding[] };
-  });
-
-  const pods: PodView[] = await guide.step(options.pod ? `Find pod ${formatPod(options.pod)}` : `List sidecar pods${options.allNamespaces ? ' in every namespace' : ` in ${options.namespace ?? source.defaultNamespace}`}`, async (step) => {
-    if (options.pod) return [await source.pod(options.pod)];
-    const ns = options.allNamespaces ? undefined : (options.namespace ?? source.defaultNamespace);
-    step.looked(`kubectl get pods ${ns ? `-n ${ns}` : '-A'}`);
-    const all = (await source.pods(ns)).filter((p) => p.hasSidecar);
-    step.note(`${all.length} pods with a sidecar`);
-    return all;
-  });
-
-  const perPod = await guide.step(`Read each sidecar's chains on port ${port}`, async (step) => {
-    const results = await Promise.all(pods.map(async (pod) => {
-      const ref = { namespace: pod.namespace, name: pod.name };
-      try {
-        const evidence = await source.proxy(ref, 'config_dump');
-        if (!evidence) return { pod, error: 'no config dump' as string };
-        const dump = parseConfigDump(evidence.text, `config_dump of ${formatPod(ref)}`);
-        return { pod, dump, evidence, ownership: portOwnership(dump, port, resources, pod.ip ? { sourceIp: pod.ip } : {}) };
-      } catch (error) {
-        return { pod, error: (error as Error).message };
-      }
-    }));
-    const read = results.filter((r) => 'ownership' in r);
-    if (pods.length === 1 && read.length === 1) step.looked(read[0].evidence);
-    else step.looked(`kubectl exec <pod> -c istio-proxy -- pilot-agent request GET config_dump   (${read.length} of ${pods.length} pods)`);
-    for (const r of results) if ('error' in r && r.error) step.note(`${formatPod(r.pod)}: ${r.error}`);
-    return results;
-  });
-
+  const { resources, mesh } = await guide.step('Read the mesh: Services, ServiceEntries, Sidecars, mesh config', (step) => readMesh(source, step));
+  const pods: PodView[] = await guide.step(options.pod ? `Find pod ${formatPod(options.pod)}` : `List sidecar pods${options.allNamespaces ? ' in every namespace' : ` in ${options.namespace ?? source.defaultNamespace}`}`, (step) => findPods(source, options, step));
+  const perPod = await guide.step(`Read each sidecar's chains on port ${port}`, (step) => readChains(source, pods, port, resources, step));
   // The static checks for the port, with the version of the first proxy read (their severity depends on it).
   const firstDump = perPod.map((r) => ('dump' in r ? r.dump : undefined)).find((d) => d !== undefined);
   const firstVersion = parseIstioVersion(firstDump?.versions?.istio);
-  staticFindings.push(...runStaticChecks(resources, { mesh, ...(firstVersion ? { istioVersion: firstVersion } : {}) }).findings);
-  const podData: PodOwnershipData[] = [];
+  const staticFindings = runStaticChecks(resources, { mesh, ...(firstVersion ? { istioVersion: firstVersion } : {}) }).findings;
+  const { podData, culprits, anyHttp } = ownershipPerPod(perPod, resources, mesh, port);
+  const winners = winnersOf(podData);
   const findings: Finding[] = [];
+  await guide.step(`Decide who owns port ${port}`, (step) => decideOwner(guide, port, winners, culprits, staticFindings, findings, step));
+  const readAny = podData.some((p) => !p.error);
+  const declarations = readAny ? undefined : await guide.step(`No proxy data: the resources that declare port ${port}`, (step) => declaredOnly(guide, pods, port, resources, mesh, findings, step));
+  const mode: WhoOwnsData['mode'] = !readAny ? 'static' : options.pod ? 'pod' : 'pods';
+  return whoOwnsReport({ guide, source, options, port, mode, podData, winners, culprits, anyHttp, findings, declarations });
+}
+
+export interface WhoOwnsOptions { port: number; pod?: PodRef; namespace?: string; allNamespaces: boolean }
+
+type PerPod = Awaited<ReturnType<typeof readChains>>;
+type Culprits = Map<string, { finding: Finding; pods: string[] }>;
+type Winners = Map<string, { destination: string; owners: string[]; pods: string[] }>;
+
+async function readMesh(source: EvidenceSource, step: StepRecorder): Promise<{ resources: ResourceSet; mesh: MeshConfigView }> {
+  const resources = await source.resources();
+  step.looked('kubectl get services,serviceentries,sidecars -A -o yaml');
+  const mesh = meshConfigFrom(resources);
+  step.note(`outboundTrafficPolicy ${mesh.outboundTrafficPolicyMode}`);
+  return { resources, mesh };
+}
+
+async function findPods(source: EvidenceSource, options: WhoOwnsOptions, step: StepRecorder): Promise<PodView[]> {
+  if (options.pod) return [await source.pod(options.pod)];
+  const ns = options.allNamespaces ? undefined : (options.namespace ?? source.defaultNamespace);
+  step.looked(`kubectl get pods ${ns ? `-n ${ns}` : '-A'}`);
+  const all = (await source.pods(ns)).filter((p) => p.hasSidecar);
+  step.note(`${all.length} pods with a sidecar`);
+  return all;
+}
+
+/** Each sidecar's filter chains on the port, and which one takes unmatched traffic. */
+async function readChains(source: EvidenceSource, pods: PodView[], port: number, resources: ResourceSet, step: StepRecorder) {
+  const results = await Promise.all(pods.map(async (pod) => {
+    const ref = { namespace: pod.namespace, name: pod.name };
+    try {
+      const evidence = await source.proxy(ref, 'config_dump');
+      if (!evidence) return { pod, error: 'no config dump' as string };
+      const dump = parseConfigDump(evidence.text, `config_dump of ${formatPod(ref)}`);
+      return { pod, dump, evidence, ownership: portOwnership(dump, port, resources, pod.ip ? { sourceIp: pod.ip } : {}) };
+    } catch (error) {
+      return { pod, error: (error as Error).message };
+    }
+  }));
+  const read = results.filter((r) => 'ownership' in r);
+  if (pods.length === 1 && read.length === 1) step.looked(read[0].evidence);
+  else step.looked(`kubectl exec <pod> -c istio-proxy -- pilot-agent request GET config_dump   (${read.length} of ${pods.length} pods)`);
+  for (const r of results) if ('error' in r && r.error) step.note(`${formatPod(r.pod)}: ${r.error}`);
+  return results;
+}
+
+/** Per pod: its chains and unmatched winner; the findings that blame a resource, gathered across pods. */
+function ownershipPerPod(perPod: PerPod, resources: ResourceSet, mesh: MeshConfigView, port: number): { podData: PodOwnershipData[]; culprits: Culprits; anyHttp: boolean } {
+  const podData: PodOwnershipData[] = [];
   const culprits = new Map<string, { finding: Finding; pods: string[] }>();
   let anyHttp = false;
   const staticsByVersion = new Map<string, Finding[]>();
@@ -152,6 +173,10 @@ export async function whoOwns(guide: Guide, source: EvidenceSource, options: { p
       else culprits.set(key, { finding: f, pods: [podArg] });
     }
   }
+  return { podData, culprits, anyHttp };
+}
+
+function winnersOf(podData: PodOwnershipData[]): Winners {
   const winners = new Map<string, { destination: string; owners: string[]; pods: string[] }>();
   for (const p of podData.filter((x) => !x.error)) {
     const key = p.unmatched.destination;
@@ -159,43 +184,45 @@ export async function whoOwns(guide: Guide, source: EvidenceSource, options: { p
     w.pods.push(`${p.pod}.${p.namespace}`);
     winners.set(key, w);
   }
+  return winners;
+}
 
-  await guide.step(`Decide who owns port ${port}`, async (step) => {
-    for (const w of winners.values()) step.note(`unmatched TLS on ${port} -> ${w.destination}${w.owners.length ? ` (${w.owners.join(', ')})` : ''} in ${w.pods.length} pod(s)`);
-    if (winners.size > 1) step.note(`pods disagree: ${winners.size} different winners for the same port — symptoms differ per pod`);
-    for (const { finding, pods: affected } of culprits.values()) {
-      if (affected.length > 1) {
-        finding.message += ` Seen in ${affected.length} pods: ${affected.slice(0, 10).join(', ')}${affected.length > 10 ? ', ...' : ''}.`;
-      }
-      findings.push(finding);
-      guide.report(finding, step);
-    }
-    for (const f of relevantStaticFindings(staticFindings, port, [...culprits.values()][0]?.finding.target)) {
-      if (findings.some((x) => x.code === f.code && formatRef(x.target) === formatRef(f.target))) continue;
-      findings.push(f);
-      guide.report(f, step);
-    }
-  });
+/** A finding seen in several pods says so (a new finding; the rule's own is left as it returned it). */
+function seenInPods(finding: Finding, pods: string[]): Finding {
+  return { ...finding, message: `${finding.message} Seen in ${pods.length} pods: ${pods.slice(0, 10).join(', ')}${pods.length > 10 ? ', ...' : ''}.` };
+}
 
-  let mode: WhoOwnsData['mode'] = options.pod ? 'pod' : 'pods';
-  let declarations: WhoOwnsData['declarations'];
-  const readAny = podData.some((p) => !p.error);
-  if (!readAny) {
-    mode = 'static';
-    await guide.step(`No proxy data: the resources that declare port ${port}`, async (step) => {
-      const namespaces = [...new Set(pods.map((p) => p.namespace))];
-      const decl = staticPortDeclarations(resources, port, { mesh, namespaces });
-      declarations = decl.map((d) => ({ ...d, ref: formatRef(d.ref) }));
-      for (const d of decl) step.note(`${formatRef(d.ref)}: ${d.protocol} (${d.protocolFrom}); addresses ${d.addresses.join(', ') || 'none'}; exportTo ${d.exportTo}; visible in ${d.visibleIn.join(', ') || 'no namespace read'}`);
-      const statics = runStaticChecks(resources, { mesh }).findings;
-      for (const f of relevantStaticFindings(statics, port)) {
-        findings.push(f);
-        guide.report(f, step);
-      }
-      guide.skip('filter-chain ownership', `no sidecar config dump was available for ${pods.length ? pods.map((p) => formatPod(p)).slice(0, 3).join(', ') : 'any pod'}; showing what the resources declare`, step);
-    });
+async function decideOwner(guide: Guide, port: number, winners: Winners, culprits: Culprits, staticFindings: Finding[], findings: Finding[], step: StepRecorder): Promise<void> {
+  for (const w of winners.values()) step.note(`unmatched TLS on ${port} -> ${w.destination}${w.owners.length ? ` (${w.owners.join(', ')})` : ''} in ${w.pods.length} pod(s)`);
+  if (winners.size > 1) step.note(`pods disagree: ${winners.size} different winners for the same port — symptoms differ per pod`);
+  for (const { finding, pods: affected } of culprits.values()) {
+    const seen = affected.length > 1 ? seenInPods(finding, affected) : finding;
+    findings.push(seen);
+    guide.report(seen, step);
   }
+  for (const f of relevantStaticFindings(staticFindings, port, [...culprits.values()][0]?.finding.target)) {
+    if (findings.some((x) => x.code === f.code && formatRef(x.target) === formatRef(f.target))) continue;
+    findings.push(f);
+    guide.report(f, step);
+  }
+}
 
+/** Without proxy data: what the resources declare for the port, and the static checks. */
+async function declaredOnly(guide: Guide, pods: PodView[], port: number, resources: ResourceSet, mesh: MeshConfigView, findings: Finding[], step: StepRecorder): Promise<WhoOwnsData['declarations']> {
+  const namespaces = [...new Set(pods.map((p) => p.namespace))];
+  const decl = staticPortDeclarations(resources, port, { mesh, namespaces });
+  const declarations = decl.map((d) => ({ ...d, ref: formatRef(d.ref) }));
+  for (const d of decl) step.note(`${formatRef(d.ref)}: ${d.protocol} (${d.protocolFrom}); addresses ${d.addresses.join(', ') || 'none'}; exportTo ${d.exportTo}; visible in ${d.visibleIn.join(', ') || 'no namespace read'}`);
+  const statics = runStaticChecks(resources, { mesh }).findings;
+  for (const f of relevantStaticFindings(statics, port)) {
+    findings.push(f);
+    guide.report(f, step);
+  }
+  guide.skip('filter-chain ownership', `no sidecar config dump was available for ${pods.length ? pods.map((p) => formatPod(p)).slice(0, 3).join(', ') : 'any pod'}; showing what the resources declare`, step);  return declarations;
+}
+
+function whoOwnsReport(r: { guide: Guide; source: EvidenceSource; options: WhoOwnsOptions; port: number; mode: WhoOwnsData['mode']; podData: PodOwnershipData[]; winners: Winners; culprits: Culprits; anyHttp: boolean; findings: Finding[]; declarations: WhoOwnsData['declarations'] }): Report<WhoOwnsData> {
+  const { guide, source, options, port, mode, podData, winners, culprits, anyHttp, findings, declarations } = r;
   const errors = findings.filter((f) => f.severity === 'error');
   const status: VerdictStatus = errors.length ? 'problem' : mode === 'static' ? 'inconclusive' : 'healthy';
   const winnerList = [...winners.values()];
