@@ -20,7 +20,7 @@ import { raiseLogLevels, type EnvoyAdmin, type RaisedLevels, type RestoreOutcome
  */
 export const WHY_503_LOGGERS = ['connection', 'conn_handler', 'filter', 'pool', 'router', 'upstream'];
 
-export interface CaptureOptions<T> {
+export interface LogCaptureOptions<T> {
   loggers: string[];
   level: EnvoyLogLevel;
   context?: string;
@@ -47,7 +47,7 @@ export interface CaptureResult<T> {
   interrupted?: NodeJS.Signals;
 }
 
-export async function captureWithRaisedLevels<T>(admin: EnvoyAdmin, pods: readonly PodRef[], options: CaptureOptions<T>): Promise<CaptureResult<T>> {
+export async function captureWithRaisedLevels<T>(admin: EnvoyAdmin, pods: readonly PodRef[], options: LogCaptureOptions<T>): Promise<CaptureResult<T>> {
   const since = new Date(Date.now() - 1000).toISOString();
   const raised: RaisedLevels[] = [];
   const result: CaptureResult<T> = { since, pods: [] };

@@ -16,7 +16,7 @@ import { formatRef } from '../model/k8s/resources.js';
 import { parseAccessLog } from '../model/logs/access-log.js';
 import { parseListeningSockets, whoListensOn } from '../model/sockets.js';
 import { buildReport, type Report, type VerdictStatus } from '../report/report.js';
-import type { InboundFacts, LoggedAccess, RuleOutcome, Sourced } from '../rules/inbound/facts.js';
+import type { InboundFacts, LoggedAccess, InboundCheck, Sourced } from '../rules/inbound/facts.js';
 import { ingressDefaultEndpoint, refusedInbound } from '../rules/inbound/facts.js';
 import { iptablesPath } from '../rules/inbound/iptables-loop.js';
 import { listening } from '../rules/inbound/listening.js';
@@ -262,11 +262,11 @@ function inboundReport(run: InboundRun, nat: Awaited<ReturnType<typeof readNatTa
   });
 }
 
-function apply(guide: Guide, step: StepRecorder, rule: string, r: RuleOutcome): RuleOutcome {
+function apply(guide: Guide, step: StepRecorder, rule: string, r: InboundCheck): InboundCheck {
   return applyOutcome(guide, step, rule, r);
 }
 
-function applyOutcome(guide: Guide, step: StepRecorder, rule: string, r: RuleOutcome): RuleOutcome {
+function applyOutcome(guide: Guide, step: StepRecorder, rule: string, r: InboundCheck): InboundCheck {
   for (const n of r.notes) step.note(n);
   if (r.skipped !== undefined && r.findings.length === 0) {
     if (!guide.skipped.some((s) => s.rule === rule && s.reason === r.skipped)) guide.skip(rule, r.skipped, step);

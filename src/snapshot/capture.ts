@@ -63,7 +63,7 @@ export interface CaptureEnvironment {
 /** Where pod files come from; the source itself by default (see live-fetch.ts for why not always). */
 export type ArtifactFetcher = Pick<EvidenceSource, 'proxy' | 'containerLog'>;
 
-export interface CaptureOptions {
+export interface SnapshotCaptureOptions {
   selection: PodSelection;
   fetcher?: ArtifactFetcher;
   readOnly: boolean;
@@ -88,7 +88,7 @@ export interface CaptureSummary {
 /** Errors that mean "this pod's proxy cannot be asked": skip its other admin calls. */
 const POD_FATAL = new Set(['forbidden', 'not-found', 'no-sidecar', 'timeout', 'unreachable', 'kubectl-missing', 'no-context', 'proxy-not-ready']);
 
-export async function captureSnapshot(source: EvidenceSource, writer: SnapshotWriter, options: CaptureOptions): Promise<CaptureSummary> {
+export async function captureSnapshot(source: EvidenceSource, writer: SnapshotWriter, options: SnapshotCaptureOptions): Promise<CaptureSummary> {
   const now = options.now ?? (() => new Date());
   const startedAt = now();
   const warnings: string[] = [];
@@ -317,7 +317,7 @@ export function versionsText(environment: CaptureEnvironment, pods: readonly Pod
   return text;
 }
 
-function metaDocument(source: EvidenceSource, options: CaptureOptions, summary: CaptureSummary, startedAt: Date, finishedAt: Date, writer: SnapshotWriter): unknown {
+function metaDocument(source: EvidenceSource, options: SnapshotCaptureOptions, summary: CaptureSummary, startedAt: Date, finishedAt: Date, writer: SnapshotWriter): unknown {
   const env = options.environment;
   let user: string | undefined;
   try {

@@ -5,6 +5,7 @@
  * need it say they were skipped and why.
  */
 import type { NatTable } from '../../model/iptables/types.js';
+import type { Provenance } from '../../model/provenance.js';
 import type { PodView } from '../../model/k8s/pods.js';
 import type { AccessLogEntry } from '../../model/logs/access-log.js';
 import type { ListeningSocket } from '../../model/sockets.js';
@@ -12,12 +13,8 @@ import type { Finding } from '../../findings/finding.js';
 import type { ObjectRef } from '../../model/k8s/resources.js';
 import type { InboundPort, PortForwarding } from './path.js';
 
-export interface Sourced<T> {
-  value: T;
-  /** The command a person could run to see it. */
-  source: string;
-  file?: string;
-}
+/** A piece of evidence with where it came from (the one provenance type). */
+export type Sourced<T> = Provenance & { value: T };
 
 export type LoggedAccess = AccessLogEntry & { lineNumber: number };
 
@@ -38,7 +35,8 @@ export interface InboundFacts {
   ingressDefaultEndpoint?: { sidecar: ObjectRef; endpoint: string };
 }
 
-export interface RuleOutcome {
+/** What an inbound check returns: its findings, the lines it saw for the transcript, and why it could not run. */
+export interface InboundCheck {
   findings: Finding[];
   /** Set when the rule could not run: why. */
   skipped?: string;
@@ -46,7 +44,7 @@ export interface RuleOutcome {
   notes: string[];
 }
 
-export function outcome(findings: Finding[] = [], notes: string[] = [], skipped?: string): RuleOutcome {
+export function outcome(findings: Finding[] = [], notes: string[] = [], skipped?: string): InboundCheck {
   return { findings, notes, ...(skipped !== undefined ? { skipped } : {}) };
 }
 

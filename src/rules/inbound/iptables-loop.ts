@@ -15,7 +15,7 @@ import { formatWalk, walkPacket, type Packet, type PacketWalk } from '../../mode
 import type { NatTable } from '../../model/iptables/types.js';
 import type { InboundForwarding } from '../../model/inbound.js';
 import type { PodRef } from '../../model/pod.js';
-import { evidenceOf, outcome, type InboundFacts, type RuleOutcome, type Sourced } from './facts.js';
+import { evidenceOf, outcome, type InboundFacts, type InboundCheck, type Sourced } from './facts.js';
 
 /** A peer in another pod (TEST-NET-1: any non-local address walks the same). */
 export const PEER_ADDRESS = '192.0.2.10';
@@ -59,7 +59,7 @@ export function loopFinding(pod: PodRef, nat: Sourced<NatTable>, walk: PacketWal
 }
 
 /** The inbound path through iptables for one port: capture (PREROUTING) and the proxy's forward (OUTPUT). */
-export function iptablesPath(facts: InboundFacts): RuleOutcome & { capture?: PacketWalk; forward?: PacketWalk } {
+export function iptablesPath(facts: InboundFacts): InboundCheck & { capture?: PacketWalk; forward?: PacketWalk } {
   const { pod, port } = facts;
   if (!facts.nat) return outcome([], [], 'the nat table is not available (no istio-init log, no istio-cni log for the pod, iptables-save not permitted)');
   if (!pod.ip) return outcome([], [], 'the pod has no IP in its status');

@@ -15,7 +15,7 @@ import type { Finding } from '../../findings/finding.js';
 import { inboundForwardsToPodIp } from '../../model/istio/version-behaviour.js';
 import { whoListensOn, type ListeningSocket } from '../../model/sockets.js';
 import { clusterExcerpt } from './path.js';
-import { evidenceOf, outcome, podName, refusedInbound, type InboundFacts, type LoggedAccess, type RuleOutcome } from './facts.js';
+import { evidenceOf, outcome, podName, refusedInbound, type InboundFacts, type LoggedAccess, type InboundCheck } from './facts.js';
 import { workloadOf } from './workload.js';
 
 const ISTIO_PORTS = new Set([15000, 15001, 15004, 15006, 15008, 15009, 15020, 15021, 15053, 15090]);
@@ -29,7 +29,7 @@ function socketText(s: ListeningSocket): string {
   return `${s.address.includes(':') ? `[${s.address}]` : s.address}:${s.port}${s.process ? ` (${s.process})` : ''}`;
 }
 
-export function listening(facts: InboundFacts): RuleOutcome {
+export function listening(facts: InboundFacts): InboundCheck {
   const { pod, port } = facts;
   const appPort = port.appPort;
   if (appPort === undefined) return outcome([], [], `the app port of ${port.label} is unknown`);

@@ -15,10 +15,10 @@ import { ruleToSave } from '../../model/iptables/format.js';
 import { walkPacket } from '../../model/iptables/walk.js';
 import { proxyToAppPacket, walkExcerpt } from './iptables-loop.js';
 import { clusterExcerpt } from './path.js';
-import { evidenceOf, outcome, podName, type InboundFacts, type RuleOutcome } from './facts.js';
+import { evidenceOf, outcome, podName, type InboundFacts, type InboundCheck } from './facts.js';
 import { workloadOf } from './workload.js';
 
-export function peerAddress(facts: InboundFacts): RuleOutcome {
+export function peerAddress(facts: InboundFacts): InboundCheck {
   const fw = facts.forwarding?.value;
   if (!fw?.forwarding || !fw.cluster) return outcome([], [], 'the inbound cluster is not known (no config dump)');
   const f = fw.forwarding;

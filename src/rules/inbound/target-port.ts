@@ -9,9 +9,9 @@
 import { makeFinding } from '../../findings/make.js';
 import { whoListensOn } from '../../model/sockets.js';
 import { containerPorts } from '../../model/istio/services.js';
-import { evidenceOf, outcome, type InboundFacts, type RuleOutcome } from './facts.js';
+import { evidenceOf, outcome, type InboundFacts, type InboundCheck } from './facts.js';
 
-export function targetPortMismatch(facts: InboundFacts): RuleOutcome {
+export function targetPortMismatch(facts: InboundFacts): InboundCheck {
   const { port, pod } = facts;
   const service = port.service;
   const sp = port.servicePort;
