@@ -1,5 +1,5 @@
 import { Args, Flags } from '@oclif/core';
-import { MeshDoctorCommand, type RunContext } from '../base-command.js';
+import { MeshDoctorCommand, portFlag, type RunContext } from '../base-command.js';
 import { iptables, type IptablesData } from '../diagnoses/iptables.js';
 import type { Hook } from '../model/iptables/walk.js';
 import type { Report } from '../report/report.js';
@@ -20,7 +20,7 @@ proxy packet redirected back to the proxy). Without --packet it walks the inboun
   static flags = {
     packet: Flags.string({ description: "a packet to walk: 'src=127.0.0.6 dst=10.0.0.5:8080 uid=1337 out=lo' (also sport=, proto=, gid=, in=)" }),
     hook: Flags.string({ description: 'where the packet enters (default: OUTPUT when it has uid/gid/out or a local source, else PREROUTING)', options: ['PREROUTING', 'OUTPUT'] }),
-    port: Flags.integer({ description: 'app port for the default walks (default: the first Service targetPort)', min: 1, max: 65535 }),
+    port: portFlag('app port for the default walks (default: the first Service targetPort)'),
     numeric: Flags.boolean({ description: 'print addresses and ports as numbers (iptables -n)', default: false }),
   };
 

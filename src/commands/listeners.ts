@@ -1,5 +1,5 @@
 import { Args, Flags } from '@oclif/core';
-import { MeshDoctorCommand, type RunContext } from '../base-command.js';
+import { MeshDoctorCommand, portFlag, type RunContext } from '../base-command.js';
 import { MeshDoctorError } from '../errors.js';
 import { parseConfigDump } from '../model/envoy/config-dump.js';
 import { tabwriterFormat } from '../model/envoy/go-compat.js';
@@ -37,7 +37,7 @@ chain's destination where it can be derived. --no-owner prints istioctl's table 
   ];
   static args = { pod: Args.string({ description: 'pod (name or name.namespace)', required: false }) };
   static flags = {
-    port: Flags.integer({ description: 'only listeners on this port' }),
+    port: portFlag('only listeners on this port'),
     address: Flags.string({ description: 'only listeners on this address' }),
     type: Flags.string({ description: 'only listeners of this type (HTTP, TCP, HTTP+TCP)' }),
     'no-owner': Flags.boolean({ description: "omit the OWNER column (istioctl's table exactly)", default: false }),

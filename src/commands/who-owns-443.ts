@@ -1,5 +1,5 @@
-import { Args, Flags } from '@oclif/core';
-import { MeshDoctorCommand, type RunContext } from '../base-command.js';
+import { Args } from '@oclif/core';
+import { MeshDoctorCommand, portFlag, type RunContext } from '../base-command.js';
 import { whoOwns, type WhoOwnsData } from '../diagnoses/who-owns-443.js';
 import { tabwriterFormat } from '../model/envoy/go-compat.js';
 import type { Painter } from '../render/style.js';
@@ -20,7 +20,7 @@ pods, and where pods pick different winners. Without proxy data: what the resour
     '<%= config.bin %> who-owns-443 --port 3306 -n shop',
   ];
   static args = { pod: Args.string({ description: 'pod (name or name.namespace); omit with -n/-A for every sidecar pod', required: false }) };
-  static flags = { port: Flags.integer({ description: 'the port to ask about', default: 443 }) };
+  static flags = { port: portFlag('the port to ask about', 443) };
 
   protected async diagnose(context: RunContext<Flags_, { pod?: string }>): Promise<Report> {
     const source = await context.source();
