@@ -178,6 +178,11 @@ export abstract class MeshDoctorCommand extends Command {
       });
       if (process.argv.includes('--verbose')) process.stderr.write(`${error.stack}\n`);
     }
+    // A person cancelled (Ctrl-C or Esc in a prompt): no error to report.
+    if (failure.exitCode === ExitCode.interrupted) {
+      process.exitCode = failure.exitCode;
+      return;
+    }
     if (json) {
       process.stdout.write(JSON.stringify({
         schema: REPORT_SCHEMA,

@@ -2,6 +2,7 @@ import { Args } from '@oclif/core';
 import { MeshDoctorCommand, type RunContext } from '../base-command.js';
 import { plainTable } from '../render/table.js';
 import { REPORT_SCHEMA, type Report } from '../report/report.js';
+import type { EvidenceSource } from '../sources/source.js';
 
 interface PodRow {
   namespace: string;
@@ -21,6 +22,7 @@ export default class Pods extends MeshDoctorCommand {
     const namespace = flags['all-namespaces'] ? undefined : (args.namespace ?? flags.namespace ?? evidence.defaultNamespace);
     const pods = (await evidence.pods(namespace)).map((p) => ({ namespace: p.namespace, name: p.name, ip: p.ip, sidecar: p.hasSidecar, ready: p.proxyReady }));
     pods.sort((a, b) => a.namespace.localeCompare(b.namespace) || a.name.localeCompare(b.name));
+    const elsewhere = pods.length === 0 && namespace !== undefined ? await elsewhereHint(evidence, namespace) : undefined;
     return {
       schema: REPORT_SCHEMA,
       command: 'pods',
@@ -29,13 +31,22 @@ export default class Pods extends MeshDoctorCommand {
       steps: [],
       findings: [],
       skipped: [],
-      verdict: { status: 'informational', summary: `${pods.filter((p) => p.sidecar).length} of ${pods.length} pods carry a sidecar` },
+      verdict: { status: 'informational', summary: elsewhere ?? `${pods.filter((p) => p.sidecar).length} of ${pods.length} pods carry a sidecar` },
       data: pods,
     };
   }
 
   protected override renderData(report: Report<PodRow[]>): string {
     const rows = report.data ?? [];
+    if (rows.length === 0) return report.verdict.summary;
     return plainTable(['NAMESPACE', 'NAME', 'IP', 'SIDECAR'], rows.map((p) => [p.namespace, p.name, p.ip ?? '', p.sidecar ? (p.ready === false ? 'not ready' : 'yes') : 'no']));
   }
+}
+
+/** An empty namespace is often the wrong one (a snapshot's default is "default"): say where the pods are. */
+async function elsewhereHint(evidence: EvidenceSource, namespace: string): Promise<string | undefined> {
+  const all = await evidence.pods();
+  if (all.length === 0) return undefined;
+  const namespaces = [...new Set(all.map((p) => p.namespace))].sort();
+  return `No pods in namespace ${namespace}; ${all.length} in other namespaces (${namespaces.join(', ')}): add -A or -n NAMESPACE.`;
 }
