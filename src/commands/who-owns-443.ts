@@ -12,7 +12,7 @@ export default class WhoOwns443 extends MeshDoctorCommand {
   static description = `Lists every filter chain that can take the port's traffic, as istioctl prints it
 (ADDRESSES PORT MATCH DESTINATION) plus OWNER (the Service/ServiceEntry/VirtualService behind it),
 and which chain wins for connections no other chain claims. A catch-all chain that does not go to
-PassthroughCluster owns all unmatched traffic (incident 4). With -n/-A and no pod: the same across
+PassthroughCluster owns all unmatched traffic. With -n/-A and no pod: the same across
 pods, and where pods pick different winners. Without proxy data: what the resources declare.`;
   static examples = [
     '<%= config.bin %> who-owns-443 sample-c59f744df-8kq7m.istio-demo',
