@@ -34,6 +34,7 @@ export const baseFlags = {
   timeout: Flags.string({ description: 'time limit for each cluster call (30s, 2m, ...)', default: '30s', helpGroup: 'SOURCE' }),
   concurrency: Flags.integer({ description: 'cluster calls in flight at once', default: 8, min: 1, max: 64, helpGroup: 'SOURCE' }),
   verbose: Flags.boolean({ description: 'print every kubectl/istioctl/Envoy admin call as a command you could run', default: false, helpGroup: 'OUTPUT' }),
+  details: Flags.boolean({ description: 'with -o table: what each step looked at and saw, every piece of evidence, every skipped check (json, yaml and markdown always have them)', default: false, helpGroup: 'OUTPUT' }),
 };
 
 /** A TCP port flag: the range is checked by the parser and named in its error. */
@@ -75,7 +76,7 @@ export abstract class MeshDoctorCommand extends Command {
 
   /** Findings, skipped rules and the verdict for people; a command may print them more briefly. */
   protected renderConclusion(report: Report, paint: Painter): string {
-    return renderConclusion(report, paint);
+    return renderConclusion(report, paint, { details: this.details });
   }
 
   /** The same payload for a Markdown ticket. */
@@ -85,6 +86,8 @@ export abstract class MeshDoctorCommand extends Command {
   }
 
   private openedSource?: Promise<EvidenceSource>;
+  /** --details: the human output in full rather than one screen. */
+  protected details = false;
 
   async run(): Promise<void> {
     const { flags, args, argv } = await this.parse(this.ctor as typeof MeshDoctorCommand);
@@ -92,8 +95,9 @@ export abstract class MeshDoctorCommand extends Command {
     // Checked before anything runs, also with --from where it is unused: a typo is a typo.
     const timeoutMs = parseTimeout(flags.timeout);
     const human = format === 'table';
+    this.details = (flags as BaseFlags).details;
     const paint = painter(human && colorEnabled(process.stdout));
-    const printer = human ? new TranscriptPrinter((text) => process.stdout.write(text), paint, spinnersWanted(flags as BaseFlags)) : undefined;
+    const printer = human ? new TranscriptPrinter((text) => process.stdout.write(text), paint, spinnersWanted(flags as BaseFlags), this.details) : undefined;
     const context: RunContext = {
       flags: flags as BaseFlags,
       args,

@@ -39,6 +39,11 @@ proxy packet redirected back to the proxy). Without --packet it walks the inboun
   protected override renderData(report: Report<IptablesData>): string | undefined {
     const data = report.data;
     if (!data?.chains) return undefined;
+    if (!this.details) {
+      // A screen: each packet and where it ends; the table and every rule met with --details.
+      const walks = data.walks.map((w) => `# ${w.title}\n${w.text.trimEnd().split('\n').filter((l) => !l.startsWith(' ')).join('\n')}`);
+      return [...walks, `(--details prints the nat table of ${data.pod} and each rule every packet met)`].join('\n\n');
+    }
     const parts = [`# nat table of ${data.pod} (${data.format}; from: ${data.source})`, data.chains.trimEnd()];
     for (const w of data.walks) parts.push(`# ${w.title}\n${w.text.trimEnd()}`);
     return parts.join('\n\n');
