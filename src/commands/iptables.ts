@@ -12,6 +12,7 @@ chains like \`iptables -t nat -L -v\`, then walks packets through PREROUTING/OUT
 chains, showing the rule that decided (REDIRECT to 15006 or 15001, RETURN) and any loop (a
 proxy packet redirected back to the proxy). Without --packet it walks the inbound path's packets.`;
   static examples = [
+    '<%= config.bin %> iptables app-5f7b9c6d8-q7w2e.default --from test/scenarios/seed001-inbound-original-dst/snapshot',
     '<%= config.bin %> iptables app-5f7b9c6d8-q7w2e.default',
     "<%= config.bin %> iptables app-5f7b9c6d8-q7w2e.default --packet 'src=127.0.0.6 dst=10.244.1.50:8080 uid=1337 out=lo'",
     "<%= config.bin %> iptables app-5f7b9c6d8-q7w2e.default --packet 'src=192.0.2.10 dst=10.244.1.50:8080 in=eth0'",

@@ -32,6 +32,7 @@ export default class Listeners extends MeshDoctorCommand {
 (ALL for a chain with no match). OWNER names the Service or ServiceEntry behind the
 chain's destination where it can be derived. --no-owner prints istioctl's table byte for byte.`;
   static examples = [
+    '<%= config.bin %> listeners sample-c59f744df-8kq7m.istio-demo --port 443 --from examples/incident-4-catch-all-serviceentry',
     '<%= config.bin %> listeners sleep-7f.foo --port 443',
     '<%= config.bin %> listeners productpage-v1 -n default --from ./bug-report.tar.gz',
   ];

@@ -14,7 +14,7 @@ interface PodRow {
 
 export default class Pods extends MeshDoctorCommand {
   static summary = 'List the pods a source knows, and which carry an Istio sidecar';
-  static examples = ['<%= config.bin %> pods -A', '<%= config.bin %> pods --from ./bug-report.tar.gz -A'];
+  static examples = ['<%= config.bin %> pods -A --from examples/incident-4-catch-all-serviceentry', '<%= config.bin %> pods -A', '<%= config.bin %> pods --from ./bug-report.tar.gz -A'];
   static args = { namespace: Args.string({ description: 'namespace (same as -n)', required: false }) };
 
   protected async diagnose({ flags, args, source }: RunContext<object, { namespace?: string }>): Promise<Report<PodRow[]>> {

@@ -15,6 +15,7 @@ and which chain wins for connections no other chain claims. A catch-all chain th
 PassthroughCluster owns all unmatched traffic. With -n/-A and no pod: the same across
 pods, and where pods pick different winners. Without proxy data: what the resources declare.`;
   static examples = [
+    '<%= config.bin %> who-owns-443 sample-c59f744df-8kq7m.istio-demo --from examples/incident-4-catch-all-serviceentry',
     '<%= config.bin %> who-owns-443 sample-c59f744df-8kq7m.istio-demo',
     '<%= config.bin %> who-owns-443 -A',
     '<%= config.bin %> who-owns-443 --port 3306 -n shop',

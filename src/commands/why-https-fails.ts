@@ -14,6 +14,7 @@ Envoy's order, network filter, cluster) and explains where it ends: an HTTP conn
 443 (a port named http), a catch-all chain of a ServiceEntry without addresses,
 BlackHoleCluster under REGISTRY_ONLY, or PassthroughCluster (healthy).`;
   static examples = [
+    '<%= config.bin %> why-https-fails sample-c59f744df-8kq7m.istio-demo --host baidu.com --from examples/incident-4-catch-all-serviceentry',
     '<%= config.bin %> why-https-fails sample-c59f744df-8kq7m.istio-demo --host baidu.com',
     '<%= config.bin %> why-https-fails web -n team-b --host www.google.com --probe',
   ];
