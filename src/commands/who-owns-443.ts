@@ -67,5 +67,5 @@ function shortReason(error: string): string {
   const parse = /^(config_dump|clusters|listeners|stats) of \S+: /.exec(error);
   if (parse) return `unreadable ${parse[1].replace('_', ' ')}`;
   const head = error.split(/[:;(]/)[0].trim();
-  return head.length <= 30 ? head : `${head.slice(0, head.lastIndexOf(' ', 30))}...`;
+  return head.length <= 30 ? head : head.slice(0, head.lastIndexOf(' ', 30));
 }
