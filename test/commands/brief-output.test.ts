@@ -1,5 +1,6 @@
 import { expect } from 'chai';
 import path from 'node:path';
+import { parse as parseYaml } from 'yaml';
 import { jsonOf, REPO_ROOT, runCli } from '../support/cli.js';
 
 const scenario = (name: string) => path.join(REPO_ROOT, 'test/scenarios', name, 'snapshot');
@@ -60,5 +61,30 @@ describe('words for users', () => {
         'upstream connect error or disconnect/reset before headers. reset reason: connection termination', 'WRONG_VERSION_NUMBER', 'NO_ROUTE']),
     ]);
     for (const output of outputs) expect(output.stdout).not.to.match(INTERNAL_REFERENCE);
+  });
+});
+
+describe('the evidence shows what the fix talks about', function () {
+  this.timeout(120_000);
+
+  it("a patch of the culprit names only fields its evidence shows, present or absent", async () => {
+    let checked = 0;
+    for (const args of SEED_RUNS) {
+      const report = jsonOf(await runCli([...args, '-o', 'json']));
+      for (const finding of report.findings) {
+        const patch = finding.remediation.patch as string | undefined;
+        // A new resource (with its own kind) is not a change of the culprit's fields.
+        if (!patch || /^kind:/m.test(patch)) continue;
+        const spec = (parseYaml(patch.replace(/^#.*$/gm, '')) as { spec?: Record<string, unknown> })?.spec ?? {};
+        const evidence = finding.evidence.map((e: { excerpt: string }) => e.excerpt).join('\n');
+        for (const field of Object.keys(spec)) {
+          expect(evidence, `${finding.code}: the fix sets spec.${field}`).to.match(new RegExp(`\\b${field}\\b`));
+          checked++;
+        }
+        // Each absent field is said once.
+        for (const line of evidence.split('\n').filter((l: string) => l.startsWith('# (no '))) expect(evidence.split(line).length, line).to.equal(2);
+      }
+    }
+    expect(checked).to.be.greaterThan(3);
   });
 });
