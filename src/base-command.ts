@@ -4,6 +4,7 @@ import { Guide } from './diagnoses/guide.js';
 import { parseDuration } from './duration.js';
 import { ExitCode, MeshDoctorError, usageError } from './errors.js';
 import { registerCleanup, runCleanups } from './lifecycle.js';
+import { usageFromParser } from './parse-errors.js';
 import { renderConclusion } from './render/human.js';
 import { renderMarkdown } from './render/markdown.js';
 import { TranscriptPrinter } from './render/progress.js';
@@ -33,7 +34,13 @@ export const baseFlags = {
   timeout: Flags.string({ description: 'time limit for each cluster call (30s, 2m, ...)', default: '30s', helpGroup: 'SOURCE' }),
   concurrency: Flags.integer({ description: 'cluster calls in flight at once', default: 8, min: 1, max: 64, helpGroup: 'SOURCE' }),
   verbose: Flags.boolean({ description: 'print every kubectl/istioctl/Envoy admin call as a command you could run', default: false, helpGroup: 'OUTPUT' }),
+  details: Flags.boolean({ description: 'with -o table: what each step looked at and saw, every piece of evidence, every skipped check (json, yaml and markdown always have them)', default: false, helpGroup: 'OUTPUT' }),
 };
+
+/** A TCP port flag: the range is checked by the parser and named in its error. */
+export function portFlag(description: string, defaultPort?: number) {
+  return Flags.integer({ description, min: 1, max: 65_535, ...(defaultPort === undefined ? {} : { default: defaultPort }) });
+}
 
 export type BaseFlags = Interfaces.InferredFlags<typeof baseFlags>;
 
@@ -73,7 +80,7 @@ export abstract class MeshDoctorCommand extends Command {
 
   /** Findings, skipped rules and the verdict for people; a command may print them more briefly. */
   protected renderConclusion(report: Report, paint: Painter): string {
-    return renderConclusion(report, paint);
+    return renderConclusion(report, paint, { details: this.details });
   }
 
   /** The same payload for a Markdown ticket. */
@@ -83,19 +90,24 @@ export abstract class MeshDoctorCommand extends Command {
   }
 
   private openedSource?: Promise<EvidenceSource>;
+  /** --details: the human output in full rather than one screen. */
+  protected details = false;
 
   async run(): Promise<void> {
     const { flags, args, argv } = await this.parse(this.ctor as typeof MeshDoctorCommand);
     const format = outputFormat(flags as BaseFlags);
+    // Checked before anything runs, also with --from where it is unused: a typo is a typo.
+    const timeoutMs = parseTimeout(flags.timeout);
     const human = format === 'table';
+    this.details = (flags as BaseFlags).details;
     const paint = painter(human && colorEnabled(process.stdout));
-    const printer = human ? new TranscriptPrinter((text) => process.stdout.write(text), paint, spinnersWanted(flags as BaseFlags)) : undefined;
+    const printer = human ? new TranscriptPrinter((text) => process.stdout.write(text), paint, spinnersWanted(flags as BaseFlags), this.details) : undefined;
     const context: RunContext = {
       flags: flags as BaseFlags,
       args,
       argv: argv as string[],
       guide: new Guide(printer),
-      source: () => (this.openedSource ??= this.openSource(flags as BaseFlags)),
+      source: () => (this.openedSource ??= this.openSource(flags as BaseFlags, timeoutMs)),
       pod: async (argument, options) => resolvePodArgument(await context.source(), argument, {
         namespace: flags.namespace,
         requireSidecar: options?.requireSidecar ?? true,
@@ -115,14 +127,14 @@ export abstract class MeshDoctorCommand extends Command {
     if (hasFindingsAtOrAbove(report, flags['fail-on'] as FailOn)) process.exitCode = ExitCode.findings;
   }
 
-  private async openSource(flags: BaseFlags): Promise<EvidenceSource> {
+  private async openSource(flags: BaseFlags, timeoutMs: number): Promise<EvidenceSource> {
     const source = flags.from
       ? await SnapshotSource.open(flags.from, { namespace: flags.namespace })
       : await LiveSource.open({
         context: flags.context,
         kubeconfig: flags.kubeconfig,
         namespace: flags.namespace,
-        timeoutMs: parseDuration(flags.timeout, '--timeout'),
+        timeoutMs,
         concurrency: flags.concurrency,
         readOnly: flags['read-only'],
         onCommand: flags.verbose ? (line) => process.stderr.write(`$ ${line}\n`) : undefined,
@@ -165,13 +177,19 @@ export abstract class MeshDoctorCommand extends Command {
     if (error instanceof MeshDoctorError) failure = error;
     else if (error.oclif?.exit !== undefined || /Parse|Nonexistent flag|Unexpected argument|Expected --/.test(error.name + error.message)) {
       // oclif's parser errors (unknown flag, bad option value, missing argument): usage.
-      failure = usageError(error.message.split('\n')[0], `See \`kubectl mesh-doctor ${this.id ?? ''} --help\`.`);
+      const flags = { ...(this.ctor as typeof MeshDoctorCommand).baseFlags, ...this.ctor.flags } as Record<string, { description?: string }>;
+      failure = usageFromParser(error.message, flags, `See \`kubectl mesh-doctor ${this.id ?? ''} --help\`.`);
       if (error.oclif?.exit === 0) return;
     } else {
       failure = new MeshDoctorError('exec-failed', `unexpected failure: ${error.message}`, {
         suggestion: 'Run again with --verbose; if it persists, report it with that output.',
       });
       if (process.argv.includes('--verbose')) process.stderr.write(`${error.stack}\n`);
+    }
+    // A person cancelled (Ctrl-C or Esc in a prompt): no error to report.
+    if (failure.exitCode === ExitCode.interrupted) {
+      process.exitCode = failure.exitCode;
+      return;
     }
     if (json) {
       process.stdout.write(JSON.stringify(buildErrorReport(this.id, failure), null, 2) + '\n');
@@ -188,6 +206,19 @@ export abstract class MeshDoctorCommand extends Command {
  */
 function spinnersWanted(flags: BaseFlags): boolean {
   return Boolean(process.stderr.isTTY) && (process.stderr.columns ?? 0) > 0 && !flags.verbose;
+}
+
+/**
+ * Node's timers hold at most 2^31-1 ms (about 24.8 days) and fire after 1 ms
+ * beyond that (TimeoutOverflowWarning), so a huge --timeout would end every
+ * call at once; a day is far past any cluster call.
+ */
+const MAX_TIMEOUT_MS = 24 * 3_600_000;
+
+function parseTimeout(text: string): number {
+  const ms = parseDuration(text, '--timeout');
+  if (ms > MAX_TIMEOUT_MS) throw usageError(`--timeout is at most 24h, not "${text}"`, 'Give a duration like 30s, 2m or 1h.');
+  return ms;
 }
 
 export function outputFormat(flags: Pick<BaseFlags, 'output' | 'json'>): OutputFormat {

@@ -30,3 +30,16 @@ export const COMMANDS = {
   'why-503': Why503,
   'why-https-fails': WhyHttpsFails,
 };
+
+/**
+ * Descriptions are written as source text, wrapped at ~100 columns; oclif
+ * wraps again to the terminal, so a source line break would show as a short
+ * line mid-paragraph. Paragraphs (blank line) and list items stay.
+ */
+export function prose(text: string): string {
+  return text.split(/\n{2,}/).map((paragraph) => paragraph.replace(/\n(?![-*] |\s)/g, ' ')).join('\n\n');
+}
+
+for (const command of Object.values(COMMANDS)) {
+  if (command.description) command.description = prose(command.description);
+}

@@ -8,7 +8,7 @@ export function parseDuration(text: string, flag: string): number {
   if (/^\d+(\.\d+)?$/.test(trimmed)) return Number(trimmed) * 1000;
   const parts = [...trimmed.matchAll(/(\d+(?:\.\d+)?)(ms|s|m|h)/g)];
   if (parts.length === 0 || parts.map((p) => p[0]).join('') !== trimmed) {
-    throw usageError(`${flag} takes a duration like 30s, 2m or 1m30s, not "${text}"`);
+    throw usageError(`${flag} takes a duration like 30s, 2m or 1m30s, not "${text}"`, 'Give a number with a unit: ms, s, m or h.');
   }
   return parts.reduce((total, [, value, unit]) => total + Number(value) * UNIT_MS[unit], 0);
 }

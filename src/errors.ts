@@ -8,6 +8,8 @@ export const ExitCode = {
   runFailed: 1,
   usage: 2,
   findings: 3,
+  /** Ctrl-C, or a prompt cancelled: 128 + SIGINT, as shells report it. */
+  interrupted: 130,
 } as const;
 
 export type ErrorKind =

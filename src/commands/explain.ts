@@ -2,7 +2,7 @@ import { Args } from '@oclif/core';
 import { text as readStream } from 'node:stream/consumers';
 import { MeshDoctorCommand, type RunContext } from '../base-command.js';
 import { usageError } from '../errors.js';
-import { explain, type Explanation } from '../explain/explain.js';
+import { explain, type Explanation, type ExplanationItem } from '../explain/explain.js';
 import type { Painter } from '../render/style.js';
 import { plainTable } from '../render/table.js';
 import { buildReport, type Report } from '../report/report.js';
@@ -42,23 +42,49 @@ diagnosis to run next. Needs no cluster.`;
     throw usageError('nothing to explain', 'Pass the text as an argument, or pipe it with `explain -`.');
   }
 
+  /**
+   * In input order: each recognised item, and where nothing was recognised a
+   * marked line. Lines of one Envoy connection ([C48]) are read together, so
+   * they are shown together, under the first. Long values are shortened only
+   * on a terminal; piped output stays whole.
+   */
   protected override renderData(report: Report<Explanation>, paint: Painter): string | undefined {
-    const blocks: string[] = [];
-    for (const item of report.data?.items ?? []) {
-      const lines = [paint('bold', item.title), paint('gray', `  ${item.input.length > 140 ? item.input.slice(0, 137) + '...' : item.input}`)];
-      if (item.fields.length) {
-        const table = plainTable(['FIELD', 'VALUE', 'MEANING'], item.fields.map((f) => [f.name, truncate(f.value, 60), f.meaning ?? '']));
-        lines.push(...table.split('\n').map((l) => `  ${l}`));
-      }
-      lines.push(`  Means: ${item.meaning}`, `  In a mesh: ${item.inMesh}`);
-      for (const next of item.next) {
-        lines.push(`  Next: ${next.diagnosis ? `kubectl mesh-doctor ${next.diagnosis}` : next.command ?? ''}${next.why ? ` (${next.why})` : ''}`);
-      }
-      blocks.push(lines.join('\n'));
+    const data = report.data;
+    if (!data) return undefined;
+    const shorten = process.stdout.isTTY ? truncate : (text: string) => text;
+    const entries: Array<{ line: number; text: string }> = data.unrecognised.map((text, i) => ({
+      line: data.unrecognisedLines[i] ?? 0,
+      text: `${paint('yellow', '? not recognised')}\n  ${text}`,
+    }));
+    const connections = new Map<string, { line: number; items: ExplanationItem[] }>();
+    for (const item of data.items) {
+      const group = item.connection ? connections.get(item.connection) : undefined;
+      if (group) group.items.push(item);
+      else if (item.connection) connections.set(item.connection, { line: item.line ?? 0, items: [item] });
+      else entries.push({ line: item.line ?? 0, text: renderItem(item, paint, shorten) });
     }
-    if (report.data?.unrecognised.length) blocks.push(`Not recognised:\n${report.data.unrecognised.map((l) => `  ${l}`).join('\n')}`);
-    return blocks.join('\n\n') || undefined;
+    for (const [id, group] of connections) {
+      const text = group.items.length === 1
+        ? renderItem(group.items[0], paint, shorten)
+        : [paint('bold', `Connection C${id}: ${group.items.length} lines`), ...group.items.map((i) => renderItem(i, paint, shorten).split('\n').map((l) => `  ${l}`).join('\n'))].join('\n\n');
+      entries.push({ line: group.line, text });
+    }
+    return entries.sort((a, b) => a.line - b.line).map((e) => e.text).join('\n\n') || undefined;
   }
+}
+
+function renderItem(item: ExplanationItem, paint: Painter, shorten: (text: string, max: number) => string): string {
+  const lines = [paint('bold', item.title), paint('gray', `  ${shorten(item.input, 140)}`)];
+  if (item.fields.length) {
+    const table = plainTable(['FIELD', 'VALUE', 'MEANING'], item.fields.map((f) => [f.name, shorten(f.value, 60), f.meaning ?? '']));
+    lines.push(...table.split('\n').map((l) => `  ${l}`));
+  }
+  lines.push(`  Means: ${item.meaning}`);
+  if (item.inMesh) lines.push(`  In a mesh: ${item.inMesh}`);
+  for (const next of item.next) {
+    lines.push(`  Next: ${next.diagnosis ? `kubectl mesh-doctor ${next.diagnosis}` : next.command ?? ''}${next.why ? ` (${next.why})` : ''}`);
+  }
+  return lines.join('\n');
 }
 
 function truncate(text: string, max: number): string {

@@ -1,5 +1,5 @@
 import { Args, Flags } from '@oclif/core';
-import { MeshDoctorCommand, type FlagsOf, type ArgsOf, type RunContext } from '../base-command.js';
+import { MeshDoctorCommand, portFlag, type FlagsOf, type ArgsOf, type RunContext } from '../base-command.js';
 import { iptables, type IptablesData } from '../diagnoses/iptables.js';
 import type { Hook } from '../model/iptables/walk.js';
 import type { Report } from '../report/report.js';
@@ -12,6 +12,7 @@ chains like \`iptables -t nat -L -v\`, then walks packets through PREROUTING/OUT
 chains, showing the rule that decided (REDIRECT to 15006 or 15001, RETURN) and any loop (a
 proxy packet redirected back to the proxy). Without --packet it walks the inbound path's packets.`;
   static examples = [
+    '<%= config.bin %> iptables app-5f7b9c6d8-q7w2e.default --from test/scenarios/seed001-inbound-original-dst/snapshot',
     '<%= config.bin %> iptables app-5f7b9c6d8-q7w2e.default',
     "<%= config.bin %> iptables app-5f7b9c6d8-q7w2e.default --packet 'src=127.0.0.6 dst=10.244.1.50:8080 uid=1337 out=lo'",
     "<%= config.bin %> iptables app-5f7b9c6d8-q7w2e.default --packet 'src=192.0.2.10 dst=10.244.1.50:8080 in=eth0'",
@@ -20,7 +21,7 @@ proxy packet redirected back to the proxy). Without --packet it walks the inboun
   static flags = {
     packet: Flags.string({ description: "a packet to walk: 'src=127.0.0.6 dst=10.0.0.5:8080 uid=1337 out=lo' (also sport=, proto=, gid=, in=)" }),
     hook: Flags.string({ description: 'where the packet enters (default: OUTPUT when it has uid/gid/out or a local source, else PREROUTING)', options: ['PREROUTING', 'OUTPUT'] }),
-    port: Flags.integer({ description: 'app port for the default walks (default: the first Service targetPort)', min: 1, max: 65535 }),
+    port: portFlag('app port for the default walks (default: the first Service targetPort)'),
     numeric: Flags.boolean({ description: 'print addresses and ports as numbers (iptables -n)', default: false }),
   };
 
@@ -39,6 +40,11 @@ proxy packet redirected back to the proxy). Without --packet it walks the inboun
   protected override renderData(report: Report<IptablesData>): string | undefined {
     const data = report.data;
     if (!data?.chains) return undefined;
+    if (!this.details) {
+      // A screen: each packet and where it ends; the table and every rule met with --details.
+      const walks = data.walks.map((w) => `# ${w.title}\n${w.text.trimEnd().split('\n').filter((l) => !l.startsWith(' ')).join('\n')}`);
+      return [...walks, `(--details prints the nat table of ${data.pod} and each rule every packet met)`].join('\n\n');
+    }
     const parts = [`# nat table of ${data.pod} (${data.format}; from: ${data.source})`, data.chains.trimEnd()];
     for (const w of data.walks) parts.push(`# ${w.title}\n${w.text.trimEnd()}`);
     return parts.join('\n\n');

@@ -1,5 +1,5 @@
 import { Args, Flags } from '@oclif/core';
-import { MeshDoctorCommand, type FlagsOf, type ArgsOf, type RunContext } from '../base-command.js';
+import { MeshDoctorCommand, portFlag, type FlagsOf, type ArgsOf, type RunContext } from '../base-command.js';
 import { MeshDoctorError } from '../errors.js';
 import { parseConfigDump } from '../model/envoy/config-dump.js';
 import { tabwriterFormat } from '../model/envoy/go-compat.js';
@@ -32,12 +32,13 @@ export default class Listeners extends MeshDoctorCommand {
 (ALL for a chain with no match). OWNER names the Service or ServiceEntry behind the
 chain's destination where it can be derived. --no-owner prints istioctl's table byte for byte.`;
   static examples = [
+    '<%= config.bin %> listeners sample-c59f744df-8kq7m.istio-demo --port 443 --from examples/incident-4-catch-all-serviceentry',
     '<%= config.bin %> listeners sleep-7f.foo --port 443',
     '<%= config.bin %> listeners productpage-v1 -n default --from ./bug-report.tar.gz',
   ];
   static args = { pod: Args.string({ description: 'pod (name or name.namespace)', required: false }) };
   static flags = {
-    port: Flags.integer({ description: 'only listeners on this port' }),
+    port: portFlag('only listeners on this port'),
     address: Flags.string({ description: 'only listeners on this address' }),
     type: Flags.string({ description: 'only listeners of this type (HTTP, TCP, HTTP+TCP)' }),
     'no-owner': Flags.boolean({ description: "omit the OWNER column (istioctl's table exactly)", default: false }),

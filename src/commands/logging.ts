@@ -19,7 +19,8 @@ export default class Logging extends MeshDoctorCommand {
   static summary = "Show a sidecar's Envoy log levels, or finish restores a killed run left pending";
   static description = `mesh-doctor raises Envoy log levels only during a capture and always puts every logger back.
 Before it changes anything it writes the levels it found to a pending-restore file; if the
-run was killed hard (kill -9, a lost terminal), \`logging --restore\` puts them back.`;
+run was killed hard (kill -9, a lost terminal), \`logging --restore\` puts them back.
+It talks to live sidecars only: a snapshot's levels are in proxies/<ns>/<pod>/logging.`;
   static examples = ['<%= config.bin %> logging httpbin-7f.foo', '<%= config.bin %> logging --restore'];
   static args = { pod: Args.string({ description: 'pod (name or name.namespace)', required: false }) };
   static flags = {

@@ -2,6 +2,7 @@ import { Args } from '@oclif/core';
 import { MeshDoctorCommand, type ArgsOf, type RunContext } from '../base-command.js';
 import { plainTable } from '../render/table.js';
 import { buildReport, type Report } from '../report/report.js';
+import type { EvidenceSource } from '../sources/source.js';
 
 interface PodRow {
   namespace: string;
@@ -13,7 +14,7 @@ interface PodRow {
 
 export default class Pods extends MeshDoctorCommand {
   static summary = 'List the pods a source knows, and which carry an Istio sidecar';
-  static examples = ['<%= config.bin %> pods -A', '<%= config.bin %> pods --from ./bug-report.tar.gz -A'];
+  static examples = ['<%= config.bin %> pods -A --from examples/incident-4-catch-all-serviceentry', '<%= config.bin %> pods -A', '<%= config.bin %> pods --from ./bug-report.tar.gz -A'];
   static args = { namespace: Args.string({ description: 'namespace (same as -n)', required: false }) };
 
   protected async diagnose({ flags, args, source }: RunContext<object, ArgsOf<typeof Pods>>): Promise<Report<PodRow[]>> {
@@ -21,17 +22,27 @@ export default class Pods extends MeshDoctorCommand {
     const namespace = flags['all-namespaces'] ? undefined : (args.namespace ?? flags.namespace ?? evidence.defaultNamespace);
     const pods = (await evidence.pods(namespace)).map((p) => ({ namespace: p.namespace, name: p.name, ip: p.ip, sidecar: p.hasSidecar, ready: p.proxyReady }));
     pods.sort((a, b) => a.namespace.localeCompare(b.namespace) || a.name.localeCompare(b.name));
+    const elsewhere = pods.length === 0 && namespace !== undefined ? await elsewhereHint(evidence, namespace) : undefined;
     return buildReport({
       command: 'pods',
       subject: namespace ? `namespace ${namespace}` : 'all namespaces',
       source: evidence,
-      verdict: { status: 'informational', summary: `${pods.filter((p) => p.sidecar).length} of ${pods.length} pods carry a sidecar` },
+      verdict: { status: 'informational', summary: elsewhere ?? `${pods.filter((p) => p.sidecar).length} of ${pods.length} pods carry a sidecar` },
       data: pods,
     });
   }
 
   protected override renderData(report: Report<PodRow[]>): string {
     const rows = report.data ?? [];
+    if (rows.length === 0) return report.verdict.summary;
     return plainTable(['NAMESPACE', 'NAME', 'IP', 'SIDECAR'], rows.map((p) => [p.namespace, p.name, p.ip ?? '', p.sidecar ? (p.ready === false ? 'not ready' : 'yes') : 'no']));
   }
+}
+
+/** An empty namespace is often the wrong one (a snapshot's default is "default"): say where the pods are. */
+async function elsewhereHint(evidence: EvidenceSource, namespace: string): Promise<string | undefined> {
+  const all = await evidence.pods();
+  if (all.length === 0) return undefined;
+  const namespaces = [...new Set(all.map((p) => p.namespace))].sort();
+  return `No pods in namespace ${namespace}; ${all.length} in other namespaces (${namespaces.join(', ')}): add -A or -n NAMESPACE.`;
 }

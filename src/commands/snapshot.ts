@@ -25,7 +25,7 @@ export default class Snapshot extends MeshDoctorCommand {
     '<%= config.bin %> snapshot -n foo --out ./incident-42.tar.gz',
     '<%= config.bin %> snapshot sleep-7f9c8d6b5-x2k4p.foo --out ./sleep-snapshot',
     '<%= config.bin %> snapshot -A -l app=web --read-only --out web.tar.gz',
-    '<%= config.bin %> snapshot --from ./bug-report.tar.gz -A --out redacted.tar.gz',
+    '<%= config.bin %> snapshot --from examples/incident-4-catch-all-serviceentry -A --out redacted.tar.gz',
   ];
 
   static strict = false;

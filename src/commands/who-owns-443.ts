@@ -11,15 +11,16 @@ export default class WhoOwns443 extends MeshDoctorCommand {
   static description = `Lists every filter chain that can take the port's traffic, as istioctl prints it
 (ADDRESSES PORT MATCH DESTINATION) plus OWNER (the Service/ServiceEntry/VirtualService behind it),
 and which chain wins for connections no other chain claims. A catch-all chain that does not go to
-PassthroughCluster owns all unmatched traffic (incident 4). With -n/-A and no pod: the same across
+PassthroughCluster owns all unmatched traffic. With -n/-A and no pod: the same across
 pods, and where pods pick different winners. Without proxy data: what the resources declare.`;
   static examples = [
+    '<%= config.bin %> who-owns-443 sample-c59f744df-8kq7m.istio-demo --from examples/incident-4-catch-all-serviceentry',
     '<%= config.bin %> who-owns-443 sample-c59f744df-8kq7m.istio-demo',
     '<%= config.bin %> who-owns-443 -A',
     '<%= config.bin %> who-owns-443 --port 3306 -n shop',
   ];
   static args = { pod: Args.string({ description: 'pod (name or name.namespace); omit with -n/-A for every sidecar pod', required: false }) };
-  static flags = { port: Flags.integer({ description: 'the port to ask about', default: 443 }) };
+  static flags = { port: Flags.integer({ description: 'the port to ask about', min: 1, max: 65_535, default: 443 }) };
 
   protected async diagnose(context: RunContext<FlagsOf<typeof WhoOwns443>, ArgsOf<typeof WhoOwns443>>): Promise<Report> {
     const source = await context.source();
@@ -46,9 +47,24 @@ pods, and where pods pick different winners. Without proxy data: what the resour
       return out.join('\n');
     }
     const lines = ['NAMESPACE\tPOD\tUNMATCHED TLS GOES TO\tOWNER\tCATCH-ALL CHAINS'];
-    for (const p of d.pods) lines.push(`${p.namespace}\t${p.pod}\t${p.error ? `(${p.error})` : p.unmatched.destination}\t${p.unmatched.owners.join(', ') || '-'}\t${p.chains.filter((c) => c.capturesUnmatched || c.httpCatchAll).length}`);
+    // A pod's error can be a paragraph: the cell gets its gist and a number, the text follows the table.
+    const notes: string[] = [];
+    for (const p of d.pods) {
+      if (p.error) notes.push(`[${notes.length + 1}] ${p.namespace}/${p.pod}: ${p.error}`);
+      const cell = p.error ? `(${shortReason(p.error)} [${notes.length}])` : p.unmatched.destination;
+      lines.push(`${p.namespace}\t${p.pod}\t${cell}\t${p.unmatched.owners.join(', ') || '-'}\t${p.chains.filter((c) => c.capturesUnmatched || c.httpCatchAll).length}`);
+    }
     out.push(tabwriterFormat(lines.join('\n') + '\n').trimEnd());
+    if (notes.length) out.push('', ...notes);
     if (d.winners.length > 1) out.push('', `Pods disagree on port ${d.port}: ${d.winners.map((w) => `${w.destination} in ${w.pods.length}`).join('; ')}`);
     return out.join('\n');
   }
+}
+
+/** The gist of a per-pod error for a table cell: a parse error is an unreadable file, else its first clause. */
+function shortReason(error: string): string {
+  const parse = /^(config_dump|clusters|listeners|stats) of \S+: /.exec(error);
+  if (parse) return `unreadable ${parse[1].replace('_', ' ')}`;
+  const head = error.split(/[:;(]/)[0].trim();
+  return head.length <= 30 ? head : head.slice(0, head.lastIndexOf(' ', 30));
 }

@@ -10,8 +10,11 @@ export default class Why502 extends MeshDoctorCommand {
   static summary = 'Why plain HTTP from this pod gets 502: follows the request through the sidecar\'s routes';
   static description = `Simulates the HTTP request through the sidecar's real config (listener, filter chain,
 route config, virtual host, route) and explains a 502 the sidecar makes itself: the block_all route
-under REGISTRY_ONLY with a missing ServiceEntry, or one hidden by exportTo or a Sidecar (incident 3).`;
-  static examples = ['<%= config.bin %> why-502 ubuntu-deployment-54bbd6f4ff-q9sdj --host httpbin.org'];
+under REGISTRY_ONLY with a missing ServiceEntry, or one hidden by exportTo or a Sidecar.`;
+  static examples = [
+    '<%= config.bin %> why-502 ubuntu-deployment-54bbd6f4ff-q9sdj.default --host httpbin.org --from test/scenarios/seed002-registry-only-unregistered/snapshot',
+    '<%= config.bin %> why-502 ubuntu-deployment-54bbd6f4ff-q9sdj --host httpbin.org',
+  ];
   static args = { pod: Args.string({ description: 'pod (name or name.namespace)', required: false }) };
   static flags = {
     host: Flags.string({ description: 'the Host the app sends', required: true }),

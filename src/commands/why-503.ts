@@ -16,12 +16,12 @@ outlier detection, the DestinationRule behind it), per-host health and stats; th
 inbound listener demands and the effective PeerAuthentication, and the server's Envoy log. With
 --reproduce or --capture-for (live, not --read-only) it raises the needed Envoy loggers on both sidecars,
 announcing it first, and puts every logger back exactly as it was afterwards — also on Ctrl-C and
-SIGTERM (\`mesh-doctor logging --restore\` finishes the job after a hard kill).`;
+SIGTERM (\`kubectl mesh-doctor logging --restore\` finishes the job after a hard kill).`;
   static examples = [
     "<%= config.bin %> why-503 sleep-5b597748b4-77kj5.foo --to httpbin:8000",
     "<%= config.bin %> why-503 sleep-5b597748b4-77kj5.foo --to httpbin:8000 --reproduce 'curl -sv http://httpbin:8000/get'",
     '<%= config.bin %> why-503 sleep-5b597748b4-77kj5.foo --server-pod httpbin-94fdb8c79-h9zrq.foo --capture-for 20s',
-    '<%= config.bin %> why-503 sleep-5b597748b4-77kj5.foo --to httpbin.foo:8000 --from ./bug-report.tar.gz',
+    '<%= config.bin %> why-503 sleep-5b597748b4-77kj5.foo --to httpbin --from test/scenarios/seed004-dr-tls-disable/snapshot',
   ];
   static args = { pod: Args.string({ description: 'the client pod (name or name.namespace)', required: false }) };
   static flags = {
@@ -31,7 +31,7 @@ SIGTERM (\`mesh-doctor logging --restore\` finishes the job after a hard kill).`
     reproduce: Flags.string({ description: "raise log levels, then run this command in the client's app container (e.g. 'curl -sv http://httpbin:8000/get')", helpGroup: 'CAPTURE' }),
     container: Flags.string({ char: 'c', description: 'the app container --reproduce runs in (default: the first that is not istio-proxy)', helpGroup: 'CAPTURE' }),
     level: Flags.string({ description: 'level for the raised loggers', options: ['debug', 'trace'], default: 'debug', helpGroup: 'CAPTURE' }),
-    loggers: Flags.string({ description: 'Envoy loggers to raise (comma-separated; names this build lacks are skipped)', default: WHY_503_LOGGERS.join(','), helpGroup: 'CAPTURE' }),
+    loggers: Flags.string({ description: 'Envoy loggers to raise (comma-separated; names this build lacks are skipped)', default: WHY_503_LOGGERS.join(','), defaultHelp: async () => WHY_503_LOGGERS.join(', '), helpGroup: 'CAPTURE' }),
   };
 
   protected async diagnose(context: RunContext<FlagsOf<typeof Why503>, ArgsOf<typeof Why503>>): Promise<Report<Why503Data>> {

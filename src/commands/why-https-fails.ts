@@ -10,9 +10,10 @@ export default class WhyHttpsFails extends MeshDoctorCommand {
   static summary = 'Why HTTPS from this pod fails: follows the TLS connection through the sidecar and names the culprit';
   static description = `Simulates the connection through the sidecar's real config (listener, filter chain in
 Envoy's order, network filter, cluster) and explains where it ends: an HTTP connection manager on
-443 (a port named http, incident 1), a catch-all chain of a ServiceEntry without addresses
-(incident 4), BlackHoleCluster under REGISTRY_ONLY (incident 3), or PassthroughCluster (healthy).`;
+443 (a port named http), a catch-all chain of a ServiceEntry without addresses,
+BlackHoleCluster under REGISTRY_ONLY, or PassthroughCluster (healthy).`;
   static examples = [
+    '<%= config.bin %> why-https-fails sample-c59f744df-8kq7m.istio-demo --host baidu.com --from examples/incident-4-catch-all-serviceentry',
     '<%= config.bin %> why-https-fails sample-c59f744df-8kq7m.istio-demo --host baidu.com',
     '<%= config.bin %> why-https-fails web -n team-b --host www.google.com --probe',
   ];

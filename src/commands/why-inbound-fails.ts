@@ -13,6 +13,7 @@ OUTPUT, and the app's listening socket. Finds apps bound to localhost only (the 
 a changed peer address (127.0.0.6), nothing listening, a targetPort that matches no container
 port, and iptables loops.`;
   static examples = [
+    '<%= config.bin %> why-inbound-fails app-5f7b9c6d8-q7w2e.default --from test/scenarios/seed001-inbound-original-dst/snapshot',
     '<%= config.bin %> why-inbound-fails app-5f7b9c6d8-q7w2e.default',
     '<%= config.bin %> why-inbound-fails app-5f7b9c6d8-q7w2e -n default --port 8080 --from-pod sleep-7f.default',
     '<%= config.bin %> why-inbound-fails productpage-v1-123.default --from ./bug-report.tar.gz -o json',

@@ -106,7 +106,7 @@ export async function iptables(source: EvidenceSource, ref: PodRef, guide: Guide
           const cases: Array<[string, InboundForwarding]> = [
             ['Envoy forwards to the app as Istio 1.10+ does (ORIGINAL_DST from 127.0.0.6)', { mode: 'original-dst-127.0.0.6', sourceAddress: '127.0.0.6', inbound: true, explanation: '' }],
             ['Envoy forwards to the app as Istio before 1.10 did (STATIC to 127.0.0.1)', { mode: 'static-localhost', targetAddress: '127.0.0.1', inbound: true, explanation: '' }],
-            ['Envoy forwards to the pod IP from 127.0.0.1 (seed 001, third case)', { mode: 'original-dst', sourceAddress: '127.0.0.1', inbound: true, explanation: '' }],
+            ['Envoy forwards to the pod IP from 127.0.0.1', { mode: 'original-dst', sourceAddress: '127.0.0.1', inbound: true, explanation: '' }],
           ];
           for (const [title, fw] of cases) {
             const isActual = actual !== undefined && actual.mode === fw.mode && (fw.mode !== 'original-dst' || actual.sourceAddress === fw.sourceAddress);

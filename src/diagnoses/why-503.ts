@@ -183,7 +183,7 @@ async function findDestination(source: EvidenceSource, options: Why503Options, r
   }
   if (!input) throw usageError('say where the requests go: --to HOST[:PORT] or --server-pod POD', 'e.g. `kubectl mesh-doctor why-503 sleep-7f.foo --to httpbin:8000`.');
   const resolved = resolveDestination(input, options.client.namespace, resources);
-  if (isProblem(resolved)) throw usageError(resolved.problem, resolved.suggestion);
+  if (isProblem(resolved)) throw resolved.notFound ? new MeshDoctorError('not-found', resolved.problem, { suggestion: resolved.suggestion }) : usageError(resolved.problem, resolved.suggestion);
   for (const note of resolved.notes) step.note(note);
   step.looked(resolved.service ? `kubectl get service ${resolved.service.name} -n ${resolved.service.namespace} -o yaml` : resolved.serviceEntry ? `kubectl get serviceentry ${resolved.serviceEntry.name} -n ${resolved.serviceEntry.namespace} -o yaml` : undefined);
   step.note(`destination ${resolved.host}${resolved.port ? `:${resolved.port}` : ''}${resolved.clusterName ? ` (cluster ${resolved.clusterName})` : ''}`);

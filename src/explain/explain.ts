@@ -68,15 +68,21 @@ export interface ExplanationItem {
   fields: ExplanationField[];
   /** What the text says, in Envoy's/TLS's terms. */
   meaning: string;
-  /** What it usually means in an Istio mesh. */
-  inMesh: string;
+  /** What it usually means in an Istio mesh; absent when nothing mesh-specific is known. */
+  inMesh?: string;
   next: NextStep[];
+  /** The input line (1-based) the item starts on: items are listed in input order. */
+  line?: number;
+  /** Envoy's connection id ([C48] or ConnectionId:48): lines of one connection are read together. */
+  connection?: string;
 }
 
 export interface Explanation {
   items: ExplanationItem[];
   /** Lines nothing recognised (trimmed, non-empty). */
   unrecognised: string[];
+  /** The input line (1-based) of each entry of `unrecognised`, to show it where it was pasted. */
+  unrecognisedLines: number[];
   /**
    * In a multi-line paste (e.g. `kubectl logs ... | mesh-doctor explain -`), lines
    * that were recognised but say nothing worth explaining: Envoy log lines with no
@@ -133,7 +139,7 @@ function flagsItem(input: string, parsed: ParsedResponseFlags): ExplanationItem 
   }
   if (codes.length === 1 && codes[0] === 'UC')
     inMesh +=
-      ' With mutual TLS, a 503 UC on the client sidecar and nothing in the server access log is the signature of plaintext reaching a server that requires mTLS (incident 5): the server sidecar closes the connection during the handshake (its debug log shows HTTP_REQUEST).';
+      ' With mutual TLS, a 503 UC on the client sidecar and nothing in the server access log is the signature of plaintext reaching a server that requires mTLS: the server sidecar closes the connection during the handshake (its debug log shows HTTP_REQUEST).';
   return {
     kind: 'response-flags',
     input,
@@ -230,7 +236,7 @@ function bodyItem(input: string, b: EnvoyLocalReplyBody): ExplanationItem {
   const inMesh =
     b.transportFailure?.sslErrors.find((e) => e.info)?.info?.inMesh ??
     (b.kind === 'upstream-reset'
-      ? 'A local reply from the client sidecar (server: envoy): it never got response headers from the upstream. Without a reason (older Envoy), the client access log flag (UC, UF, UR) and the server sidecar log tell why; plaintext to an mTLS-only server gives UC (incident 5).'
+      ? 'A local reply from the client sidecar (server: envoy): it never got response headers from the upstream. Without a reason (older Envoy), the client access log flag (UC, UF, UR) and the server sidecar log tell why; plaintext to an mTLS-only server gives UC.'
       : b.meaning);
   return {
     kind: 'envoy-body',
@@ -289,7 +295,7 @@ function accessLogItem(input: string, e: AccessLogEntry): ExplanationItem {
 
   if (codes.includes('UF') && (e.direction === 'inbound' || /^inbound\|/.test(cluster)) && transport?.errno === 111) {
     inMesh =
-      'The server sidecar could not connect to its own app: connection refused on the pod IP. Since Istio 1.10 inbound traffic is forwarded to the pod IP (source 127.0.0.6), not 127.0.0.1, so an app that listens only on localhost stops receiving mesh traffic (incident 2). Fix: bind the app to 0.0.0.0 (or the pod IP).';
+      'The server sidecar could not connect to its own app: connection refused on the pod IP. Since Istio 1.10 inbound traffic is forwarded to the pod IP (source 127.0.0.6), not 127.0.0.1, so an app that listens only on localhost stops receiving mesh traffic. Fix: bind the app to 0.0.0.0 (or the pod IP).';
     next.push(step('why-inbound-fails'));
     next.push(step(undefined, 'shows which address the app listens on', 'kubectl exec POD -c istio-proxy -- ss -ltn'));
   } else if (codes.includes('NR') && (detailName === 'filter_chain_not_found' || e.tcp)) {
@@ -299,7 +305,7 @@ function accessLogItem(input: string, e: AccessLogEntry): ExplanationItem {
     next.push(step(undefined, "lists the inbound listener's filter chains and their match (Trans: tls / raw_buffer)", 'istioctl proxy-config listeners POD --port 15006'));
   } else if (e.responseCode === 502 && (detailName === 'direct_response' || route === 'block_all')) {
     inMesh =
-      'The client sidecar answered 502 itself from the block_all route: outboundTrafficPolicy is REGISTRY_ONLY and the host is not in the registry (no ServiceEntry), so HTTP requests to it are blocked (incident 3). Fix: add a ServiceEntry (hosts, ports with protocol, location MESH_EXTERNAL, resolution DNS).';
+      'The client sidecar answered 502 itself from the block_all route: outboundTrafficPolicy is REGISTRY_ONLY and the host is not in the registry (no ServiceEntry), so HTTP requests to it are blocked. Fix: add a ServiceEntry (hosts, ports with protocol, location MESH_EXTERNAL, resolution DNS).';
     next.push(step('why-502'));
     next.push(step(undefined, 'shows outboundTrafficPolicy.mode', "kubectl get configmap istio -n istio-system -o jsonpath='{.data.mesh}'"));
   } else if (codes.includes('UH') && cluster === 'BlackHoleCluster') {
@@ -308,7 +314,7 @@ function accessLogItem(input: string, e: AccessLogEntry): ExplanationItem {
     next.push(step('why-https-fails'));
   } else if (codes.includes('UC') && e.responseCode === 503 && (e.direction !== 'inbound')) {
     inMesh =
-      "The connection to the upstream closed before a response. With mutual TLS, 503 UC on the client and an empty server access log is the signature of plaintext reaching a server that requires mTLS (incident 5): the client's DestinationRule does not use ISTIO_MUTUAL (tls.mode DISABLE/SIMPLE; before Istio 1.5 a DestinationRule without a tls block), or auto mTLS is off. The server sidecar's debug log shows HTTP_REQUEST. Otherwise: the app closing idle keep-alive connections.";
+      "The connection to the upstream closed before a response. With mutual TLS, 503 UC on the client and an empty server access log is the signature of plaintext reaching a server that requires mTLS: the client's DestinationRule does not use ISTIO_MUTUAL (tls.mode DISABLE/SIMPLE; before Istio 1.5 a DestinationRule without a tls block), or auto mTLS is off. The server sidecar's debug log shows HTTP_REQUEST. Otherwise: the app closing idle keep-alive connections.";
     next.push(step('why-503'));
   } else if (transport?.kind === 'tls') {
     const info = transport.sslErrors.find((x) => x.info)?.info;
@@ -327,7 +333,7 @@ function accessLogItem(input: string, e: AccessLogEntry): ExplanationItem {
     inMesh = 'Nothing abnormal is flagged on this entry.';
   }
   if (e.format === 'istio-text-legacy' && codes.length === 1 && codes[0] === 'UC')
-    fields.push({ name: 'note', value: 'Istio <= 1.8 format', meaning: 'before Istio 1.5 a DestinationRule without tls replaced the mesh-wide ISTIO_MUTUAL rule (seed 004)' });
+    fields.push({ name: 'note', value: 'Istio <= 1.8 format', meaning: 'before Istio 1.5 a DestinationRule without tls replaced the mesh-wide ISTIO_MUTUAL rule' });
 
   const request = e.tcp ? 'TCP connection' : [e.method, e.path].filter(Boolean).join(' ') || 'request';
   return {
@@ -405,7 +411,7 @@ function envoyLogItem(input: string, ev: EnvoyLogEvent): ExplanationItem {
     default:
       inMesh = 'An Envoy log line with no event mesh-doctor interprets.';
   }
-  return { kind: 'envoy-log', input, title, fields, meaning, inMesh, next: uniqueSteps(next) };
+  return { kind: 'envoy-log', input, title, fields, meaning, inMesh, next: uniqueSteps(next), ...(ev.connectionId ? { connection: ev.connectionId } : {}) };
 }
 
 function curlItem(input: string, c: CurlOutput): ExplanationItem {
@@ -504,24 +510,27 @@ function explainValue(line: string): ExplanationItem | undefined {
  * `unrecognised`.
  */
 export function explain(input: string): Explanation {
-  const result: Explanation = { items: [], unrecognised: [], uneventful: 0 };
+  const result: Explanation = { items: [], unrecognised: [], unrecognisedLines: [], uneventful: 0 };
   if (typeof input !== 'string') return result;
   const text = input.length > MAX_INPUT ? input.slice(0, MAX_INPUT) : input;
   const lines = text.split(/\r?\n/).map((l) => l.trim());
 
   // A curl transcript (or error) is explained as one block.
   const curlLines: string[] = [];
+  let curlStart: number | undefined;
   const rest: Array<{ line: string; idx: number }> = [];
   const hasCurl = lines.some((l) => /^(?:\$ ?)?curl: \(\d+\)/.test(l) || /(?:^|\s)< HTTP\/[\d.]+ \d{3}/.test(l) || /^\*\s+(?:subject|issuer|Connected to|Trying)/.test(l) || /^(?:\$ ?)?curl\s+-/.test(l) || /certificate subject name '.*' does not match/.test(l) || /no alternative certificate subject name/.test(l));
   lines.forEach((line, idx) => {
     if (!line) return;
-    if (hasCurl && (CURL_LINE.test(line) || /(?:^|\s)< HTTP\//.test(line))) curlLines.push(line);
-    else rest.push({ line, idx });
+    if (hasCurl && (CURL_LINE.test(line) || /(?:^|\s)< HTTP\//.test(line))) {
+      curlLines.push(line);
+      curlStart ??= idx + 1;
+    } else rest.push({ line, idx });
   });
 
-  const bodyLines: string[] = [];
+  const bodyLines: Array<{ line: string; idx: number }> = [];
   const several = rest.length + curlLines.length > 1;
-  for (const { line } of rest) {
+  for (const { line, idx } of rest) {
     const item = explainLine(line);
     if (item && several && isUneventful(line, item)) {
       result.uneventful++;
@@ -529,19 +538,31 @@ export function explain(input: string): Explanation {
     }
     if (item) {
       if (hasCurl && item.kind === 'envoy-body') {
-        bodyLines.push(line);
+        bodyLines.push({ line, idx });
         continue;
       }
-      result.items.push(item);
-    } else if (hasCurl) bodyLines.push(line);
-    else result.unrecognised.push(line);
+      result.items.push({ ...item, line: idx + 1 });
+    } else if (hasCurl) bodyLines.push({ line, idx });
+    else unrecognised(result, line, idx);
   }
   if (hasCurl) {
-    const curl = parseCurlOutput([...curlLines, ...bodyLines].join('\n'));
-    if (curl) result.items.unshift(curlItem([...curlLines, ...bodyLines].join('\n'), curl));
-    else result.unrecognised.push(...curlLines, ...bodyLines);
+    const transcript = [...curlLines, ...bodyLines.map((b) => b.line)].join('\n');
+    const curl = parseCurlOutput(transcript);
+    if (curl) result.items.push({ ...curlItem(transcript, curl), line: Math.min(curlStart ?? Infinity, ...bodyLines.map((b) => b.idx + 1)) });
+    else lines.forEach((line, idx) => { if (curlLines.includes(line) || bodyLines.some((b) => b.idx === idx)) unrecognised(result, line, idx); });
   }
+  // Input order: a paste is read top to bottom (the curl block where it started).
+  result.items.sort((a, b) => (a.line ?? 0) - (b.line ?? 0));
+  const order = result.unrecognisedLines.map((line, i) => ({ line, text: result.unrecognised[i] })).sort((a, b) => a.line - b.line);
+  result.unrecognised = order.map((o) => o.text);
+  result.unrecognisedLines = order.map((o) => o.line);
+  for (const item of result.items) if (!item.inMesh) delete item.inMesh;
   return result;
+}
+
+function unrecognised(result: Explanation, line: string, idx: number): void {
+  result.unrecognised.push(line);
+  result.unrecognisedLines.push(idx + 1);
 }
 
 function isUneventful(line: string, item: ExplanationItem): boolean {

@@ -16,6 +16,7 @@ export class TranscriptPrinter implements StepObserver {
     private readonly write: (text: string) => void,
     private readonly paint: Painter,
     private readonly spinners: boolean,
+    private readonly details: boolean,
   ) {}
 
   started(title: string): void {
@@ -25,7 +26,7 @@ export class TranscriptPrinter implements StepObserver {
   finished(step: Step): void {
     this.spinner?.stop();
     this.spinner = undefined;
-    this.write(renderStep(step, this.paint) + '\n');
+    this.write(renderStep(step, this.paint, this.details) + '\n');
   }
 
   stop(): void {

@@ -1,4 +1,5 @@
-import { MeshDoctorError, usageError } from '../errors.js';
+import type { PodView } from '../model/k8s/pods.js';
+import { ExitCode, MeshDoctorError, usageError } from '../errors.js';
 import { formatPod, type EvidenceSource, type PodRef } from './source.js';
 
 /**
@@ -24,8 +25,8 @@ export async function resolvePodArgument(
     if (!options.interactive) throw usageError('a pod is required', 'Pass it as NAME or NAME.NAMESPACE (run without arguments in a terminal to pick one).');
     argument = await pickPod(source, options.namespace);
   }
-  const ref = parsePodArgument(argument, namespace);
-  const pod = await source.pod(ref);
+  const bareName = options.namespace === undefined && !/[./]/.test(argument);
+  const { ref, pod } = await findPod(source, parsePodArgument(argument, namespace), bareName);
   if (options.requireSidecar && !pod.hasSidecar) {
     throw new MeshDoctorError('no-sidecar', `pod ${formatPod(ref)} has no istio-proxy container`, {
       suggestion: 'mesh-doctor diagnoses sidecars: pick a pod in the mesh (`kubectl get pods -n NS -l security.istio.io/tlsMode=istio`).',
@@ -39,12 +40,50 @@ export async function resolvePodArgument(
   return ref;
 }
 
+/**
+ * A bare name not in the default namespace is looked for in every namespace of
+ * a snapshot (listing them costs nothing offline): one match is the pod, several
+ * are a question.
+ */
+async function findPod(source: EvidenceSource, ref: PodRef, bareName: boolean): Promise<{ ref: PodRef; pod: PodView }> {
+  try {
+    return { ref, pod: await source.pod(ref) };
+  } catch (error) {
+    if (!bareName || source.mode !== 'snapshot' || (error as MeshDoctorError).kind !== 'not-found') throw error;
+    const named = (await source.pods()).filter((p) => p.name === ref.name);
+    if (named.length === 1) return { ref: { name: ref.name, namespace: named[0].namespace }, pod: named[0] };
+    if (named.length === 0) throw error;
+    const choices = named.map(formatPod).sort();
+    throw new MeshDoctorError('not-found', `${(error as Error).message}; did you mean ${choices.slice(0, -1).join(', ')} or ${choices.at(-1)}?`, {
+      suggestion: 'Name the pod with its namespace: NAME.NAMESPACE.',
+    });
+  }
+}
+
+/**
+ * Type-to-filter over the sidecar pods (a cluster can have hundreds). Ctrl-C
+ * and Esc cancel: a person's choice, so exit 130 without an error message.
+ */
 async function pickPod(source: EvidenceSource, namespace?: string): Promise<string> {
-  const pods = (await source.pods(namespace)).filter((p) => p.hasSidecar);
+  const pods = (await source.pods(namespace)).filter((p) => p.hasSidecar).map(formatPod).sort();
   if (pods.length === 0) throw new MeshDoctorError('not-found', `no pods with a sidecar${namespace ? ` in namespace ${namespace}` : ''}`, { suggestion: 'Pass -n NAMESPACE or -A.' });
-  const { select } = await import('@inquirer/prompts');
-  return select({
-    message: 'Which pod?',
-    choices: pods.map((p) => ({ name: formatPod(p), value: formatPod(p) })),
-  });
+  const { search } = await import('@inquirer/prompts');
+  const escape = new AbortController();
+  const onKey = (_text: string, key?: { name?: string }) => { if (key?.name === 'escape') escape.abort(); };
+  process.stdin.on('keypress', onKey);
+  try {
+    return await search({
+      message: 'Which pod?',
+      source: (term) => pods.filter((p) => !term || p.includes(term.trim())).map((p) => ({ name: p, value: p })),
+      pageSize: 15,
+    }, { signal: escape.signal });
+  } catch (error) {
+    // @inquirer/core: ExitPromptError on Ctrl-C, AbortPromptError when the signal fires.
+    if (['ExitPromptError', 'AbortPromptError'].includes((error as Error).name)) {
+      throw new MeshDoctorError('interrupted', 'no pod picked', { exitCode: ExitCode.interrupted });
+    }
+    throw error;
+  } finally {
+    process.stdin.off('keypress', onKey);
+  }
 }

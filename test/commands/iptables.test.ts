@@ -11,7 +11,7 @@ describe('iptables: the nat table and a packet walk', function () {
   this.timeout(60_000);
 
   it("prints the chains as seed 001 shows them (iptables -t nat -L -v layout) from the istio-init log", async () => {
-    const result = await runCli(['iptables', POD, ...from('wildcard-1.20')]);
+    const result = await runCli(['iptables', POD, ...from('wildcard-1.20'), '--details']);
     expect(result.exitCode, result.stderr).to.equal(0);
     // The seed's ISTIO_OUTPUT lines, rule for rule (counters come from the log's iptables-save: zero).
     const seed = await readFile(path.join(REPO_ROOT, 'test/fixtures/iptables/seed-001-nat-L-v.txt'), 'utf8');

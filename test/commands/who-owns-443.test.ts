@@ -1,5 +1,7 @@
 import { expect } from 'chai';
 import { existsSync } from 'node:fs';
+import { cp, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { jsonOf, REPO_ROOT, runCli } from '../support/cli.js';
 
@@ -54,5 +56,24 @@ describe('who-owns-443 (CLI, offline)', () => {
     expect(refs).to.include('ServiceEntry abc/traefik-cutom-name');
     expect(report.findings.map((f: { code: string }) => f.code)).to.include('MD1003');
     expect(report.skipped.map((s: { rule: string }) => s.rule)).to.include('filter-chain ownership');
+  });
+
+  it('-A: a pod that could not be read has a short reason in its cell and the full text below the table', async () => {
+    const work = await mkdtemp(path.join(tmpdir(), 'md-who-'));
+    try {
+      const snapshot = path.join(work, 'corrupt');
+      await cp(scenario('seed004-dr-tls-disable'), snapshot, { recursive: true });
+      await writeFile(path.join(snapshot, 'proxies/foo/httpbin-94fdb8c79-h9zrq/config_dump?include_eds'), '{"configs":[{"@type":"type.googleapis.com/envoy.admin.v3.ListenersConfigDump","dynamic_listeners":[{"name":"0.0.0.0_443","ac');
+      const r = await runCli(['who-owns-443', '-A', '--from', snapshot]);
+      const pods = jsonOf(await runCli(['who-owns-443', '-A', '--from', snapshot, '-o', 'json'])).data.pods;
+      const full = pods.find((p: { error?: string }) => p.error).error as string;
+      expect(full.length).to.be.greaterThan(40);
+      const row = r.stdout.split('\n').find((l) => l.includes('httpbin-94fdb8c79-h9zrq'))!;
+      expect(row).to.match(/\(unreadable config dump \[1\]\)/);
+      expect(row).not.to.contain(full);
+      expect(r.stdout).to.contain(`[1] foo/httpbin-94fdb8c79-h9zrq: ${full}`);
+    } finally {
+      await rm(work, { recursive: true, force: true });
+    }
   });
 });

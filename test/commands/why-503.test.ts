@@ -47,8 +47,8 @@ describe('why-503 command (offline, as a subprocess)', () => {
     expect(jsonOf(result).findings.map((f: any) => f.code)).to.deep.equal(['MD3008']);
   });
 
-  it('prints the guided transcript, the two sides and the verdict for people', async () => {
-    const result = await runCli(['why-503', CLIENT, '--to', 'httpbin:8000', '--from', path.join(FIXTURES, 'seed004-dr-tls-disable-current-logs')]);
+  it('prints the guided transcript (with --details, what each step saw), the two sides and the verdict for people', async () => {
+    const result = await runCli(['why-503', CLIENT, '--to', 'httpbin:8000', '--from', path.join(FIXTURES, 'seed004-dr-tls-disable-current-logs'), '--details']);
     expect(result.exitCode).to.equal(3);
     expect(result.stdout).to.contain('– Capture: raise Envoy log levels on both sidecars');
     expect(result.stdout).to.contain("skipped: offline: the snapshot's istio-proxy.log, clusters and stats are used as captured");
@@ -66,14 +66,14 @@ describe('why-503 command (offline, as a subprocess)', () => {
     expect(report.findings[0].code).to.equal('MD3004');
   });
 
-  it('usage errors exit 2 with a next step, in JSON too', async () => {
+  it('usage errors exit 2 with a next step, in JSON too; an unknown destination is not-found (exit 1)', async () => {
     const noDestination = await runCli(['why-503', CLIENT, '--from', path.join(FIXTURES, 'uf-connection-refused')]);
     expect(noDestination.exitCode).to.equal(2);
     expect(noDestination.stderr).to.match(/^Error: say where the requests go: --to HOST\[:PORT\] or --server-pod POD\n {2}e\.g\./);
 
     const unknown = await runCli(['why-503', CLIENT, '--to', 'nosuch:80', '--from', path.join(FIXTURES, 'uf-connection-refused'), '-o', 'json']);
-    expect(unknown.exitCode).to.equal(2);
-    expect(jsonOf(unknown).error).to.deep.include({ kind: 'usage', exitCode: 2 });
+    expect(unknown.exitCode).to.equal(1);
+    expect(jsonOf(unknown).error).to.deep.include({ kind: 'not-found', exitCode: 1 });
     expect(jsonOf(unknown).error.message).to.equal('no Service or ServiceEntry matches "nosuch:80" from namespace foo');
 
     const wrongPort = await runCli(['why-503', CLIENT, '--to', 'httpbin:9999', '--from', path.join(FIXTURES, 'uf-connection-refused')]);

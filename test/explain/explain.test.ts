@@ -23,7 +23,7 @@ const CASES: Case[] = [
   { name: 'details filter_chain_not_found', input: 'filter_chain_not_found', kind: 'response-code-details', title: /filter_chain_not_found/, next: ['why-inbound-fails'], inMesh: /mTLS\/plaintext mismatch/ },
   { name: 'details connection_termination', input: 'upstream_reset_before_response_started{connection_termination}', kind: 'response-code-details', title: /upstream_reset_before_response_started/, next: ['why-503'], inMesh: /response headers|never got/ },
   { name: 'transport reason delayed_connect_error:_111', input: '"delayed_connect_error:_111"', kind: 'transport-failure', title: /TCP connect/, next: ['why-inbound-fails'], inMesh: /127\.0\.0\.1/ },
-  { name: 'seed 004 access-log line', input: F.SEED_004_ACCESS, kind: 'access-log', title: /GET \/get -> 503 UC/, next: ['why-503'], inMesh: /incident 5/ },
+  { name: 'seed 004 access-log line', input: F.SEED_004_ACCESS, kind: 'access-log', title: /GET \/get -> 503 UC/, next: ['why-503'], inMesh: /plaintext reaching a server that requires mTLS/ },
   { name: 'reference 1.10 localhost line (#51267)', input: F.REF_LOCALHOST_110, kind: 'access-log', title: /503 UF/, next: ['why-inbound-fails', ''], inMesh: /Istio 1\.10 .*localhost/ },
   { name: 'reference TCP NR filter_chain_not_found (#27903)', input: F.REF_NR_FILTER_CHAIN, kind: 'access-log', title: /TCP connection -> 0 NR filter_chain_not_found/, next: ['why-inbound-fails', ''], inMesh: /mTLS mismatch/ },
   { name: 'reference REGISTRY_ONLY 502 direct_response block_all', input: F.REF_BLOCK_ALL, kind: 'access-log', title: /502 - direct_response/, next: ['why-502', ''], inMesh: /REGISTRY_ONLY/ },
@@ -38,7 +38,7 @@ const CASES: Case[] = [
   { name: 'reference new TLS log line', input: F.REF_TLS_NEW, kind: 'envoy-log', title: /CERTIFICATE_VERIFY_FAILED/, next: ['why-https-fails'], inMesh: /SAN/ },
   { name: 'public TLS alert unknown CA', input: F.PUBLIC_ENVOY_UNKNOWN_CA, kind: 'envoy-log', title: /TLSV1_ALERT_UNKNOWN_CA/, next: ['why-https-fails'], inMesh: /roots of trust/ },
   { name: 'no matching filter chain log line', input: F.CONSTRUCTED_ISTIO_NO_CHAIN, kind: 'envoy-log', title: /no matching filter chain/, next: ['why-inbound-fails'], inMesh: /mTLS\/plaintext mismatch/ },
-  { name: 'body: upstream connect error (seed 004)', input: 'upstream connect error or disconnect/reset before headers', kind: 'envoy-body', title: /upstream connect error/, next: ['why-503'], inMesh: /incident 5/ },
+  { name: 'body: upstream connect error (seed 004)', input: 'upstream connect error or disconnect/reset before headers', kind: 'envoy-body', title: /upstream connect error/, next: ['why-503'], inMesh: /plaintext to an mTLS-only server gives UC/ },
   { name: 'body with TLS reason (reference)', input: F.REF_BODY_TLS, kind: 'envoy-body', title: /upstream connect error/, next: ['why-https-fails'], inMesh: /does not trust/ },
   { name: 'excerpt "503 UF" (status and flag only)', input: '503 UF', kind: 'access-log', title: /503 UF/, next: ['why-503'], inMesh: /could not connect/ },
   { name: 'bare "new connection from"', input: 'new connection from 10.0.0.1:1234', kind: 'envoy-log', title: /accepted a connection/, next: [], inMesh: /reached this sidecar/ },
@@ -92,7 +92,7 @@ describe('explain: fields', () => {
     const [item] = explain(F.SEED_004_CURL_V).items;
     const f = Object.fromEntries(item.fields.map((x) => [x.name, x.value]));
     expect(f).to.include({ 'HTTP status': '503 Service Unavailable', 'server header': 'envoy', 'envoy body': 'upstream connect error or disconnect/reset before headers' });
-    expect(item.inMesh).to.match(/incident 5/);
+    expect(item.inMesh).to.match(/plaintext reaching a server that requires mTLS/);
   });
 });
 

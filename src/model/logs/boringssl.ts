@@ -89,7 +89,7 @@ export const SSL_REASONS: readonly SslReasonInfo[] = [
     meaning: 'Plain HTTP arrived where a TLS handshake was expected.',
     inMesh:
       'The server sidecar requires mTLS (PeerAuthentication STRICT) but the client sent plaintext: its DestinationRule disables TLS (tls.mode DISABLE, or before Istio 1.5 a rule without a tls block replaced the mesh-wide ISTIO_MUTUAL rule), auto mTLS is off, or the client has no sidecar.',
-    likelyCause: 'A DestinationRule for the host without tls.mode ISTIO_MUTUAL (incident 5), or a client outside the mesh calling a STRICT workload.',
+    likelyCause: 'A DestinationRule for the host without tls.mode ISTIO_MUTUAL, or a client outside the mesh calling a STRICT workload.',
     next: 'why-503',
   }),
   ssl(184, 'NO_SHARED_CIPHER', {
@@ -121,7 +121,7 @@ export const SSL_REASONS: readonly SslReasonInfo[] = [
     meaning: 'The reply to our ClientHello was not TLS at all (OpenSSL 1.0 wording; BoringSSL no longer emits it).',
     inMesh:
       'The client (an app using OpenSSL, e.g. curl) sent TLS and got back plain bytes, typically an HTTP response from a sidecar that treats this port as HTTP: an outbound port-443 listener with an HTTP connection manager.',
-    likelyCause: 'A Service port 443 named http/http2/grpc (Istio < 1.8, ASM <= 1.9) turned outbound 443 into HTTP for every sidecar (incident 1).',
+    likelyCause: 'A Service port 443 named http/http2/grpc (Istio < 1.8, ASM <= 1.9) turned outbound 443 into HTTP for every sidecar.',
     next: 'why-https-fails',
   }),
   ssl(240, 'UNSUPPORTED_PROTOCOL', {

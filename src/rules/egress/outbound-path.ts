@@ -25,6 +25,7 @@ import { services } from '../../model/istio/services.js';
 import { sidecarFor, visibleTo } from '../../model/istio/sidecar.js';
 import { httpOn443Breaks, type IstioVersion } from '../../model/istio/version-behaviour.js';
 import { ownersOfChain } from '../../model/owner.js';
+import { absentFields } from '../mesh/support.js';
 import { describePath, isBlackHole, isPassthrough, type SimulationResult } from '../../model/outbound/index.js';
 import type { EvidenceItem, Finding } from '../../findings/finding.js';
 import { makeFinding } from '../../findings/make.js';
@@ -187,7 +188,7 @@ function catchAllCaptures(ctx: OutboundContext, owners: ObjectRef[]): OutboundVe
   if (entry) {
     evidence.push({
       source: kubectlGet(entry.ref),
-      excerpt: `${serviceEntryExcerpt(entry)}${entry.addresses.length === 0 ? '\n# (no spec.addresses)' : ''}`,
+      excerpt: `${serviceEntryExcerpt(entry)}${absentFields(entry) ? `\n${absentFields(entry)}` : ''}`,
       note: entry.addresses.length === 0 ? `Without addresses istiod builds this entry's port ${ctx.port} on 0.0.0.0, so its chain has nothing to match on but the port.` : undefined,
     });
   }

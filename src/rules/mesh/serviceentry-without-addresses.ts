@@ -76,7 +76,7 @@ export const serviceEntryWithoutAddresses: MeshRule = {
           message: `ServiceEntry ${se.namespace}/${se.name} (hosts ${se.hosts.join(', ')}) has no addresses and TLS port ${ports}. `
             + `Current Istio matches such a port by SNI (${se.hosts.join(', ')}), so it takes only TLS connections naming those hosts — `
             + (wildcard ? `with the wildcard host ${wildcard} that is every name under the domain${se.resolution === 'NONE' ? ' (resolution NONE: see istio/istio#49476)' : ''}; ` : '')
-            + `but the same shape produced a catch-all ALL chain on Istio 1.11 (seed 003), and istioctl analyze (IST0134) does not check TLS ports. Check the listener: \`SNI: ${se.hosts[0]}\` is the current behaviour, \`ALL\` the seed's.`,
+            + `but the same shape produced a catch-all ALL chain on Istio 1.11, and istioctl analyze (IST0134) does not check TLS ports. Check the listener: \`SNI: ${se.hosts[0]}\` is the current behaviour, \`ALL\` the Istio 1.11 one.`,
           target: se.ref,
           evidence: evidenceFor(tlsPorts),
           remediation: remediationFor(tlsPorts[0].number),

@@ -11,8 +11,23 @@ export function serviceEntryExcerpt(se: ServiceEntryView, ports: ServiceEntryPor
   spec.resolution = se.resolution;
   spec.ports = ports.map((p) => p.raw);
   if (se.exportTo) spec.exportTo = se.exportTo;
-  const lines = toYaml({ spec });
-  return se.addresses.length === 0 ? `${lines}\n# (no spec.addresses)` : lines;
+  const absent = absentFields(se);
+  return `${toYaml({ spec })}${absent ? `\n${absent}` : ''}`;
+}
+
+/**
+ * The fields a ServiceEntry fix sets (addresses, endpoints, workloadSelector,
+ * exportTo) that this one lacks: an excerpt cannot show a missing field, so it
+ * says so, and the fix's words match what the reader sees.
+ */
+export function absentFields(se: ServiceEntryView): string | undefined {
+  const missing = [
+    se.addresses.length === 0 ? 'spec.addresses' : undefined,
+    se.endpoints.length === 0 ? 'spec.endpoints' : undefined,
+    se.workloadSelector ? undefined : 'spec.workloadSelector',
+    se.exportTo ? undefined : 'spec.exportTo',
+  ].filter(Boolean);
+  return missing.length ? missing.map((field) => `# (no ${field})`).join('\n') : undefined;
 }
 
 export function servicePortExcerpt(svc: ServiceView, ports: ServicePortView[]): string {

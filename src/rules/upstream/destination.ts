@@ -34,6 +34,8 @@ export interface Destination {
 
 export interface DestinationProblem {
   problem: string;
+  /** Nothing by that name (the same exit code as an unknown pod), rather than input that names no host. */
+  notFound?: boolean;
   suggestion: string;
 }
 
@@ -126,6 +128,7 @@ export function resolveDestination(input: string, clientNamespace: string, resou
   }
   return {
     problem: `no Service or ServiceEntry matches "${input}" from namespace ${clientNamespace}`,
+    notFound: true,
     suggestion: 'Name a Service as name or name.namespace (with :port when it has several), or a ServiceEntry host; or pass --server-pod.',
   };
 }
