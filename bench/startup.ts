@@ -60,3 +60,21 @@ export async function startupBenchmarks(root: string, runs: number, seaBinary: s
   }
   return rows;
 }
+
+/**
+ * `node --import tsx bench/startup.ts`: only the start-up rows (the full `npm run bench`
+ * includes them), for the binary `npm run release` built and the packed CLI; prints the table rows.
+ */
+if (process.argv[1] && import.meta.url.endsWith(process.argv[1].split('/').pop()!)) {
+  const root = new URL('..', import.meta.url).pathname;
+  const { execFileSync } = await import('node:child_process');
+  const { rmSync } = await import('node:fs');
+  execFileSync('npm', ['run', 'build', '--silent'], { cwd: root, stdio: 'inherit' });
+  execFileSync('npm', ['run', 'manifest', '--silent'], { cwd: root, stdio: 'inherit' });
+  try {
+    const rows = await startupBenchmarks(root, Number(process.env.BENCH_RUNS ?? 10), path.join(root, 'release/build/linux-amd64/kubectl-mesh_doctor'));
+    for (const r of rows) console.log(`| ${r.join(' | ')} |`);
+  } finally {
+    rmSync(path.join(root, 'oclif.manifest.json'), { force: true });
+  }
+}

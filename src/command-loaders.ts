@@ -1,3 +1,5 @@
+import { proseDescription } from './help-text.js';
+
 /**
  * Each command's module, loaded only when that command runs: in the bundle a dynamic import
  * evaluates just that module's graph, so `explain` does not load the diagnoses. The same ids
@@ -23,7 +25,11 @@ export const COMMAND_LOADERS: Record<string, () => Promise<{ default: unknown }>
 /** The command map oclif gets: just the command named first, or all (help, a typo's "did you mean"). */
 export async function commandsFor(id: string | undefined): Promise<Record<string, unknown>> {
   const load = id === undefined ? undefined : COMMAND_LOADERS[id];
-  if (load) return { [id!]: (await load()).default };
+  if (load) {
+    const command = (await load()).default as { description?: string };
+    proseDescription(command);
+    return { [id!]: command };
+  }
   return (await import('./commands.js')).COMMANDS;
 }
 

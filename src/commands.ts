@@ -1,4 +1,5 @@
 // The command map oclif loads ("explicit" strategy: survives bundling into one file).
+import { proseDescription } from './help-text.js';
 import Demo from './commands/demo.js';
 import Docs from './commands/docs.js';
 import Explain from './commands/explain.js';
@@ -31,15 +32,4 @@ export const COMMANDS = {
   'why-https-fails': WhyHttpsFails,
 };
 
-/**
- * Descriptions are written as source text, wrapped at ~100 columns; oclif
- * wraps again to the terminal, so a source line break would show as a short
- * line mid-paragraph. Paragraphs (blank line) and list items stay.
- */
-export function prose(text: string): string {
-  return text.split(/\n{2,}/).map((paragraph) => paragraph.replace(/\n(?![-*] |\s)/g, ' ')).join('\n\n');
-}
-
-for (const command of Object.values(COMMANDS)) {
-  if (command.description) command.description = prose(command.description);
-}
+for (const command of Object.values(COMMANDS)) proseDescription(command);
