@@ -261,7 +261,38 @@ export function tokenize(s: string): string[] {
   return out;
 }
 
-/** Options that take one value, so an unknown module option can be told from its value. */
+type ValueSetter = (rule: Rule, value: string, negated: boolean) => void;
+
+/** Each option that takes one value (with every spelling iptables accepts), and where its value goes in the rule. */
+const VALUE_OPTIONS: ReadonlyArray<[string[], ValueSetter]> = [
+  [['-p', '--protocol'], (r, v, neg) => { if (!isAllProtocol(v)) r.protocol = { value: protocolName(v), negated: neg }; }],
+  [['-s', '--source', '--src'], (r, v, neg) => { r.source = addressMatch(v, neg); }],
+  [['-d', '--destination', '--dst'], (r, v, neg) => { r.destination = addressMatch(v, neg); }],
+  [['-i', '--in-interface'], (r, v, neg) => { r.in = { value: v, negated: neg }; }],
+  [['-o', '--out-interface'], (r, v, neg) => { r.out = { value: v, negated: neg }; }],
+  [['-m', '--match'], (r, v) => { r.matches.modules.push(v); }],
+  [['--uid-owner'], (r, v, neg) => { r.matches.uidOwner = { value: v, negated: neg }; }],
+  [['--gid-owner'], (r, v, neg) => { r.matches.gidOwner = { value: v, negated: neg }; }],
+  [['--dport', '--destination-port', '--dports', '--destination-ports'], (r, v, neg) => { r.matches.dport = portMatch(v, neg); }],
+  [['--sport', '--source-port', '--sports', '--source-ports'], (r, v, neg) => { r.matches.sport = portMatch(v, neg); }],
+  [['--comment'], (r, v) => { r.matches.comment = v; }],
+];
+const VALUE_OPTION = new Map(VALUE_OPTIONS.flatMap(([names, set]) => names.map((n) => [n, set] as const)));
+const JUMP_OPTIONS = new Set(['-j', '--jump', '-g', '--goto']);
+
+/** The target and everything after it: the target's own options, and REDIRECT's port range. */
+function applyTarget(rule: Rule, option: string, target: string | undefined, rest: string[]): void {
+  if (target !== undefined) rule.target = target;
+  if (option === '-g' || option === '--goto') rule.goto = true;
+  rule.targetOptions.push(...rest.map(quoteIfNeeded));
+  const to = rest.findIndex((a) => a === '--to-ports' || a === '--to-port');
+  if (to >= 0 && rest[to + 1] !== undefined) {
+    const pr = portRange(rest[to + 1]!);
+    if (pr) rule.redirectPorts = pr;
+  }
+}
+
+/** One rule's argument words (after `-A CHAIN`) read into the rule model. */
 function ruleFromArgs(chain: string, args: string[], raw: string, lineNumber: number): Rule {
   const rule: Rule = {
     chain,
@@ -287,113 +318,25 @@ function ruleFromArgs(chain: string, args: string[], raw: string, lineNumber: nu
   };
   while (i < args.length) {
     const tok = args[i]!;
+    const setter = VALUE_OPTION.get(tok);
     if (tok === '!') {
       negate = true;
-      i++;
-      continue;
-    }
-    switch (tok) {
-      case '-p':
-      case '--protocol': {
-        const { v, neg } = value();
-        if (v !== undefined && !isAllProtocol(v)) rule.protocol = { value: protocolName(v), negated: neg };
-        break;
-      }
-      case '-s':
-      case '--source':
-      case '--src': {
-        const { v, neg } = value();
-        if (v !== undefined) rule.source = addressMatch(v, neg);
-        break;
-      }
-      case '-d':
-      case '--destination':
-      case '--dst': {
-        const { v, neg } = value();
-        if (v !== undefined) rule.destination = addressMatch(v, neg);
-        break;
-      }
-      case '-i':
-      case '--in-interface': {
-        const { v, neg } = value();
-        if (v !== undefined) rule.in = { value: v, negated: neg };
-        break;
-      }
-      case '-o':
-      case '--out-interface': {
-        const { v, neg } = value();
-        if (v !== undefined) rule.out = { value: v, negated: neg };
-        break;
-      }
-      case '-m':
-      case '--match': {
-        const { v } = value();
-        if (v !== undefined) rule.matches.modules.push(v);
-        break;
-      }
-      case '--uid-owner': {
-        const { v, neg } = value();
-        if (v !== undefined) rule.matches.uidOwner = { value: v, negated: neg };
-        break;
-      }
-      case '--gid-owner': {
-        const { v, neg } = value();
-        if (v !== undefined) rule.matches.gidOwner = { value: v, negated: neg };
-        break;
-      }
-      case '--dport':
-      case '--destination-port':
-      case '--dports':
-      case '--destination-ports': {
-        const { v, neg } = value();
-        if (v !== undefined) rule.matches.dport = portMatch(v, neg);
-        break;
-      }
-      case '--sport':
-      case '--source-port':
-      case '--sports':
-      case '--source-ports': {
-        const { v, neg } = value();
-        if (v !== undefined) rule.matches.sport = portMatch(v, neg);
-        break;
-      }
-      case '--comment': {
-        const { v } = value();
-        if (v !== undefined) rule.matches.comment = v;
-        break;
-      }
-      case '-c':
-      case '--set-counters': {
-        const p = args[++i];
-        const b = args[++i];
-        if (p !== undefined && b !== undefined && /^\d+$/.test(p) && /^\d+$/.test(b)) rule.counters = { packets: Number(p), bytes: Number(b) };
-        break;
-      }
-      case '-j':
-      case '--jump':
-      case '-g':
-      case '--goto': {
-        const { v } = value();
-        if (v !== undefined) rule.target = v;
-        if (tok === '-g' || tok === '--goto') rule.goto = true;
-        // Everything after the target is the target's options.
-        const rest = args.slice(i + 1);
-        rule.targetOptions.push(...rest.map(quoteIfNeeded));
-        const to = rest.findIndex((a) => a === '--to-ports' || a === '--to-port');
-        if (to >= 0 && rest[to + 1] !== undefined) {
-          const pr = portRange(rest[to + 1]!);
-          if (pr) rule.redirectPorts = pr;
-        }
-        i = args.length;
-        continue;
-      }
-      default: {
-        // An option this model does not interpret: keep it with its values.
-        const parts = [negate ? `! ${tok}` : tok];
-        negate = false;
-        while (i + 1 < args.length && !args[i + 1]!.startsWith('-') && args[i + 1] !== '!') parts.push(quoteIfNeeded(args[++i]!));
-        rule.matches.other.push(parts.join(' '));
-      }
+    } else if (setter) {
+      const { v, neg } = value();
+      if (v !== undefined) setter(rule, v, neg);
+    } else if (tok === '-c' || tok === '--set-counters') {
+      const [p, b] = [args[++i], args[++i]];
+      if (p !== undefined && b !== undefined && /^\d+$/.test(p) && /^\d+$/.test(b)) rule.counters = { packets: Number(p), bytes: Number(b) };
+    } else if (JUMP_OPTIONS.has(tok)) {
+      const { v } = value();
+      applyTarget(rule, tok, v, args.slice(i + 1));
+      break;
+    } else {
+      // An option this model does not interpret: keep it with its values.
+      const parts = [negate ? `! ${tok}` : tok];
+      negate = false;
+      while (i + 1 < args.length && !args[i + 1]!.startsWith('-') && args[i + 1] !== '!') parts.push(quoteIfNeeded(args[++i]!));
+      rule.matches.other.push(parts.join(' '));
     }
     i++;
   }

@@ -16,7 +16,7 @@
 import ipaddr from 'ipaddr.js';
 import { ParseError } from '../../errors.js';
 import { ruleToSave } from './format.js';
-import type { AddressMatch, NatTable, Negatable, PortMatch, PortRange, Rule } from './types.js';
+import type { AddressMatch, Chain, NatTable, Negatable, PortMatch, PortRange, Rule } from './types.js';
 
 export type Hook = 'PREROUTING' | 'OUTPUT';
 
@@ -102,138 +102,182 @@ const MAX_DEPTH = 64;
 const MAX_STEPS = 100_000;
 
 export function walkPacket(table: NatTable, packet: Packet, options: WalkOptions): PacketWalk {
-  const hook = options.hook;
-  const proxyUid = options.proxyUid ?? 1337;
-  const proxyGid = options.proxyGid ?? 1337;
-  const capturePorts = options.capturePorts ?? [15001, 15006];
-  const assumptions: string[] = [];
-  const pkt: Packet = { ...packet, proto: (packet.proto ?? 'tcp').toLowerCase() };
-  if (hook === 'OUTPUT' && pkt.outInterface === undefined && isLoopback(pkt.dst)) {
-    pkt.outInterface = 'lo';
-    assumptions.push(`out interface taken as lo (destination ${pkt.dst} is a loopback address)`);
-  }
-  const steps: WalkStep[] = [];
-  const path: string[] = [hook];
-  const result = (verdict: Verdict): PacketWalk => {
-    const w: PacketWalk = { hook, packet, steps, verdict, path, loop: false, assumptions };
-    if (verdict.kind === 'REDIRECT' && hook === 'OUTPUT') {
-      const byProxy = pkt.uid === proxyUid || pkt.gid === proxyGid;
-      if (byProxy && (capturePorts.includes(verdict.port) || verdict.port === pkt.dport)) {
-        w.loop = true;
-        w.loopReason =
-          `a packet the proxy itself sends (${pkt.uid === proxyUid ? `uid ${proxyUid}` : `gid ${proxyGid}`}) is redirected back to Envoy on ${verdict.port}` +
-          ` by ${verdict.chain} rule ${verdict.position}: Envoy's forwarded connection comes back into Envoy (an iptables loop).` +
-          ' This is only intended for the proxy calling its own pod through a Service VIP (app -> Envoy -> Envoy -> app).';
-      }
-    }
-    return w;
-  };
+  return new PacketWalker(table, packet, options).walk();
+}
 
-  const builtin = table.chains.get(hook);
-  if (!builtin) {
-    steps.push({ chain: hook, matched: false, why: `chain ${hook} is not in the table: nothing in it can NAT the packet`, action: 'policy', assumed: true });
-    return result({ kind: 'ACCEPT', chain: hook, by: 'policy', policyAssumed: true });
+interface Frame {
+  chain: string;
+  index: number;
+}
+
+/** A rule that matched, with what the step for it carries whatever its target. */
+interface MatchedRule {
+  chain: Chain;
+  rule: Rule;
+  ref: RuleRef;
+  why: string;
+  base: Pick<WalkStep, 'chain' | 'rule' | 'matched' | 'assumed'>;
+}
+
+/** One walk's state: the chain stack, the steps so far, what was assumed, the last explicit RETURN. */
+class PacketWalker {
+  private readonly hook: Hook;
+  private readonly pkt: Packet;
+  private readonly steps: WalkStep[] = [];
+  private readonly path: string[];
+  private readonly assumptions: string[] = [];
+  private readonly stack: Frame[];
+  private lastReturn: RuleRef | undefined;
+
+  constructor(
+    private readonly table: NatTable,
+    private readonly packet: Packet,
+    private readonly options: WalkOptions,
+  ) {
+    this.hook = options.hook;
+    this.path = [this.hook];
+    this.stack = [{ chain: this.hook, index: 0 }];
+    this.pkt = { ...packet, proto: (packet.proto ?? 'tcp').toLowerCase() };
+    if (this.hook === 'OUTPUT' && this.pkt.outInterface === undefined && isLoopback(this.pkt.dst)) {
+      this.pkt.outInterface = 'lo';
+      this.assumptions.push(`out interface taken as lo (destination ${this.pkt.dst} is a loopback address)`);
+    }
   }
 
-  interface Frame {
-    chain: string;
-    index: number;
-  }
-  const stack: Frame[] = [{ chain: hook, index: 0 }];
-  let lastReturn: RuleRef | undefined;
-  let count = 0;
-  while (stack.length > 0) {
-    if (++count > MAX_STEPS) return result({ kind: 'UNRESOLVED', reason: `gave up after ${MAX_STEPS} rules` });
-    const frame = stack[stack.length - 1]!;
-    const chain = table.chains.get(frame.chain)!;
-    const rule = chain.rules[frame.index];
-    if (!rule) {
-      // End of chain: a user chain returns to its caller; a builtin chain applies its policy.
-      if (stack.length === 1) {
-        const policy = chain.policy ?? 'ACCEPT';
-        const policyAssumed = chain.policy === undefined;
-        if (policyAssumed) assumptions.push(`${chain.name} policy taken as ACCEPT (not in the input; the nat table does not allow DROP)`);
-        steps.push({ chain: chain.name, matched: true, why: `end of ${chain.name}: policy ${policy}${policyAssumed ? ' (assumed)' : ''}`, action: 'policy' });
-        if (policy === 'DROP') return result({ kind: 'DROP', chain: chain.name, by: 'policy' });
-        if (lastReturn) return result({ kind: 'RETURN', returnedBy: lastReturn, chain: chain.name, policy, policyAssumed });
-        return result({ kind: 'ACCEPT', chain: chain.name, by: 'policy', policyAssumed });
-      }
-      steps.push({ chain: chain.name, matched: true, why: `end of ${chain.name}: back to ${stack[stack.length - 2]!.chain}`, action: 'end-of-chain' });
-      stack.pop();
-      continue;
+  walk(): PacketWalk {
+    if (!this.table.chains.has(this.hook)) {
+      this.steps.push({ chain: this.hook, matched: false, why: `chain ${this.hook} is not in the table: nothing in it can NAT the packet`, action: 'policy', assumed: true });
+      return this.result({ kind: 'ACCEPT', chain: this.hook, by: 'policy', policyAssumed: true });
     }
+    let count = 0;
+    while (this.stack.length > 0) {
+      if (++count > MAX_STEPS) return this.result({ kind: 'UNRESOLVED', reason: `gave up after ${MAX_STEPS} rules` });
+      const frame = this.stack[this.stack.length - 1]!;
+      const chain = this.table.chains.get(frame.chain)!;
+      const rule = chain.rules[frame.index];
+      const verdict = rule ? this.lookAt(frame, chain, rule) : this.endOfChain(chain);
+      if (verdict) return this.result(verdict);
+    }
+    return this.result({ kind: 'UNRESOLVED', reason: 'walk ended without a verdict' });
+  }
+
+  /** End of chain: a user chain returns to its caller; a builtin chain applies its policy. */
+  private endOfChain(chain: Chain): Verdict | undefined {
+    if (this.stack.length > 1) {
+      this.steps.push({ chain: chain.name, matched: true, why: `end of ${chain.name}: back to ${this.stack[this.stack.length - 2]!.chain}`, action: 'end-of-chain' });
+      this.stack.pop();
+      return undefined;
+    }
+    const policy = chain.policy ?? 'ACCEPT';
+    const policyAssumed = chain.policy === undefined;
+    if (policyAssumed) this.assumptions.push(`${chain.name} policy taken as ACCEPT (not in the input; the nat table does not allow DROP)`);
+    this.steps.push({ chain: chain.name, matched: true, why: `end of ${chain.name}: policy ${policy}${policyAssumed ? ' (assumed)' : ''}`, action: 'policy' });
+    if (policy === 'DROP') return { kind: 'DROP', chain: chain.name, by: 'policy' };
+    if (this.lastReturn) return { kind: 'RETURN', returnedBy: this.lastReturn, chain: chain.name, policy, policyAssumed };
+    return { kind: 'ACCEPT', chain: chain.name, by: 'policy', policyAssumed };
+  }
+
+  /** One rule: a step saying whether it matched, then its target's effect. */
+  private lookAt(frame: Frame, chain: Chain, rule: Rule): Verdict | undefined {
     frame.index++;
-    const ev = evaluate(rule, pkt, hook);
+    const ev = evaluate(rule, this.pkt, this.hook);
+    const assumed = ev.assumed ? { assumed: true } : {};
     if (!ev.matched) {
-      steps.push({ chain: chain.name, rule, matched: false, why: ev.why, action: 'next', ...(ev.assumed ? { assumed: true } : {}) });
-      continue;
+      this.steps.push({ chain: chain.name, rule, matched: false, why: ev.why, action: 'next', ...assumed });
+      return undefined;
     }
-    const ref: RuleRef = { chain: chain.name, position: rule.position, rule };
-    const base = { chain: chain.name, rule, matched: true, ...(ev.assumed ? { assumed: true } : {}) };
+    const matched: MatchedRule = { chain, rule, ref: { chain: chain.name, position: rule.position, rule }, why: ev.why, base: { chain: chain.name, rule, matched: true, ...assumed } };
     const target = rule.target;
     if (target === undefined) {
-      steps.push({ ...base, why: `${ev.why}; no target (counts only)`, action: 'continue' });
-      continue;
+      this.steps.push({ ...matched.base, why: `${ev.why}; no target (counts only)`, action: 'continue' });
+      return undefined;
     }
-    if (table.chains.has(target)) {
-      if (stack.some((f) => f.chain === target)) return result({ kind: 'UNRESOLVED', reason: `jump loop: ${[...stack.map((f) => f.chain), target].join(' -> ')}` });
-      if (stack.length >= MAX_DEPTH) return result({ kind: 'UNRESOLVED', reason: `chains nest deeper than ${MAX_DEPTH}` });
-      steps.push({ ...base, why: `${ev.why} -> ${rule.goto ? 'goto' : 'jump to'} ${target}`, action: rule.goto ? 'goto' : 'jump' });
-      // -g: no return to this chain; at a builtin chain that means its policy applies when the target ends.
-      if (rule.goto) {
-        if (stack.length > 1) stack.pop();
-        else frame.index = chain.rules.length;
-      }
-      stack.push({ chain: target, index: 0 });
-      path.push(target);
-      continue;
+    if (this.table.chains.has(target)) return this.jump(frame, matched, target);
+    return this.builtinTarget(frame, matched, target);
+  }
+
+  /** -j/-g to a user chain. */
+  private jump(frame: Frame, { chain, rule, why, base }: MatchedRule, target: string): Verdict | undefined {
+    const stack = this.stack;
+    if (stack.some((f) => f.chain === target)) return { kind: 'UNRESOLVED', reason: `jump loop: ${[...stack.map((f) => f.chain), target].join(' -> ')}` };
+    if (stack.length >= MAX_DEPTH) return { kind: 'UNRESOLVED', reason: `chains nest deeper than ${MAX_DEPTH}` };
+    this.steps.push({ ...base, why: `${why} -> ${rule.goto ? 'goto' : 'jump to'} ${target}`, action: rule.goto ? 'goto' : 'jump' });
+    // -g: no return to this chain; at a builtin chain that means its policy applies when the target ends.
+    if (rule.goto) {
+      if (stack.length > 1) stack.pop();
+      else frame.index = chain.rules.length;
     }
+    stack.push({ chain: target, index: 0 });
+    this.path.push(target);
+    return undefined;
+  }
+
+  /** A target that is not a chain of the table: RETURN, a terminating verdict, or a non-terminating extension. */
+  private builtinTarget(frame: Frame, { chain, rule, ref, why, base }: MatchedRule, target: string): Verdict | undefined {
+    const stack = this.stack;
     switch (target) {
       case 'RETURN':
+        this.lastReturn = ref;
         if (stack.length === 1) {
-          steps.push({ ...base, why: `${ev.why} -> RETURN in a builtin chain: policy applies`, action: 'return' });
-          lastReturn = ref;
+          this.steps.push({ ...base, why: `${why} -> RETURN in a builtin chain: policy applies`, action: 'return' });
           frame.index = chain.rules.length;
         } else {
-          steps.push({ ...base, why: `${ev.why} -> RETURN to ${stack[stack.length - 2]!.chain}`, action: 'return' });
-          lastReturn = ref;
+          this.steps.push({ ...base, why: `${why} -> RETURN to ${stack[stack.length - 2]!.chain}`, action: 'return' });
           stack.pop();
         }
-        continue;
+        return undefined;
       case 'ACCEPT':
-        steps.push({ ...base, why: `${ev.why} -> ACCEPT`, action: 'accept' });
-        return result({ kind: 'ACCEPT', chain: chain.name, by: 'rule', rule: ref });
+        this.steps.push({ ...base, why: `${why} -> ACCEPT`, action: 'accept' });
+        return { kind: 'ACCEPT', chain: chain.name, by: 'rule', rule: ref };
       case 'DROP':
       case 'REJECT':
-        steps.push({ ...base, why: `${ev.why} -> ${target}`, action: 'drop' });
-        return result({ kind: 'DROP', chain: chain.name, by: 'rule', rule: ref });
+        this.steps.push({ ...base, why: `${why} -> ${target}`, action: 'drop' });
+        return { kind: 'DROP', chain: chain.name, by: 'rule', rule: ref };
       case 'REDIRECT': {
         // REDIRECT without --to-ports keeps the destination port (iptables-extensions(8)).
-        const ports = rule.redirectPorts ?? (pkt.dport !== undefined ? { from: pkt.dport, to: pkt.dport } : undefined);
+        const ports = rule.redirectPorts ?? (this.pkt.dport !== undefined ? { from: this.pkt.dport, to: this.pkt.dport } : undefined);
         const port = ports?.from ?? 0;
-        steps.push({ ...base, why: `${ev.why} -> REDIRECT to port ${port || '(unchanged)'}`, action: 'redirect' });
-        return result({ kind: 'REDIRECT', port, ports: ports ?? { from: 0, to: 0 }, ...ref });
+        this.steps.push({ ...base, why: `${why} -> REDIRECT to port ${port || '(unchanged)'}`, action: 'redirect' });
+        return { kind: 'REDIRECT', port, ports: ports ?? { from: 0, to: 0 }, ...ref };
       }
       case 'DNAT': {
         const to = targetOption(rule, '--to-destination') ?? rule.targetOptions.join(' ');
-        steps.push({ ...base, why: `${ev.why} -> DNAT ${to}`, action: 'dnat' });
-        return result({ kind: 'DNAT', to, ...ref });
+        this.steps.push({ ...base, why: `${why} -> DNAT ${to}`, action: 'dnat' });
+        return { kind: 'DNAT', to, ...ref };
       }
       case 'SNAT':
       case 'MASQUERADE':
-        steps.push({ ...base, why: `${ev.why} -> ${target} (source rewritten, destination unchanged)`, action: 'accept' });
-        return result({ kind: 'ACCEPT', chain: chain.name, by: 'rule', rule: ref });
+        this.steps.push({ ...base, why: `${why} -> ${target} (source rewritten, destination unchanged)`, action: 'accept' });
+        return { kind: 'ACCEPT', chain: chain.name, by: 'rule', rule: ref };
       default:
         if (NON_TERMINATING.has(target)) {
-          steps.push({ ...base, why: `${ev.why} -> ${target} (does not stop the walk)`, action: 'continue' });
+          this.steps.push({ ...base, why: `${why} -> ${target} (does not stop the walk)`, action: 'continue' });
         } else {
-          assumptions.push(`target ${target} of ${chain.name} rule ${rule.position} is neither a chain in the input nor a known target; the walk went on past it`);
-          steps.push({ ...base, why: `${ev.why} -> ${target}: not in the input; treated as returning`, action: 'continue', assumed: true });
+          this.assumptions.push(`target ${target} of ${chain.name} rule ${rule.position} is neither a chain in the input nor a known target; the walk went on past it`);
+          this.steps.push({ ...base, why: `${why} -> ${target}: not in the input; treated as returning`, action: 'continue', assumed: true });
         }
-        continue;
+        return undefined;
     }
   }
-  return result({ kind: 'UNRESOLVED', reason: 'walk ended without a verdict' });
+
+  /** The walk's result; a proxy packet redirected back to Envoy's capture ports is a loop. */
+  private result(verdict: Verdict): PacketWalk {
+    const { hook, packet, steps, path, assumptions, pkt } = this;
+    const w: PacketWalk = { hook, packet, steps, verdict, path, loop: false, assumptions };
+    if (verdict.kind !== 'REDIRECT' || hook !== 'OUTPUT') return w;
+    const proxyUid = this.options.proxyUid ?? 1337;
+    const proxyGid = this.options.proxyGid ?? 1337;
+    const capturePorts = this.options.capturePorts ?? [15001, 15006];
+    const byProxy = pkt.uid === proxyUid || pkt.gid === proxyGid;
+    if (byProxy && (capturePorts.includes(verdict.port) || verdict.port === pkt.dport)) {
+      w.loop = true;
+      w.loopReason =
+        `a packet the proxy itself sends (${pkt.uid === proxyUid ? `uid ${proxyUid}` : `gid ${proxyGid}`}) is redirected back to Envoy on ${verdict.port}` +
+        ` by ${verdict.chain} rule ${verdict.position}: Envoy's forwarded connection comes back into Envoy (an iptables loop).` +
+        ' This is only intended for the proxy calling its own pod through a Service VIP (app -> Envoy -> Envoy -> app).';
+    }
+    return w;
+  }
 }
 
 function targetOption(rule: Rule, name: string): string | undefined {
