@@ -67,53 +67,57 @@ function exitInfo(code: number): CurlExitCode | undefined {
  */
 export function parseCurlOutput(text: string): CurlOutput | undefined {
   if (typeof text !== 'string' || !text.trim() || text.length > 1_000_000) return undefined;
-  const raw = text;
-  const out: CurlOutput = { raw, transcript: false, headers: {}, next: [] };
-  let recognised = false;
+  const out: CurlOutput = { raw: text, transcript: false, headers: {}, next: [] };
+  // Each reader fills what it finds and says whether it found curl output (kubectl's own exit line alone is not).
+  const found = [readExit, readOpenSsl, readNameMismatch, readTranscript, readEnvoyBody].map((read) => read(text, out));
+  if (!found.includes(true)) return undefined;
+  interpret(out);
+  return out;
+}
 
+function setExit(out: CurlOutput, code: number, errorText?: string): void {
+  out.exitCode = code;
+  if (errorText !== undefined) out.errorText = errorText;
+  const info = exitInfo(code);
+  out.exitName = info?.name;
+  out.exitMeaning = info?.meaning;
+}
+
+/** `curl: (35) …`, or only kubectl's `command terminated with exit code N`. */
+function readExit(text: string, out: CurlOutput): boolean {
   const err = /curl: \((\d{1,3})\) ?([^\n]*)/.exec(text);
   if (err) {
-    recognised = true;
-    out.exitCode = Number(err[1]);
-    out.errorText = err[2].trim();
-    const info = exitInfo(out.exitCode);
-    out.exitName = info?.name;
-    out.exitMeaning = info?.meaning;
-  } else {
-    const exit = /command terminated with exit code (\d{1,3})/.exec(text);
-    if (exit) {
-      out.exitCode = Number(exit[1]);
-      const info = exitInfo(out.exitCode);
-      out.exitName = info?.name;
-      out.exitMeaning = info?.meaning;
-    }
+    setExit(out, Number(err[1]), err[2].trim());
+    return true;
   }
+  const exit = /command terminated with exit code (\d{1,3})/.exec(text);
+  if (exit) setExit(out, Number(exit[1]));
+  return false;
+}
 
+function readOpenSsl(text: string, out: CurlOutput): boolean {
   const ossl = parseOpenSslErrorString(text);
-  if (ossl) {
-    recognised = true;
-    out.openSslError = ossl;
-  }
+  if (ossl) out.openSslError = ossl;
+  return ossl !== undefined;
+}
 
+/** The three ways curl versions say the certificate is not for the host. */
+function readNameMismatch(text: string, out: CurlOutput): boolean {
   const mismatchOld = /certificate subject name '([^']*)' does not match target host name '([^']*)'/.exec(text);
   const mismatchNew = /no alternative certificate subject name matches target host name '([^']*)'/.exec(text);
   const sanNoMatch = /subjectAltName does not match ([^\s<*]+)/.exec(text);
-  if (mismatchOld) {
-    recognised = true;
-    out.nameMismatch = { certificateName: mismatchOld[1], targetHost: mismatchOld[2] };
-  } else if (mismatchNew) {
-    recognised = true;
-    out.nameMismatch = { targetHost: mismatchNew[1] };
-  } else if (sanNoMatch) {
-    recognised = true;
-    out.nameMismatch = { targetHost: sanNoMatch[1] };
-  }
+  if (mismatchOld) out.nameMismatch = { certificateName: mismatchOld[1], targetHost: mismatchOld[2] };
+  else if (mismatchNew) out.nameMismatch = { targetHost: mismatchNew[1] };
+  else if (sanNoMatch) out.nameMismatch = { targetHost: sanNoMatch[1] };
+  return out.nameMismatch !== undefined;
+}
 
-  // -v transcript markers, tolerant of transcripts collapsed onto one line.
+/** -v transcript markers, tolerant of transcripts collapsed onto one line. */
+function readTranscript(text: string, out: CurlOutput): boolean {
+  let recognised = false;
   const status = /(?:^|\s)< (HTTP\/[\d.]+) (\d{3})(?: ([^\n<*]{0,200}?))?[ \t]*(?=$|\n|<|\*)/m.exec(text);
   if (status) {
     recognised = true;
-    out.transcript = true;
     out.httpVersion = status[1].slice(5);
     out.httpStatus = Number(status[2]);
     out.reasonPhrase = status[3]?.trim() || undefined;
@@ -127,31 +131,24 @@ export function parseCurlOutput(text: string): CurlOutput | undefined {
   const connected = /\* Connected to (\S+) \(([^)]*)\) port (\d+)/.exec(text);
   if (connected) {
     recognised = true;
-    out.transcript = true;
     out.connectedTo = { host: connected[1], ip: connected[2], port: Number(connected[3]) };
   }
   const subject = /\*\s+subject: ([^\n*]*?)\s*(?=$|\n|\*)/m.exec(text);
   if (subject) {
     recognised = true;
-    out.transcript = true;
     out.certificateSubject = subject[1];
   }
   const issuer = /\*\s+issuer: ([^\n*]*?)\s*(?=$|\n|\*)/m.exec(text);
-  if (issuer) {
-    out.certificateIssuer = issuer[1];
-  }
-  if (/(?:^|\s)> (GET|POST|PUT|DELETE|HEAD|PATCH|OPTIONS) \S+ HTTP\//m.test(text)) {
-    recognised = true;
-    out.transcript = true;
-  }
+  if (issuer) out.certificateIssuer = issuer[1];
+  if (/(?:^|\s)> (GET|POST|PUT|DELETE|HEAD|PATCH|OPTIONS) \S+ HTTP\//m.test(text)) recognised = true;
+  if (recognised) out.transcript = true;
+  return recognised;
+}
+
+function readEnvoyBody(text: string, out: CurlOutput): boolean {
   const body = decodeEnvoyLocalReplyBody(text);
-  if (body) {
-    recognised = true;
-    out.envoyBody = body;
-  }
-  if (!recognised) return undefined;
-  interpret(out);
-  return out;
+  if (body) out.envoyBody = body;
+  return body !== undefined;
 }
 
 function interpret(out: CurlOutput): void {

@@ -36,37 +36,98 @@ interface PortDeclaration {
  *    and http_over_current_tcp, pilot/pkg/model/push_context.go).
  * Declarations only conflict when some namespace sees both (exportTo).
  */
+type MeshEvidence = Parameters<MeshRule['check']>[0];
+
+/** Every TCP port of every Service and ServiceEntry, with whether the sidecar binds it to 0.0.0.0. */
+function portDeclarations({ resources, mesh }: MeshEvidence): PortDeclaration[] {
+  const declarations: PortDeclaration[] = [];
+  for (const svc of services(resources)) {
+    for (const port of svc.ports) {
+      if (port.transport.toUpperCase() === 'UDP') continue;
+      declarations.push({
+        ref: svc.ref, kind: 'Service', namespace: svc.namespace, hosts: svc.hosts, port: port.port, protocol: port.protocol.protocol,
+        // Headless Services get per-pod-IP listeners (PILOT_ENABLE_HEADLESS_SERVICE_POD_LISTENERS, on by default), not 0.0.0.0.
+        wildcardListener: isHttpFamily(port.protocol.protocol),
+        ...(svc.exportTo ? { exportTo: svc.exportTo } : {}),
+        excerpt: servicePortExcerpt(svc, [port]), source: kubectlGet(svc.ref),
+      });
+    }
+  }
+  const autoAllocated = mesh.dnsCapture && mesh.dnsAutoAllocate;
+  for (const se of serviceEntries(resources)) {
+    const hasVip = se.addresses.length > 0 || se.allocatedAddresses.length > 0 || autoAllocated;
+    for (const port of se.ports) {
+      declarations.push({
+        ref: se.ref, kind: 'ServiceEntry', namespace: se.namespace, hosts: se.hosts, port: port.number, protocol: port.protocol.protocol,
+        wildcardListener: isHttpFamily(port.protocol.protocol) || !hasVip,
+        ...(se.exportTo ? { exportTo: se.exportTo } : {}),
+        excerpt: serviceEntryExcerpt(se, [port]), source: kubectlGet(se.ref),
+      });
+    }
+  }
+  return declarations;
+}
+
+/** Why two declarations of one port conflict, or undefined when they do not. */
+function conflictReason(a: PortDeclaration, b: PortDeclaration, port: number): string | undefined {
+  const sharedHost = a.hosts.find((h) => b.hosts.includes(h));
+  if (sharedHost && (a.protocol ?? '') !== (b.protocol ?? '')) {
+    return `host ${sharedHost} port ${port} is declared as ${describeProtocol(a.protocol)} and as ${describeProtocol(b.protocol)}`;
+  }
+  if (a.wildcardListener && b.wildcardListener) {
+    const classes = new Set([protocolClass(a.protocol), protocolClass(b.protocol)]);
+    if (classes.has('http') && classes.has('tcp')) {
+      return `both land on the sidecar listener 0.0.0.0:${port}, one as HTTP and one as opaque TCP without a VIP; istiod keeps only one of them`;
+    }
+  }
+  return undefined;
+}
+
+interface PortConflicts {
+  others: Map<PortDeclaration, Set<PortDeclaration>>;
+  reasons: Map<PortDeclaration, string>;
+}
+
+/** The conflicting pairs among one port's declarations, seen from each side. */
+function conflictsOnPort(list: PortDeclaration[], port: number, overlap: (a: PortDeclaration, b: PortDeclaration) => boolean): PortConflicts {
+  const sameResource = (a: PortDeclaration, b: PortDeclaration): boolean => a.ref.kind === b.ref.kind && a.ref.namespace === b.ref.namespace && a.ref.name === b.ref.name;
+  const others = new Map<PortDeclaration, Set<PortDeclaration>>();
+  const reasons = new Map<PortDeclaration, string>();
+  for (let i = 0; i < list.length; i++) {
+    for (let j = i + 1; j < list.length; j++) {
+      const [a, b] = [list[i], list[j]];
+      if (sameResource(a, b) || !overlap(a, b)) continue;
+      const reason = conflictReason(a, b, port);
+      if (!reason) continue;
+      for (const [x, y] of [[a, b], [b, a]] as const) {
+        others.set(x, (others.get(x) ?? new Set()).add(y));
+        if (!reasons.has(x)) reasons.set(x, reason);
+      }
+    }
+  }
+  return { others, reasons };
+}
+
+function conflictFinding(d: PortDeclaration, otherList: PortDeclaration[], port: number, reason: string | undefined): Finding {
+  return makeFinding('MD1005', {
+    message: `${formatRef(d.ref)} declares port ${port} as ${describeProtocol(d.protocol)}, and ${otherList.map((o) => `${formatRef(o.ref)} as ${describeProtocol(o.protocol)}`).join(', ')}: ${reason}. `
+      + 'Sidecars that see both get one protocol for the port, so traffic for the other is handled with the wrong protocol or dropped.',
+    target: d.ref,
+    evidence: [d, ...otherList].map((x) => ({ source: x.source, excerpt: x.excerpt })),
+    remediation: {
+      text: `Declare one protocol for port ${port} across these resources (rename the port or set appProtocol / protocol), give the non-HTTP one an address (ServiceEntry addresses), or limit their exportTo so no namespace sees both.`,
+    },
+  });
+}
+
 export const portProtocolConflict: MeshRule = {
   id: 'md1005-port-protocol-conflict',
   code: 'MD1005',
   description: 'One port number declared with conflicting protocols across Services and ServiceEntries',
   needs: [anyOf('Service', 'ServiceEntry')],
-  check({ resources, mesh }) {
-    const declarations: PortDeclaration[] = [];
-    for (const svc of services(resources)) {
-      for (const port of svc.ports) {
-        if (port.transport.toUpperCase() === 'UDP') continue;
-        declarations.push({
-          ref: svc.ref, kind: 'Service', namespace: svc.namespace, hosts: svc.hosts, port: port.port, protocol: port.protocol.protocol,
-          // Headless Services get per-pod-IP listeners (PILOT_ENABLE_HEADLESS_SERVICE_POD_LISTENERS, on by default), not 0.0.0.0.
-          wildcardListener: isHttpFamily(port.protocol.protocol),
-          ...(svc.exportTo ? { exportTo: svc.exportTo } : {}),
-          excerpt: servicePortExcerpt(svc, [port]), source: kubectlGet(svc.ref),
-        });
-      }
-    }
-    const autoAllocated = mesh.dnsCapture && mesh.dnsAutoAllocate;
-    for (const se of serviceEntries(resources)) {
-      const hasVip = se.addresses.length > 0 || se.allocatedAddresses.length > 0 || autoAllocated;
-      for (const port of se.ports) {
-        declarations.push({
-          ref: se.ref, kind: 'ServiceEntry', namespace: se.namespace, hosts: se.hosts, port: port.number, protocol: port.protocol.protocol,
-          wildcardListener: isHttpFamily(port.protocol.protocol) || !hasVip,
-          ...(se.exportTo ? { exportTo: se.exportTo } : {}),
-          excerpt: serviceEntryExcerpt(se, [port]), source: kubectlGet(se.ref),
-        });
-      }
-    }
+  check(evidence) {
+    const { mesh } = evidence;
+    const declarations = portDeclarations(evidence);
     const namespaces = new Set<string>(declarations.map((d) => d.namespace));
     const overlap = (a: PortDeclaration, b: PortDeclaration): boolean => {
       for (const ns of [...namespaces, '__elsewhere__']) {
@@ -74,51 +135,17 @@ export const portProtocolConflict: MeshRule = {
       }
       return false;
     };
-    const sameResource = (a: PortDeclaration, b: PortDeclaration): boolean => a.ref.kind === b.ref.kind && a.ref.namespace === b.ref.namespace && a.ref.name === b.ref.name;
-
     const findings: Finding[] = [];
     const reported = new Set<string>();
     const byPort = new Map<number, PortDeclaration[]>();
     for (const d of declarations) byPort.set(d.port, [...(byPort.get(d.port) ?? []), d]);
     for (const [port, list] of [...byPort.entries()].sort((a, b) => a[0] - b[0])) {
-      const conflicts = new Map<PortDeclaration, Set<PortDeclaration>>();
-      const reasons = new Map<PortDeclaration, string>();
-      for (let i = 0; i < list.length; i++) {
-        for (let j = i + 1; j < list.length; j++) {
-          const a = list[i];
-          const b = list[j];
-          if (sameResource(a, b) || !overlap(a, b)) continue;
-          let reason: string | undefined;
-          const sharedHost = a.hosts.find((h) => b.hosts.includes(h));
-          if (sharedHost && (a.protocol ?? '') !== (b.protocol ?? '')) {
-            reason = `host ${sharedHost} port ${port} is declared as ${describeProtocol(a.protocol)} and as ${describeProtocol(b.protocol)}`;
-          } else if (a.wildcardListener && b.wildcardListener) {
-            const classes = new Set([protocolClass(a.protocol), protocolClass(b.protocol)]);
-            if (classes.has('http') && classes.has('tcp')) {
-              reason = `both land on the sidecar listener 0.0.0.0:${port}, one as HTTP and one as opaque TCP without a VIP; istiod keeps only one of them`;
-            }
-          }
-          if (!reason) continue;
-          for (const [x, y] of [[a, b], [b, a]] as const) {
-            conflicts.set(x, (conflicts.get(x) ?? new Set()).add(y));
-            if (!reasons.has(x)) reasons.set(x, reason);
-          }
-        }
-      }
-      for (const [d, others] of conflicts) {
+      const { others, reasons } = conflictsOnPort(list, port, overlap);
+      for (const [d, otherSet] of others) {
         const key = `${d.ref.kind}/${d.ref.namespace}/${d.ref.name}/${port}`;
         if (reported.has(key)) continue;
         reported.add(key);
-        const otherList = [...others];
-        findings.push(makeFinding('MD1005', {
-          message: `${formatRef(d.ref)} declares port ${port} as ${describeProtocol(d.protocol)}, and ${otherList.map((o) => `${formatRef(o.ref)} as ${describeProtocol(o.protocol)}`).join(', ')}: ${reasons.get(d)}. `
-            + 'Sidecars that see both get one protocol for the port, so traffic for the other is handled with the wrong protocol or dropped.',
-          target: d.ref,
-          evidence: [d, ...otherList].map((x) => ({ source: x.source, excerpt: x.excerpt })),
-          remediation: {
-            text: `Declare one protocol for port ${port} across these resources (rename the port or set appProtocol / protocol), give the non-HTTP one an address (ServiceEntry addresses), or limit their exportTo so no namespace sees both.`,
-          },
-        }));
+        findings.push(conflictFinding(d, [...otherSet], port, reasons.get(d)));
       }
     }
     return findings;

@@ -14,7 +14,8 @@
  * with no rule and auto mTLS off, the mesh config. Fix: `tls: {mode: ISTIO_MUTUAL}`.
  */
 import { makeFinding } from '../../findings/make.js';
-import type { EvidenceItem, Finding } from '../../findings/finding.js';
+import type { EvidenceItem, Finding, Remediation } from '../../findings/finding.js';
+import type { ObjectRef } from '../../model/k8s/resources.js';
 import { kubectlGet, toYaml } from '../../model/istio/common.js';
 import { formatPod } from '../../model/pod.js';
 import { describeTransport } from './client-tls.js';
@@ -53,6 +54,98 @@ function serverEvidence(server: ServerEvidence): EvidenceItem[] {
   return out;
 }
 
+interface Culprit {
+  target: ObjectRef;
+  cause: string;
+  remediation: Remediation;
+  evidence: EvidenceItem[];
+}
+
+/** What made the client speak plaintext: its DestinationRule, the mesh config (auto mTLS off), or, unseen, its own cluster. */
+function culprit(e: UpstreamEvidence, dest: string): Culprit {
+  const tls = e.client.tls!;
+  const rule = tls.rule;
+  const noTls = rule && !tls.ruleTlsMode;
+  const ruleIsCulprit = rule && (tls.ruleTlsMode === 'DISABLE' || tls.ruleTlsMode === 'SIMPLE' || (noTls && !tls.autoMtls.on));
+  if (ruleIsCulprit && rule) {
+    const shadowed = tls.shadowed.filter((r) => r.trafficPolicy?.tls?.mode === 'ISTIO_MUTUAL');
+    const evidence = [ruleExcerpt(rule, tls.ruleTlsMode ? `tls.mode ${tls.ruleTlsMode}: ${tls.ruleTlsMode === 'DISABLE' ? 'plaintext' : 'TLS without the Istio client certificate'}` : `no tls: ${tls.autoMtls.because}`)];
+    for (const s of shadowed) evidence.push(ruleExcerpt(s, `the mesh-wide rule this one replaces for ${e.destination.host}: the more specific rule wins whole, its tls setting is not inherited`));
+    const fix = rulePatch(rule, tls.ruleTlsPath, { tls: { mode: 'ISTIO_MUTUAL' } });
+    return {
+      target: rule.ref,
+      cause: tls.ruleTlsMode
+        ? `DestinationRule ${rule.namespace}/${rule.name} sets tls.mode ${tls.ruleTlsMode}${tls.ruleTlsPath && tls.ruleTlsPath !== 'trafficPolicy' ? ` (${tls.ruleTlsPath})` : ''}`
+        : `DestinationRule ${rule.namespace}/${rule.name} has no tls block and auto mTLS is off (${tls.autoMtls.because})${shadowed.length ? `, and it replaces ${shadowed.map((r) => `${r.namespace}/${r.name} (host ${r.host}, ISTIO_MUTUAL)`).join(', ')}` : ''}`,
+      evidence,
+      remediation: {
+        text: tls.ruleTlsMode
+          ? `Set tls.mode ISTIO_MUTUAL in DestinationRule ${rule.namespace}/${rule.name}${tls.ruleTlsPath && tls.ruleTlsPath !== 'trafficPolicy' ? ` at ${tls.ruleTlsPath}` : ''} instead of ${tls.ruleTlsMode}, so ${formatPod(e.client.pod)} uses Istio mTLS towards ${dest}.`
+          : `Add tls: {mode: ISTIO_MUTUAL} to DestinationRule ${rule.namespace}/${rule.name}: without auto mTLS a rule without tls sends plaintext, and a rule does not inherit the tls of the mesh-wide rule it replaces.`,
+        ...fix,
+      },
+    };
+  }
+  if (!rule && !tls.autoMtls.on) {
+    const ref = e.mesh.source ?? { kind: 'ConfigMap', namespace: e.mesh.rootNamespace, name: 'istio' };
+    return {
+      target: ref,
+      cause: `no DestinationRule applies and auto mTLS is off (${tls.autoMtls.because})`,
+      evidence: [{ source: kubectlGet(ref), excerpt: 'mesh: |\n  enableAutoMtls: false', note: tls.autoMtls.because }],
+      remediation: {
+        text: `Turn auto mTLS back on (enableAutoMtls: true in the mesh config), or add a DestinationRule for ${e.destination.host} with tls.mode ISTIO_MUTUAL.`,
+        patch: toYaml({ apiVersion: 'networking.istio.io/v1', kind: 'DestinationRule', metadata: { name: e.destination.service?.name ?? e.destination.host.split('.')[0], namespace: e.destination.service?.namespace ?? e.client.pod.namespace }, spec: { host: e.destination.host, trafficPolicy: { tls: { mode: 'ISTIO_MUTUAL' } } } }),
+      },
+    };
+  }
+  // Plaintext for another reason (the endpoints lack the tlsMode label, a rule we cannot see): blame the client's cluster.
+  return {
+    target: { kind: 'Pod', namespace: e.client.pod.namespace, name: e.client.pod.name },
+    cause: tls.because,
+    evidence: [],
+    remediation: { text: `Make ${formatPod(e.client.pod)} use ISTIO_MUTUAL towards ${dest}: a DestinationRule with tls.mode ISTIO_MUTUAL, and check that the server pods carry the security.istio.io/tlsMode: istio label.` },
+  };
+}
+
+/** The server's TLS error lines (matched to the client's requests where possible), or why there are none. */
+function handshakeEvidence(e: UpstreamEvidence, analysis: UpstreamAnalysis, server: ServerEvidence): EvidenceItem[] {
+  const relevant = new Set(['plaintext-at-tls', 'no-client-cert', 'no-filter-chain']);
+  const correlated = analysis.correlations.filter((c) => relevant.has(c.server.kind));
+  const signals = correlated.length ? [...new Set(correlated.map((c) => c.server))] : analysis.signals.filter((s) => relevant.has(s.kind));
+  const out = signals.slice(0, 2).map((s) => {
+    const via = correlated.find((c) => c.server === s);
+    return rawLines(s.cited, [...s.connectionLines.filter((l) => l !== s.line && /handshake error|new connection/.test(l)), s.line],
+      `${s.reason}: ${s.kind === 'plaintext-at-tls' ? 'plain HTTP arrived where a TLS handshake was expected' : s.kind === 'no-client-cert' ? 'TLS arrived without the client certificate mTLS requires' : 'no filter chain accepts a plaintext connection'}${via ? `; matched to the client's request: ${via.explanation}` : ''}`);
+  });
+  if (!signals.length && !e.captured) {
+    out.push({ source: e.servers[0]?.envoyLog?.source ?? `kubectl logs ${server.pod.name} -n ${server.pod.namespace} -c istio-proxy`, excerpt: '(no TLS error lines: at Istio\'s default log level the server logs nothing about the failed handshake)', note: 'run with --reproduce or --capture-for to raise the connection logger to debug and see HTTP_REQUEST / PEER_DID_NOT_RETURN_A_CERTIFICATE' });
+  }
+  return out;
+}
+
+/** What the client's cluster sends and what its failed requests and stats show. */
+function clientEvidence(e: UpstreamEvidence, failures: ReturnType<typeof failedRequests>): { cluster: EvidenceItem[]; traffic: EvidenceItem[] } {
+  const tls = e.client.tls!;
+  const cluster: EvidenceItem[] = [];
+  if (e.client.cluster) {
+    const item = clusterExcerpt(e.client.pod, e.client.cluster.cluster, ['transport_socket', 'transport_socket_matches', 'metadata'],
+      `what ${formatPod(e.client.pod)} sends: ${tls.configMode ?? 'unknown'}${tls.disagreement ? `; ${tls.disagreement}` : ''}`);
+    if (e.client.cluster.file) item.file = e.client.cluster.file;
+    cluster.push(item);
+  }
+  const traffic: EvidenceItem[] = [];
+  if (e.client.accessLog && failures.length) {
+    traffic.push(logLines(e.client.accessLog, failures, `the client's 503s: ${failures[0].responseFlags.join(',') || failures[0].responseCode} (${failures[0].responseFlags.includes('UC') ? 'the server closed the connection before answering' : 'the upstream connection failed'})`));
+  }
+  return { cluster, traffic };
+}
+
+function overflowEvidence(e: UpstreamEvidence): EvidenceItem[] {
+  const overflow = e.client.stats && e.destination.clusterName ? clusterStat(e.client.stats.stats, e.destination.clusterName, 'upstream_rq_pending_overflow') : undefined;
+  if (!overflow?.line || overflow.value !== 0) return [];
+  return [{ source: e.client.stats!.source, ...(e.client.stats!.file ? { file: e.client.stats!.file } : {}), excerpt: overflow.line, note: 'circuit breaking did not trip: these 503s are not UO' }];
+}
+
 export const plaintextToMtls: UpstreamRule = {
   id: 'md3001-plaintext-to-mtls',
   code: 'MD3001',
@@ -68,74 +161,10 @@ export const plaintextToMtls: UpstreamRule = {
     const server = broken[0];
     const demand = server.demand!;
     const dest = `${e.destination.host}${e.destination.port ? `:${e.destination.port}` : ''}`;
-
-    // The culprit: what made the client speak plaintext.
-    const rule = tls.rule;
-    const noTls = rule && !tls.ruleTlsMode;
-    const ruleIsCulprit = rule && (tls.ruleTlsMode === 'DISABLE' || tls.ruleTlsMode === 'SIMPLE' || (noTls && !tls.autoMtls.on));
-    const evidence: EvidenceItem[] = [];
-    let cause: string;
-    let target;
-    let remediation;
-    if (ruleIsCulprit && rule) {
-      target = rule.ref;
-      const shadowed = tls.shadowed.filter((r) => r.trafficPolicy?.tls?.mode === 'ISTIO_MUTUAL');
-      cause = tls.ruleTlsMode
-        ? `DestinationRule ${rule.namespace}/${rule.name} sets tls.mode ${tls.ruleTlsMode}${tls.ruleTlsPath && tls.ruleTlsPath !== 'trafficPolicy' ? ` (${tls.ruleTlsPath})` : ''}`
-        : `DestinationRule ${rule.namespace}/${rule.name} has no tls block and auto mTLS is off (${tls.autoMtls.because})${shadowed.length ? `, and it replaces ${shadowed.map((r) => `${r.namespace}/${r.name} (host ${r.host}, ISTIO_MUTUAL)`).join(', ')}` : ''}`;
-      evidence.push(ruleExcerpt(rule, tls.ruleTlsMode ? `tls.mode ${tls.ruleTlsMode}: ${tls.ruleTlsMode === 'DISABLE' ? 'plaintext' : 'TLS without the Istio client certificate'}` : `no tls: ${tls.autoMtls.because}`));
-      for (const s of shadowed) evidence.push(ruleExcerpt(s, `the mesh-wide rule this one replaces for ${e.destination.host}: the more specific rule wins whole, its tls setting is not inherited`));
-      const fix = rulePatch(rule, tls.ruleTlsPath, { tls: { mode: 'ISTIO_MUTUAL' } });
-      remediation = {
-        text: tls.ruleTlsMode
-          ? `Set tls.mode ISTIO_MUTUAL in DestinationRule ${rule.namespace}/${rule.name}${tls.ruleTlsPath && tls.ruleTlsPath !== 'trafficPolicy' ? ` at ${tls.ruleTlsPath}` : ''} instead of ${tls.ruleTlsMode}, so ${formatPod(e.client.pod)} uses Istio mTLS towards ${dest}.`
-          : `Add tls: {mode: ISTIO_MUTUAL} to DestinationRule ${rule.namespace}/${rule.name}: without auto mTLS a rule without tls sends plaintext, and a rule does not inherit the tls of the mesh-wide rule it replaces.`,
-        ...fix,
-      };
-    } else if (!rule && !tls.autoMtls.on) {
-      const ref = e.mesh.source ?? { kind: 'ConfigMap', namespace: e.mesh.rootNamespace, name: 'istio' };
-      target = ref;
-      cause = `no DestinationRule applies and auto mTLS is off (${tls.autoMtls.because})`;
-      evidence.push({ source: kubectlGet(ref), excerpt: 'mesh: |\n  enableAutoMtls: false', note: tls.autoMtls.because });
-      remediation = {
-        text: `Turn auto mTLS back on (enableAutoMtls: true in the mesh config), or add a DestinationRule for ${e.destination.host} with tls.mode ISTIO_MUTUAL.`,
-        patch: toYaml({ apiVersion: 'networking.istio.io/v1', kind: 'DestinationRule', metadata: { name: e.destination.service?.name ?? e.destination.host.split('.')[0], namespace: e.destination.service?.namespace ?? e.client.pod.namespace }, spec: { host: e.destination.host, trafficPolicy: { tls: { mode: 'ISTIO_MUTUAL' } } } }),
-      };
-    } else {
-      // Plaintext for another reason (the endpoints lack the tlsMode label, a rule we cannot see): blame the client's cluster.
-      target = { kind: 'Pod', namespace: e.client.pod.namespace, name: e.client.pod.name };
-      cause = tls.because;
-      remediation = { text: `Make ${formatPod(e.client.pod)} use ISTIO_MUTUAL towards ${dest}: a DestinationRule with tls.mode ISTIO_MUTUAL, and check that the server pods carry the security.istio.io/tlsMode: istio label.` };
-    }
-
-    const cluster = e.client.cluster;
-    if (cluster) {
-      evidence.push(clusterExcerpt(e.client.pod, cluster.cluster, ['transport_socket', 'transport_socket_matches', 'metadata'],
-        `what ${formatPod(e.client.pod)} sends: ${tls.configMode ?? 'unknown'}${tls.disagreement ? `; ${tls.disagreement}` : ''}`));
-      if (cluster.file) evidence[evidence.length - 1].file = cluster.file;
-    }
-    evidence.push(...serverEvidence(server));
-
+    const { target, cause, remediation, evidence: culpritEvidence } = culprit(e, dest);
     const failures = failedRequests(e).filter((x) => x.responseFlags.some((f) => f === 'UC' || f === 'UF' || f === 'URX') || x.responseCode === 503);
-    if (e.client.accessLog && failures.length) {
-      evidence.push(logLines(e.client.accessLog, failures, `the client's 503s: ${failures[0].responseFlags.join(',') || failures[0].responseCode} (${failures[0].responseFlags.includes('UC') ? 'the server closed the connection before answering' : 'the upstream connection failed'})`));
-    }
-    const relevant = new Set(['plaintext-at-tls', 'no-client-cert', 'no-filter-chain']);
-    const correlated = analysis.correlations.filter((c) => relevant.has(c.server.kind));
-    const signals = correlated.length ? [...new Set(correlated.map((c) => c.server))] : analysis.signals.filter((s) => relevant.has(s.kind));
-    for (const s of signals.slice(0, 2)) {
-      const via = correlated.find((c) => c.server === s);
-      evidence.push(rawLines(s.cited, [...s.connectionLines.filter((l) => l !== s.line && /handshake error|new connection/.test(l)), s.line],
-        `${s.reason}: ${s.kind === 'plaintext-at-tls' ? 'plain HTTP arrived where a TLS handshake was expected' : s.kind === 'no-client-cert' ? 'TLS arrived without the client certificate mTLS requires' : 'no filter chain accepts a plaintext connection'}${via ? `; matched to the client's request: ${via.explanation}` : ''}`));
-    }
-    if (!signals.length && !e.captured) {
-      evidence.push({ source: e.servers[0]?.envoyLog?.source ?? `kubectl logs ${server.pod.name} -n ${server.pod.namespace} -c istio-proxy`, excerpt: '(no TLS error lines: at Istio\'s default log level the server logs nothing about the failed handshake)', note: 'run with --reproduce or --capture-for to raise the connection logger to debug and see HTTP_REQUEST / PEER_DID_NOT_RETURN_A_CERTIFICATE' });
-    }
-    const overflow = e.client.stats && e.destination.clusterName ? clusterStat(e.client.stats.stats, e.destination.clusterName, 'upstream_rq_pending_overflow') : undefined;
-    if (overflow?.line && overflow.value === 0) {
-      evidence.push({ source: e.client.stats!.source, ...(e.client.stats!.file ? { file: e.client.stats!.file } : {}), excerpt: overflow.line, note: 'circuit breaking did not trip: these 503s are not UO' });
-    }
-
+    const client = clientEvidence(e, failures);
+    const evidence = [...culpritEvidence, ...client.cluster, ...serverEvidence(server), ...client.traffic, ...handshakeEvidence(e, analysis, server), ...overflowEvidence(e)];
     const assumes = [...tls.assumes];
     if (demand.mtls.legacy) assumes.push(demand.mtls.because);
     return [makeFinding('MD3001', {
@@ -147,4 +176,3 @@ export const plaintextToMtls: UpstreamRule = {
     })];
   },
 };
-
