@@ -249,14 +249,53 @@ function bodyItem(input: string, b: EnvoyLocalReplyBody): ExplanationItem {
   };
 }
 
+type DecodedFlags = ReturnType<typeof parseResponseFlags>;
+type DecodedDetails = ReturnType<typeof decodeResponseCodeDetails> | undefined;
+type DecodedTransport = ReturnType<typeof decodeTransportFailureReason> | undefined;
+
+/** One access-log entry, decoded once: its flags, details and transport failure reason. */
+interface DecodedEntry {
+  e: AccessLogEntry;
+  flags: DecodedFlags;
+  details: DecodedDetails;
+  tf: DecodedTransport;
+}
+
 function accessLogItem(input: string, e: AccessLogEntry): ExplanationItem {
+  const flags = parseResponseFlags(e.responseFlags.length ? e.responseFlags.join(',') : '-');
+  const details = e.responseCodeDetails ? decodeResponseCodeDetails(e.responseCodeDetails) : undefined;
+  const tf = e.upstreamTransportFailureReason ? decodeTransportFailureReason(e.upstreamTransportFailureReason) : undefined;
+  const decoded: DecodedEntry = { e, flags, details, tf };
+  const fields = accessLogFields(decoded);
+  const meaning: string[] = [];
+  if (e.responseCode !== undefined) meaning.push(`Status ${e.responseCode}${e.tcp ? ' (TCP)' : ''}.`);
+  if (flags && !flags.none) meaning.push(flags.flags.map((x) => `${x.code}: ${x.meaning}`).join(' '));
+  if (details?.info) meaning.push(details.info.meaning);
+  if (details?.resetReason) meaning.push(`Reset reason: ${details.resetReason.meaning}`);
+  if (tf) meaning.push(tf.meaning);
+  else if (details?.transportFailure) meaning.push(details.transportFailure.meaning);
+  const { inMesh, next } = accessLogInMesh(decoded);
+  if (e.format === 'istio-text-legacy' && e.responseFlags.length === 1 && e.responseFlags[0] === 'UC')
+    fields.push({ name: 'note', value: 'Istio <= 1.8 format', meaning: 'before Istio 1.5 a DestinationRule without tls replaced the mesh-wide ISTIO_MUTUAL rule' });
+
+  const request = e.tcp ? 'TCP connection' : [e.method, e.path].filter(Boolean).join(' ') || 'request';
+  return {
+    kind: 'access-log',
+    input,
+    title: `Access log: ${request} -> ${e.responseCode ?? '?'} ${e.responseFlags.join(',') || '-'}${e.responseCodeDetails ? ` ${details?.name ?? e.responseCodeDetails}` : ''}`,
+    fields,
+    meaning: meaning.join(' '),
+    inMesh,
+    next: uniqueSteps(next),
+  };
+}
+
+/** Each field of the entry that is present, with what it means where that is not obvious. */
+function accessLogFields({ e, flags, details, tf }: DecodedEntry): ExplanationField[] {
   const fields: ExplanationField[] = [];
   const add = (name: string, value: string | number | undefined, meaning?: string) => {
     if (value !== undefined && value !== '') fields.push({ name, value: String(value), meaning });
   };
-  const flags = parseResponseFlags(e.responseFlags.length ? e.responseFlags.join(',') : '-');
-  const details = e.responseCodeDetails ? decodeResponseCodeDetails(e.responseCodeDetails) : undefined;
-  const tf = e.upstreamTransportFailureReason ? decodeTransportFailureReason(e.upstreamTransportFailureReason) : undefined;
   add('format', e.format, e.format === 'istio-text-legacy' ? 'older Istio layout without response-code details' : e.format === 'unknown' ? 'excerpt; only some fields could be read' : undefined);
   add('start time', e.startTime);
   if (e.tcp) add('request', '- - -', 'a TCP (tcp_proxy) connection, not an HTTP request');
@@ -276,21 +315,17 @@ function accessLogItem(input: string, e: AccessLogEntry): ExplanationItem {
   add('route', e.routeName);
   add('duration (ms)', e.duration);
   if (e.extra.length) add('extra fields', e.extra.join(' '), 'fields appended to the default format');
+  return fields;
+}
 
-  const meaning: string[] = [];
+/** What the entry means in an Istio mesh, and the diagnosis (or command) that goes further. */
+function accessLogInMesh({ e, flags, details, tf }: DecodedEntry): { inMesh: string; next: Array<NextStep | undefined> } {
   let inMesh = '';
   const next: Array<NextStep | undefined> = [];
   const codes = e.responseFlags;
   const cluster = e.upstreamCluster ?? '';
   const route = e.routeName ?? '';
   const detailName = details?.name;
-
-  if (e.responseCode !== undefined) meaning.push(`Status ${e.responseCode}${e.tcp ? ' (TCP)' : ''}.`);
-  if (flags && !flags.none) meaning.push(flags.flags.map((x) => `${x.code}: ${x.meaning}`).join(' '));
-  if (details?.info) meaning.push(details.info.meaning);
-  if (details?.resetReason) meaning.push(`Reset reason: ${details.resetReason.meaning}`);
-  if (tf) meaning.push(tf.meaning);
-  else if (details?.transportFailure) meaning.push(details.transportFailure.meaning);
   const transport = tf ?? details?.transportFailure;
 
   if (codes.includes('UF') && (e.direction === 'inbound' || /^inbound\|/.test(cluster)) && transport?.errno === 111) {
@@ -332,19 +367,7 @@ function accessLogItem(input: string, e: AccessLogEntry): ExplanationItem {
   } else {
     inMesh = 'Nothing abnormal is flagged on this entry.';
   }
-  if (e.format === 'istio-text-legacy' && codes.length === 1 && codes[0] === 'UC')
-    fields.push({ name: 'note', value: 'Istio <= 1.8 format', meaning: 'before Istio 1.5 a DestinationRule without tls replaced the mesh-wide ISTIO_MUTUAL rule' });
-
-  const request = e.tcp ? 'TCP connection' : [e.method, e.path].filter(Boolean).join(' ') || 'request';
-  return {
-    kind: 'access-log',
-    input,
-    title: `Access log: ${request} -> ${e.responseCode ?? '?'} ${e.responseFlags.join(',') || '-'}${e.responseCodeDetails ? ` ${details?.name ?? e.responseCodeDetails}` : ''}`,
-    fields,
-    meaning: meaning.join(' '),
-    inMesh,
-    next: uniqueSteps(next),
-  };
+  return { inMesh, next };
 }
 
 function envoyLogItem(input: string, ev: EnvoyLogEvent): ExplanationItem {

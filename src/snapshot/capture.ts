@@ -92,8 +92,46 @@ export async function captureSnapshot(source: EvidenceSource, writer: SnapshotWr
   const now = options.now ?? (() => new Date());
   const startedAt = now();
   const warnings: string[] = [];
+  const cluster = await listClusterObjects(source);
+  warnings.push(...cluster.failedKinds.map((f) => `could not list ${f.kind}: ${f.error}`));
+  const { selected, podListingFailed } = await selectCapturePods(source, options.selection, cluster.objects, warnings);
+  options.onPlan?.(selected.map((s) => s.ref));
+  const clusterFiles = await writeClusterFiles(writer, cluster, options.selection, selected);
 
-  // 1. Cluster objects, one kind at a time so one forbidden kind does not lose the others.
+  // Pods, all at once: the source's pool (Kubectl, --concurrency) bounds the calls in flight.
+  let done = 0;
+  const pods = await Promise.all(selected.map(async (s) => {
+    const capture = s.error !== undefined
+      ? failedPod(s.ref, s.error, s.view)
+      : await capturePod(source, options.fetcher ?? source, writer, s.ref, s.view!, options.readOnly);
+    options.onPod?.(capture, ++done, selected.length);
+    return capture;
+  }));
+
+  // versions and meta.json, last: they describe what was captured.
+  await writer.write(VERSIONS_FILE, versionsText(options.environment, pods, await sourceVersions(source)));
+  const finishedAt = now();
+  const summary: CaptureSummary = {
+    pods,
+    cluster: { files: clusterFiles, failed: cluster.failedKinds },
+    redactions: writer.redactions,
+    warnings,
+    ...(podListingFailed ? { podListingFailed } : {}),
+  };
+  const meta = metaDocument(source, options, summary, startedAt, finishedAt, writer);
+  await writer.write(META_FILE, JSON.stringify(meta, null, 2) + '\n');
+  return summary;
+}
+
+interface ClusterObjects {
+  objects: ResourceSet;
+  /** The kinds that could be listed (possibly empty). */
+  listed: Set<string>;
+  failedKinds: ClusterCapture['failed'];
+}
+
+/** Cluster objects, one kind at a time so one forbidden kind does not lose the others. */
+async function listClusterObjects(source: EvidenceSource): Promise<ClusterObjects> {
   const failedKinds: ClusterCapture['failed'] = [];
   const objects = new ResourceSet();
   const listed = new Set<string>();
@@ -107,9 +145,17 @@ export async function captureSnapshot(source: EvidenceSource, writer: SnapshotWr
     }
   }));
   failedKinds.sort((a, b) => a.kind.localeCompare(b.kind));
-  for (const f of failedKinds) warnings.push(`could not list ${f.kind}: ${f.error}`);
+  return { objects, listed, failedKinds };
+}
 
-  // 2. Which pods.
+interface SelectedPod {
+  ref: PodRef;
+  view?: PodView;
+  error?: string;
+}
+
+/** The pods to capture: the ones named (each looked up, a pod without a sidecar kept as a failure), or the selection's. */
+async function selectCapturePods(source: EvidenceSource, selection: PodSelection, objects: ResourceSet, warnings: string[]): Promise<{ selected: SelectedPod[]; podListingFailed?: string }> {
   let podListingFailed: string | undefined;
   let podObjects: PodView[] = [];
   try {
@@ -117,36 +163,37 @@ export async function captureSnapshot(source: EvidenceSource, writer: SnapshotWr
   } catch (error) {
     podListingFailed = expectedMessage(error);
   }
-  let selected: Array<{ ref: PodRef; view?: PodView; error?: string }>;
-  if (options.selection.pods.length > 0) {
-    const named = [...new Map(options.selection.pods.map((ref) => [`${ref.namespace}/${ref.name}`, ref])).values()];
-    selected = await Promise.all(named.map(async (ref) => {
-      let view = podObjects.find((p) => p.namespace === ref.namespace && p.name === ref.name);
-      if (!view) {
-        try {
-          view = await source.pod(ref);
-          // A snapshot source makes up a Pod for a bare proxies/ folder; only real objects go to k8s-resources.
-          if (view.object.spec !== undefined || view.object.status !== undefined) objects.add(view.object);
-        } catch (error) {
-          return { ref, error: expectedMessage(error) };
-        }
-      }
-      if (!view.hasSidecar) return { ref, view, error: `pod ${formatPod(ref)} has no istio-proxy container` };
-      return { ref, view };
-    }));
-  } else {
-    selected = selectPods(podObjects, options.selection).map((view) => ({ ref: { namespace: view.namespace, name: view.name }, view }));
+  if (selection.pods.length === 0) {
+    const selected = selectPods(podObjects, selection).map((view) => ({ ref: { namespace: view.namespace, name: view.name }, view }));
     if (!podListingFailed && selected.length === 0) {
-      const where = options.selection.namespaces === 'all' ? 'any namespace' : `namespace ${options.selection.namespaces.join(', ')}`;
-      warnings.push(`no pods with an istio-proxy container${options.selection.selector ? ` matching -l ${options.selection.selector}` : ''} in ${where}`);
+      const where = selection.namespaces === 'all' ? 'any namespace' : `namespace ${selection.namespaces.join(', ')}`;
+      warnings.push(`no pods with an istio-proxy container${selection.selector ? ` matching -l ${selection.selector}` : ''} in ${where}`);
     }
+    return { selected, podListingFailed };
   }
-  options.onPlan?.(selected.map((s) => s.ref));
+  const named = [...new Map(selection.pods.map((ref) => [`${ref.namespace}/${ref.name}`, ref])).values()];
+  const selected = await Promise.all(named.map(async (ref): Promise<SelectedPod> => {
+    let view = podObjects.find((p) => p.namespace === ref.namespace && p.name === ref.name);
+    if (!view) {
+      try {
+        view = await source.pod(ref);
+        // A snapshot source makes up a Pod for a bare proxies/ folder; only real objects go to k8s-resources.
+        if (view.object.spec !== undefined || view.object.status !== undefined) objects.add(view.object);
+      } catch (error) {
+        return { ref, error: expectedMessage(error) };
+      }
+    }
+    if (!view.hasSidecar) return { ref, view, error: `pod ${formatPod(ref)} has no istio-proxy container` };
+    return { ref, view };
+  }));
+  return { selected, podListingFailed };
+}
 
-  // 3. Cluster files (redacted structurally here, and as text by the writer).
-  const scope: ReadonlySet<string> | 'all' = options.selection.namespaces === 'all'
+/** The cluster files, redacted structurally here and as text by the writer; returns each file's object count. */
+async function writeClusterFiles(writer: SnapshotWriter, { objects, listed }: ClusterObjects, selection: PodSelection, selected: SelectedPod[]): Promise<Record<string, number>> {
+  const scope: ReadonlySet<string> | 'all' = selection.namespaces === 'all'
     ? 'all'
-    : new Set([...options.selection.namespaces, ...selected.map((s) => s.ref.namespace)]);
+    : new Set([...selection.namespaces, ...selected.map((s) => s.ref.namespace)]);
   const all = objects.kinds().flatMap((kind) => objects.of(kind)).filter((o) => o.kind !== 'ConfigMap' || keepConfigMap(o, scope));
   const { objects: clean, counts: objectCounts } = redactObjects(all);
   addCounts(writer.redactions, objectCounts);
@@ -164,30 +211,7 @@ export async function captureSnapshot(source: EvidenceSource, writer: SnapshotWr
   if (Object.keys(objectCounts).length) {
     writer.redactedFiles[RESOURCES_FILE] = addCounts(writer.redactedFiles[RESOURCES_FILE] ?? {}, objectCounts);
   }
-
-  // 4. Pods, all at once: the source's pool (Kubectl, --concurrency) bounds the calls in flight.
-  let done = 0;
-  const pods = await Promise.all(selected.map(async (s) => {
-    const capture = s.error !== undefined
-      ? failedPod(s.ref, s.error, s.view)
-      : await capturePod(source, options.fetcher ?? source, writer, s.ref, s.view!, options.readOnly);
-    options.onPod?.(capture, ++done, selected.length);
-    return capture;
-  }));
-
-  // 5. versions and meta.json, last: they describe what was captured.
-  await writer.write(VERSIONS_FILE, versionsText(options.environment, pods, await sourceVersions(source)));
-  const finishedAt = now();
-  const summary: CaptureSummary = {
-    pods,
-    cluster: { files: clusterFiles, failed: failedKinds },
-    redactions: writer.redactions,
-    warnings,
-    ...(podListingFailed ? { podListingFailed } : {}),
-  };
-  const meta = metaDocument(source, options, summary, startedAt, finishedAt, writer);
-  await writer.write(META_FILE, JSON.stringify(meta, null, 2) + '\n');
-  return summary;
+  return clusterFiles;
 }
 
 async function capturePod(source: EvidenceSource, fetcher: ArtifactFetcher, writer: SnapshotWriter, ref: PodRef, view: PodView, readOnly: boolean): Promise<PodCapture> {
