@@ -179,7 +179,7 @@ export function destinationRuleView(object: KubeObject, options: { domainSuffix?
 }
 
 export function destinationRules(set: ResourceSet, options: { domainSuffix?: string } = {}): DestinationRuleView[] {
-  return set.of('DestinationRule').map((o) => destinationRuleView(o, options));
+  return set.view(`DestinationRule ${options.domainSuffix ?? ''}`, () => set.of('DestinationRule').map((o) => destinationRuleView(o, options)));
 }
 
 /**

@@ -118,5 +118,5 @@ export function serviceEntryView(object: KubeObject): ServiceEntryView {
 }
 
 export function serviceEntries(set: ResourceSet): ServiceEntryView[] {
-  return set.of('ServiceEntry').map(serviceEntryView);
+  return set.view('ServiceEntry', () => set.of('ServiceEntry').map(serviceEntryView));
 }

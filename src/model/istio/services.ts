@@ -99,7 +99,7 @@ export function serviceView(object: KubeObject, options: { domainSuffix?: string
 }
 
 export function services(set: ResourceSet, options: { domainSuffix?: string } = {}): ServiceView[] {
-  return set.of('Service').map((o) => serviceView(o, options));
+  return set.view(`Service ${options.domainSuffix ?? ''}`, () => set.of('Service').map((o) => serviceView(o, options)));
 }
 
 /** A pod as far as selection cares: namespace and labels. PodView and KubeObject both fit through `podIdentity`. */

@@ -97,12 +97,15 @@ export function formatRef(ref: ObjectRef): string {
  */
 export class ResourceSet {
   private readonly byKind = new Map<string, KubeObject[]>();
+  /** Views derived from the objects (Istio's services, ServiceEntries, rules), built once per set; dropped on add. */
+  private readonly views = new Map<string, readonly unknown[]>();
 
   constructor(objects: Iterable<KubeObject> = []) {
     for (const object of objects) this.add(object);
   }
 
   add(object: KubeObject): void {
+    this.views.clear();
     const list = this.byKind.get(object.kind) ?? [];
     const duplicate = list.findIndex((o) => o.metadata.name === object.metadata.name && o.metadata.namespace === object.metadata.namespace);
     if (duplicate === -1) list.push(object);
@@ -117,6 +120,19 @@ export class ResourceSet {
 
   get(kind: string, namespace: string | undefined, name: string): KubeObject | undefined {
     return this.of(kind, namespace).find((o) => o.metadata.name === name);
+  }
+
+  /**
+   * A view of this set built once and shared by every rule and step of a run
+   * (a copy of the list each time, so a caller's sort cannot reorder another's).
+   */
+  view<T>(key: string, build: () => T[]): T[] {
+    let cached = this.views.get(key) as T[] | undefined;
+    if (!cached) {
+      cached = build();
+      this.views.set(key, cached);
+    }
+    return [...cached];
   }
 
   kinds(): string[] {
