@@ -14,7 +14,7 @@ import { REPO_ROOT } from '../support/cli.js';
 const SCENARIOS = path.join(REPO_ROOT, 'test/scenarios');
 const DUMP_FILE = 'config_dump?include_eds';
 
-interface ProxySpec { namespace: string; name: string }
+interface ProxySpec { kind?: 'sidecar' | 'gateway' | 'waypoint'; namespace: string; name: string }
 interface ScenarioSpec { description: string; provenance: string; proxies: ProxySpec[] }
 
 function scenarioNames(): string[] {
@@ -51,6 +51,20 @@ function allTypedAreTyped(value: unknown, where: string): void {
     }
   }
 }
+
+// What each proxy kind's generated config must show (Istio's builders: a sidecar's virtual
+// listeners; a gateway's one listener per Gateway port, named 0.0.0.0_<target port>, per route
+// config http.<port>/https.<port>...; a waypoint's HBONE termination listener).
+const NODE_TYPE = { sidecar: 'sidecar', gateway: 'router', waypoint: 'waypoint' } as const;
+const EXPECTED_LISTENERS = {
+  sidecar: () => ['virtualInbound', 'virtualOutbound'],
+  gateway: (routes: Record<string, any> | undefined) => (routes?.dynamic_route_configs as Array<any> ?? [])
+    .map((r) => String(r.route_config.name).match(/^https?\.(\d+)/)).filter((m) => m?.[0].startsWith('http.'))
+    .map((m) => `0.0.0.0_${m![1]}`),
+  waypoint: () => ['connect_terminate', 'main_internal'],
+} as const;
+// A gateway has no PassthroughCluster (nothing is intercepted); a waypoint only its internal clusters.
+const EXPECTED_CLUSTERS = { sidecar: ['PassthroughCluster', 'BlackHoleCluster'], gateway: ['BlackHoleCluster'], waypoint: ['main_internal'] };
 
 describe('fixture oracle scenarios (test/scenarios)', () => {
   const names = scenarioNames();
@@ -103,7 +117,8 @@ describe('fixture oracle scenarios (test/scenarios)', () => {
           const listeners = byType.get('ListenersConfigDump')!.dynamic_listeners as Array<any>;
           expect(listeners.length).to.be.greaterThan(0);
           const names = listeners.map((l) => l.active_state.listener.name);
-          expect(names).to.include.members(['virtualInbound', 'virtualOutbound']);
+          expect(node.id.split('~')[0], 'node type in the node id').to.equal(NODE_TYPE[p.kind ?? 'sidecar']);
+          expect(names).to.include.members(EXPECTED_LISTENERS[p.kind ?? 'sidecar'](byType.get('RoutesConfigDump')));
           for (const l of listeners) expect(l.active_state.listener['@type']).to.equal('type.googleapis.com/envoy.config.listener.v3.Listener');
 
           const statics = (byType.get('ListenersConfigDump')!.static_listeners as Array<any>).map((l) => l.listener.address.socket_address.port_value);
@@ -112,7 +127,7 @@ describe('fixture oracle scenarios (test/scenarios)', () => {
           expect(staticClusters, 'static clusters from the bootstrap').to.include.members(['prometheus_stats', 'agent', 'sds-grpc', 'xds-grpc']);
 
           const clusters = byType.get('ClustersConfigDump')!.dynamic_active_clusters as Array<any>;
-          expect(clusters.map((c) => c.cluster.name)).to.include.members(['PassthroughCluster', 'BlackHoleCluster']);
+          expect(clusters.map((c) => c.cluster.name)).to.include.members(EXPECTED_CLUSTERS[p.kind ?? 'sidecar']);
           for (const c of clusters) expect(c.cluster['@type']).to.equal('type.googleapis.com/envoy.config.cluster.v3.Cluster');
           allTypedAreTyped(dump, name);
         });

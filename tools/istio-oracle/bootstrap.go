@@ -46,7 +46,7 @@ func envoyBootstrap(ps ProxySpec, p *model.Proxy, meshCfg *meshconfig.MeshConfig
 		NodeMetadata:        md,
 		InstanceName:        ps.Name,
 		Owner:               "kubernetes://apis/apps/v1/namespaces/" + ps.Namespace + "/deployments/" + workloadName(ps),
-		AppContainers:       workloadName(ps),
+		AppContainers:       appContainers(ps),
 		PilotSubjectAltName: []string{"istiod.istio-system.svc"},
 	}
 	raw, err := json.Marshal(bm)
@@ -58,7 +58,7 @@ func envoyBootstrap(ps ProxySpec, p *model.Proxy, meshCfg *meshconfig.MeshConfig
 		return nil, err
 	}
 	node := &pkgmodel.Node{
-		ID:          "sidecar~" + ps.IP + "~" + ps.Name + "." + ps.Namespace + "~" + ps.Namespace + ".svc." + domainSuffix,
+		ID:          nodeID(ps),
 		Metadata:    bm,
 		RawMetadata: rawMeta,
 		Locality:    &corev3.Locality{},
@@ -73,4 +73,13 @@ func envoyBootstrap(ps ProxySpec, p *model.Proxy, meshCfg *meshconfig.MeshConfig
 		return nil, fmt.Errorf("parsing rendered bootstrap (left in %s): %v", filepath.Join(os.TempDir(), "istio-oracle-bootstrap.json"), err)
 	}
 	return b, nil
+}
+
+// appContainers is the APP_CONTAINERS the injector sets: the pod's containers
+// other than istio-proxy (none for a gateway or waypoint pod).
+func appContainers(ps ProxySpec) string {
+	if ps.Kind != kindSidecar {
+		return ""
+	}
+	return workloadName(ps)
 }

@@ -209,7 +209,7 @@ func newProxy(sc *Scenario, ps ProxySpec) *model.Proxy {
 		NodeName:         nodeName(ps),
 	}
 	return &model.Proxy{
-		Type:            model.SidecarProxy,
+		Type:            nodeType(ps),
 		IPAddresses:     []string{ps.IP},
 		ID:              ps.Name + "." + ps.Namespace,
 		ConfigNamespace: ps.Namespace,
@@ -217,6 +217,23 @@ func newProxy(sc *Scenario, ps ProxySpec) *model.Proxy {
 		Labels:          labels,
 		Metadata:        md,
 	}
+}
+
+// nodeType is the Istio node type pilot-agent reports for the pod: its
+// `proxy sidecar|router|waypoint` argument (pkg/model/proxy.go NodeType).
+func nodeType(ps ProxySpec) model.NodeType {
+	switch ps.Kind {
+	case kindGateway:
+		return model.Router
+	case kindWaypoint:
+		return model.Waypoint
+	}
+	return model.SidecarProxy
+}
+
+// nodeID is the node id pilot-agent sends: TYPE~IP~POD.NS~NS.svc.DOMAIN.
+func nodeID(ps ProxySpec) string {
+	return string(nodeType(ps)) + "~" + ps.IP + "~" + ps.Name + "." + ps.Namespace + "~" + ps.Namespace + ".svc." + domainSuffix
 }
 
 func nodeName(ps ProxySpec) string {
@@ -238,14 +255,24 @@ func workloadName(ps ProxySpec) string {
 	return ps.Name
 }
 
-// podLabels are the pod's labels as the sidecar injector leaves them.
+// podLabels are the pod's labels as the injector leaves them. The sidecar template
+// adds security.istio.io/tlsMode; the gateway template (istio-discovery
+// files/gateway-injection-template.yaml) adds only the canonical labels; a
+// waypoint's Deployment (files/waypoint.yaml) carries the Gateway's name and the
+// mesh controller's label.
 func podLabels(ps ProxySpec) map[string]string {
 	l := map[string]string{}
 	for k, v := range ps.Labels {
 		l[k] = v
 	}
-	if _, ok := l["security.istio.io/tlsMode"]; !ok {
+	if _, ok := l["security.istio.io/tlsMode"]; !ok && ps.Kind == kindSidecar {
 		l["security.istio.io/tlsMode"] = "istio"
+	}
+	if ps.Kind == kindWaypoint {
+		if _, ok := l["gateway.networking.k8s.io/gateway-name"]; !ok {
+			l["gateway.networking.k8s.io/gateway-name"] = workloadName(ps)
+		}
+		l["gateway.istio.io/managed"] = "istio.io-mesh-controller"
 	}
 	if _, ok := l["service.istio.io/canonical-name"]; !ok {
 		l["service.istio.io/canonical-name"] = workloadName(ps)
@@ -293,27 +320,43 @@ func podDocs(sc *Scenario) ([]string, error) {
 		if sa == "" {
 			sa = "default"
 		}
+		spec := map[string]any{
+			"serviceAccountName": sa,
+			"nodeName":           nodeName(ps),
+			"initContainers":     []any{map[string]any{"name": "istio-init", "image": "docker.io/istio/proxyv2:" + istioVersionLabel}},
+			"containers": []any{
+				app,
+				map[string]any{"name": "istio-proxy", "image": "docker.io/istio/proxyv2:" + istioVersionLabel},
+			},
+		}
+		annotations := map[string]any{
+			"sidecar.istio.io/status":                 `{"initContainers":["istio-init"],"containers":["istio-proxy"],"volumes":["workload-socket","credential-socket","workload-certs","istio-envoy","istio-data","istio-podinfo","istio-token","istiod-ca-cert"],"imagePullSecrets":null}`,
+			"kubectl.kubernetes.io/default-container": workloadName(ps),
+		}
+		if ps.Kind != kindSidecar {
+			// A gateway or waypoint pod is the proxy alone: one istio-proxy container
+			// whose args name the node type (gateway-injection-template.yaml, waypoint.yaml).
+			spec = map[string]any{
+				"serviceAccountName": sa,
+				"nodeName":           nodeName(ps),
+				"containers": []any{map[string]any{
+					"name":  "istio-proxy",
+					"image": "docker.io/istio/proxyv2:" + istioVersionLabel,
+					"args":  []any{"proxy", string(nodeType(ps)), "--domain", "$(POD_NAMESPACE).svc." + domainSuffix},
+				}},
+			}
+			annotations = map[string]any{"istio.io/rev": "default"}
+		}
 		pod := map[string]any{
 			"apiVersion": "v1",
 			"kind":       "Pod",
 			"metadata": map[string]any{
-				"name":      ps.Name,
-				"namespace": ps.Namespace,
-				"labels":    podLabels(ps),
-				"annotations": map[string]any{
-					"sidecar.istio.io/status":                 `{"initContainers":["istio-init"],"containers":["istio-proxy"],"volumes":["workload-socket","credential-socket","workload-certs","istio-envoy","istio-data","istio-podinfo","istio-token","istiod-ca-cert"],"imagePullSecrets":null}`,
-					"kubectl.kubernetes.io/default-container": workloadName(ps),
-				},
+				"name":        ps.Name,
+				"namespace":   ps.Namespace,
+				"labels":      podLabels(ps),
+				"annotations": annotations,
 			},
-			"spec": map[string]any{
-				"serviceAccountName": sa,
-				"nodeName":           nodeName(ps),
-				"initContainers":     []any{map[string]any{"name": "istio-init", "image": "docker.io/istio/proxyv2:" + istioVersionLabel}},
-				"containers": []any{
-					app,
-					map[string]any{"name": "istio-proxy", "image": "docker.io/istio/proxyv2:" + istioVersionLabel},
-				},
-			},
+			"spec": spec,
 			"status": map[string]any{
 				"phase":  "Running",
 				"podIP":  ps.IP,

@@ -21,12 +21,22 @@ type Scenario struct {
 	// Mesh is merged over Istio's default MeshConfig (same fields as the
 	// `mesh` key of the istio ConfigMap).
 	Mesh map[string]any `json:"mesh,omitempty"`
-	// Proxies are the sidecars whose config dumps are generated.
+	// Proxies are the proxies (sidecars, gateways, waypoints) whose config dumps are generated.
 	Proxies []ProxySpec `json:"proxies"`
 }
 
-// ProxySpec describes one sidecar-injected pod.
+// Proxy kinds a scenario can ask for; each is one of Istio's node types
+// (pilot/pkg/model/context.go NodeTypes) and names the first field of the node id.
+const (
+	kindSidecar  = "sidecar"  // model.SidecarProxy, an injected pod
+	kindGateway  = "gateway"  // model.Router, a gateway Deployment's pod (`proxy router`)
+	kindWaypoint = "waypoint" // model.Waypoint, an ambient waypoint's pod (`proxy waypoint`)
+)
+
+// ProxySpec describes one proxy's pod.
 type ProxySpec struct {
+	// Kind is sidecar (default), gateway or waypoint.
+	Kind           string            `json:"kind,omitempty"`
 	Namespace      string            `json:"namespace"`
 	Name           string            `json:"name"`
 	Labels         map[string]string `json:"labels,omitempty"`
@@ -79,6 +89,13 @@ func loadScenario(dir string) (*Scenario, []doc, error) {
 	for i, p := range sc.Proxies {
 		if p.Namespace == "" || p.Name == "" || p.IP == "" {
 			return nil, nil, fmt.Errorf("scenario.yaml: proxies[%d] needs namespace, name and ip", i)
+		}
+		switch p.Kind {
+		case "":
+			sc.Proxies[i].Kind = kindSidecar
+		case kindSidecar, kindGateway, kindWaypoint:
+		default:
+			return nil, nil, fmt.Errorf("scenario.yaml: proxies[%d].kind %q: want sidecar, gateway or waypoint", i, p.Kind)
 		}
 	}
 	entries, err := os.ReadDir(dir)
