@@ -7,6 +7,7 @@
  * view from the resources: every Service/ServiceEntry declaring the port.
  */
 import type { Guide, StepRecorder } from './guide.js';
+import { findSidecarPods, podScopeTitle, type PodScope } from './sidecar-pods.js';
 import { parseConfigDump } from '../model/envoy/config-dump.js';
 import { formatRef, type ObjectRef, type ResourceSet } from '../model/k8s/resources.js';
 import type { PodView } from '../model/k8s/pods.js';
@@ -65,7 +66,7 @@ function winnerText(o: ReturnType<typeof portOwnership>['unmatchedTls']): string
 export async function whoOwns(guide: Guide, source: EvidenceSource, options: WhoOwnsOptions): Promise<Report<WhoOwnsData>> {
   const port = options.port;
   const { resources, mesh } = await guide.step('Read the mesh: Services, ServiceEntries, Sidecars, mesh config', (step) => readMesh(source, step));
-  const pods: PodView[] = await guide.step(options.pod ? `Find pod ${formatPod(options.pod)}` : `List sidecar pods${options.allNamespaces ? ' in every namespace' : ` in ${options.namespace ?? source.defaultNamespace}`}`, (step) => findPods(source, options, step));
+  const pods: PodView[] = await guide.step(podScopeTitle(source, options), (step) => findSidecarPods(source, options, step));
   const perPod = await guide.step(`Read each sidecar's chains on port ${port}`, (step) => readChains(source, pods, port, resources, step));
   // The static checks for the port, with the version of the first proxy read (their severity depends on it).
   const firstDump = perPod.map((r) => ('dump' in r ? r.dump : undefined)).find((d) => d !== undefined);
@@ -81,7 +82,7 @@ export async function whoOwns(guide: Guide, source: EvidenceSource, options: Who
   return whoOwnsReport({ guide, source, options, port, mode, podData, winners, culprits, anyHttp, findings, declarations });
 }
 
-export interface WhoOwnsOptions { port: number; pod?: PodRef; namespace?: string; allNamespaces: boolean }
+export interface WhoOwnsOptions extends PodScope { port: number }
 
 type PerPod = Awaited<ReturnType<typeof readChains>>;
 type Culprits = Map<string, { finding: Finding; pods: string[] }>;
@@ -93,15 +94,6 @@ async function readMesh(source: EvidenceSource, step: StepRecorder): Promise<{ r
   const mesh = meshConfigFrom(resources);
   step.note(`outboundTrafficPolicy ${mesh.outboundTrafficPolicyMode}`);
   return { resources, mesh };
-}
-
-async function findPods(source: EvidenceSource, options: WhoOwnsOptions, step: StepRecorder): Promise<PodView[]> {
-  if (options.pod) return [await source.pod(options.pod)];
-  const ns = options.allNamespaces ? undefined : (options.namespace ?? source.defaultNamespace);
-  step.looked(`kubectl get pods ${ns ? `-n ${ns}` : '-A'}`);
-  const all = (await source.pods(ns)).filter((p) => p.hasSidecar);
-  step.note(`${all.length} pods with a sidecar`);
-  return all;
 }
 
 /** Each sidecar's filter chains on the port, and which one takes unmatched traffic. */

@@ -9,6 +9,7 @@ import type { Severity } from './finding.js';
  *   MD2xxx  outbound traffic policy and service registry (REGISTRY_ONLY, visibility)
  *   MD3xxx  upstream connections and mTLS (503s)
  *   MD4xxx  inbound path (forwarding, sockets, iptables)
+ *   MD5xxx  certificates and workload identity
  */
 export interface CatalogEntry {
   code: string;
@@ -39,6 +40,10 @@ const entries = [
   { code: 'MD4003', severity: 'error', title: 'Nothing listens on the target port' },
   { code: 'MD4004', severity: 'error', title: "The Service's targetPort matches no container port" },
   { code: 'MD4005', severity: 'error', title: 'iptables sends the proxy\'s own traffic back to the proxy (a loop)' },
+  { code: 'MD5001', severity: 'error', title: 'A proxy certificate is expired or not yet valid' },
+  { code: 'MD5002', severity: 'warning', title: 'A proxy certificate is about to expire or was not rotated in time' },
+  { code: 'MD5003', severity: 'error', title: 'Proxies trust different root certificates' },
+  { code: 'MD5004', severity: 'error', title: "A proxy's identity does not match its pod's service account" },
 ] as const satisfies readonly CatalogEntry[];
 
 export type FindingCode = (typeof entries)[number]['code'];

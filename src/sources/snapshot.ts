@@ -98,6 +98,19 @@ export class SnapshotSource implements EvidenceSource {
     return new SnapshotSource(root, `snapshot ${location}`, options.namespace ?? 'default', cleanup);
   }
 
+  capturedAt(): Promise<Date | undefined> {
+    return this.once('capturedAt', async () => {
+      const text = await this.read('meta.json');
+      if (text === undefined) return undefined;
+      try {
+        const at = new Date(String((JSON.parse(text) as { capturedAt?: unknown }).capturedAt));
+        return Number.isNaN(at.getTime()) ? undefined : at;
+      } catch {
+        return undefined;
+      }
+    });
+  }
+
   async close(): Promise<void> {
     if (this.cleanup) await rm(this.cleanup, { recursive: true, force: true });
   }

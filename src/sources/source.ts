@@ -98,6 +98,11 @@ export interface EvidenceSource {
   pod(ref: PodRef): Promise<PodView>;
   /** An artifact of the pod's sidecar, or undefined when it is not available. */
   proxy(ref: PodRef, artifact: ProxyArtifact): Promise<Evidence | undefined>;
+  /**
+   * When the evidence was captured (a snapshot's meta.json `capturedAt`), so
+   * time-dependent verdicts (certificate validity) are judged as of then; absent live.
+   */
+  capturedAt?(): Promise<Date | undefined>;
   /** A container's log, or undefined when not available. */
   containerLog(ref: PodRef, container: string, options?: LogOptions): Promise<Evidence | undefined>;
   /**
