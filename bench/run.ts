@@ -9,6 +9,7 @@ import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { syntheticConfigDump } from './synthetic-dump.js';
+import { certsBenchmarks } from './certs.js';
 import { egressBenchmarks } from './egress.js';
 import { startupBenchmarks } from './startup.js';
 
@@ -79,6 +80,8 @@ async function main(): Promise<void> {
   rows.push(...startupRows);
   // Issue 5: who-owns-443 -A across 200 sidecars, and the outbound simulation on this dump (bench/egress.ts).
   rows.push(...(await egressBenchmarks({ root: ROOT, out: OUT, dumpFile: file, runs: RUNS })));
+  // Certificates: certs -A across 200 proxies (bench/certs.ts).
+  rows.push(...certsBenchmarks({ root: ROOT, out: OUT, runs: RUNS }));
   const cpu = cpus()[0]?.model ?? 'unknown CPU';
   const doc = `# Performance
 
