@@ -9,6 +9,7 @@ import type { Severity } from './finding.js';
  *   MD2xxx  outbound traffic policy and service registry (REGISTRY_ONLY, visibility)
  *   MD3xxx  upstream connections and mTLS (503s)
  *   MD4xxx  inbound path (forwarding, sockets, iptables)
+ *   MD7xxx  the proxy's own config state (what Envoy rejected or has not made ready)
  */
 export interface CatalogEntry {
   code: string;
@@ -39,6 +40,8 @@ const entries = [
   { code: 'MD4003', severity: 'error', title: 'Nothing listens on the target port' },
   { code: 'MD4004', severity: 'error', title: "The Service's targetPort matches no container port" },
   { code: 'MD4005', severity: 'error', title: 'iptables sends the proxy\'s own traffic back to the proxy (a loop)' },
+  { code: 'MD7001', severity: 'error', title: 'Envoy rejected config on this path' },
+  { code: 'MD7002', severity: 'error', title: 'Config on this path is not ready (warming)' },
 ] as const satisfies readonly CatalogEntry[];
 
 export type FindingCode = (typeof entries)[number]['code'];
