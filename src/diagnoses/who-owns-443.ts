@@ -103,8 +103,12 @@ async function findPods(source: EvidenceSource, options: WhoOwnsOptions, step: S
   if (options.pod) return [await source.pod(options.pod)];
   const ns = options.allNamespaces ? undefined : (options.namespace ?? source.defaultNamespace);
   step.looked(`kubectl get pods ${ns ? `-n ${ns}` : '-A'}`);
-  const all = (await source.pods(ns)).filter((p) => p.hasSidecar);
+  const proxies = (await source.pods(ns)).filter((p) => p.hasSidecar);
+  // A gateway's or waypoint's proxy has no virtualOutbound: its port 443 is another question (model/proxy-kind.ts).
+  const all = proxies.filter((p) => (p.proxyKind ?? 'sidecar') === 'sidecar');
   step.note(`${all.length} pods with a sidecar`);
+  const others = proxies.filter((p) => !all.includes(p));
+  if (others.length) step.note(`left out, not sidecars: ${others.map((p) => `${formatPod(p)} (${p.proxyKind})`).join(', ')}`);
   return all;
 }
 
