@@ -13,11 +13,14 @@ import { formatRef, type ObjectRef, type ResourceSet } from '../model/k8s/resour
 import type { PodView } from '../model/k8s/pods.js';
 import { meshConfigFrom, type MeshConfigView } from '../model/istio/mesh-config.js';
 import { runStaticChecks } from '../rules/mesh/index.js';
-import { parseIstioVersion } from '../model/istio/version-behaviour.js';
+import type { MeshVersion } from '../model/mesh-version.js';
+import { meshVersionOf } from './mesh-version.js';
 import { isBlackHole, isPassthrough, portOwnership, staticPortDeclarations, type PortDeclaration } from '../model/outbound/index.js';
 import { explainOutboundPath, relevantStaticFindings } from '../rules/egress/outbound-path.js';
 import type { Finding } from '../findings/finding.js';
-import { buildReport, type Report, type VerdictStatus } from '../report/report.js';
+import { outboundPathCrosses } from '../rules/proxy/config-state.js';
+import { reportConfigState } from './config-state.js';
+import { buildReport, reportVersions, type Report, type VerdictStatus } from '../report/report.js';
 import { formatPod, type EvidenceSource, type PodRef } from '../sources/source.js';
 
 /** How the explanation names "whatever host the app meant" for a connection no chain claims. */
@@ -66,20 +69,21 @@ function winnerText(o: ReturnType<typeof portOwnership>['unmatchedTls']): string
 export async function whoOwns(guide: Guide, source: EvidenceSource, options: WhoOwnsOptions): Promise<Report<WhoOwnsData>> {
   const port = options.port;
   const { resources, mesh } = await guide.step('Read the mesh: Services, ServiceEntries, Sidecars, mesh config', (step) => readMesh(source, step));
-  const pods: PodView[] = await guide.step(podScopeTitle(source, options), (step) => findSidecarPods(source, options, step));
-  const perPod = await guide.step(`Read each sidecar's chains on port ${port}`, (step) => readChains(source, pods, port, resources, step));
-  // The static checks for the port, with the version of the first proxy read (their severity depends on it).
-  const firstDump = perPod.map((r) => ('dump' in r ? r.dump : undefined)).find((d) => d !== undefined);
-  const firstVersion = parseIstioVersion(firstDump?.versions?.istio);
-  const staticFindings = runStaticChecks(resources, { mesh, ...(firstVersion ? { istioVersion: firstVersion } : {}) }).findings;
+  const pods: PodView[] = await guide.step(podScopeTitle(source, options), (step) => findPods(source, options, step));
+  const perPod = await guide.step(`Read each sidecar's chains on port ${port}`, (step) => readChains(source, pods, port, resources, step, guide, mesh));
+  // The static checks for the port, with the version of the first proxy read (their severity depends on it);
+  // without one, the versions file, a pod's image or istiod's (diagnoses/mesh-version.ts).
+  const version = perPod.map((r) => r.version).find((v) => v.source !== 'unknown') ?? await meshVersionOf(source, { resources, ...(pods[0] ? { pod: pods[0] } : {}) });
+  const staticFindings = runStaticChecks(resources, { mesh, ...(version.istio ? { istioVersion: version.istio } : {}) }).findings;
   const { podData, culprits, anyHttp } = ownershipPerPod(perPod, resources, mesh, port);
   const winners = winnersOf(podData);
-  const findings: Finding[] = [];
+  // A listener on the port that Envoy rejected or has not readied (MD7001/MD7002, reported while reading) decides too.
+  const findings: Finding[] = guide.findings.filter((f) => f.code === 'MD7001' || f.code === 'MD7002');
   await guide.step(`Decide who owns port ${port}`, (step) => decideOwner(guide, port, winners, culprits, staticFindings, findings, step));
   const readAny = podData.some((p) => !p.error);
-  const declarations = readAny ? undefined : await guide.step(`No proxy data: the resources that declare port ${port}`, (step) => declaredOnly(guide, pods, port, resources, mesh, findings, step));
+  const declarations = readAny ? undefined : await guide.step(`No proxy data: the resources that declare port ${port}`, (step) => declaredOnly(guide, pods, port, resources, mesh, version, findings, step));
   const mode: WhoOwnsData['mode'] = !readAny ? 'static' : options.pod ? 'pod' : 'pods';
-  return whoOwnsReport({ guide, source, options, port, mode, podData, winners, culprits, anyHttp, findings, declarations });
+  return whoOwnsReport({ guide, source, options, port, mode, podData, winners, culprits, anyHttp, findings, declarations, version });
 }
 
 export interface WhoOwnsOptions extends PodScope { port: number }
@@ -96,23 +100,47 @@ async function readMesh(source: EvidenceSource, step: StepRecorder): Promise<{ r
   return { resources, mesh };
 }
 
+/** The scope's pods, sidecars only: a gateway's or waypoint's proxy has no virtualOutbound, its port 443 is another question (model/proxy-kind.ts). */
+async function findPods(source: EvidenceSource, options: WhoOwnsOptions, step: StepRecorder): Promise<PodView[]> {
+  const proxies = await findSidecarPods(source, options, step);
+  if (options.pod) return proxies;
+  const all = proxies.filter((p) => (p.proxyKind ?? 'sidecar') === 'sidecar');
+  const others = proxies.filter((p) => !all.includes(p));
+  if (others.length) step.note(`left out, not sidecars: ${others.map((p) => `${formatPod(p)} (${p.proxyKind})`).join(', ')}`);
+  return all;
+}
+
 /** Each sidecar's filter chains on the port, and which one takes unmatched traffic. */
-async function readChains(source: EvidenceSource, pods: PodView[], port: number, resources: ResourceSet, step: StepRecorder) {
+async function readChains(source: EvidenceSource, pods: PodView[], port: number, resources: ResourceSet, step: StepRecorder, guide: Guide, mesh: MeshConfigView) {
   const results = await Promise.all(pods.map(async (pod) => {
     const ref = { namespace: pod.namespace, name: pod.name };
     try {
       const evidence = await source.proxy(ref, 'config_dump');
-      if (!evidence) return { pod, error: 'no config dump' as string };
+      if (!evidence) return { pod, version: await meshVersionOf(source, { pod, resources }), error: 'no config dump' as string };
       const dump = parseConfigDump(evidence.text, `config_dump of ${formatPod(ref)}`);
-      return { pod, dump, evidence, ownership: portOwnership(dump, port, resources, pod.ip ? { sourceIp: pod.ip } : {}) };
+      const version = await meshVersionOf(source, { dump, pod, resources });
+      return { pod, dump, evidence, version, ownership: portOwnership(dump, port, resources, pod.ip ? { sourceIp: pod.ip } : {}, version.istio ? { istioVersion: version.istio.raw } : {}) };
     } catch (error) {
-      return { pod, error: (error as Error).message };
+      return { pod, version: await meshVersionOf(source, { pod, resources }), error: (error as Error).message };
     }
   }));
   const read = results.filter((r) => 'ownership' in r);
+  for (const r of read) {
+    if (!r.dump || !r.evidence) continue;
+    reportConfigState(guide, step, {
+      pod: r.pod, dump: r.dump, dumpProvenance: { source: r.evidence.source, ...(r.evidence.file ? { file: r.evidence.file } : {}) }, resources,
+      rootNamespace: mesh.rootNamespace, onPath: outboundPathCrosses(port), pathText: `connections from ${formatPod(r.pod)} to port ${port}`,
+    });
+  }
   if (pods.length === 1 && read.length === 1) step.looked(read[0].evidence);
   else step.looked(`kubectl exec <pod> -c istio-proxy -- pilot-agent request GET config_dump   (${read.length} of ${pods.length} pods)`);
-  for (const r of results) if ('error' in r && r.error) step.note(`${formatPod(r.pod)}: ${r.error}`);
+  // A sidecar that could not be read is a failed read, not a ✔: the verdict cannot cover it.
+  const unread = results.filter((r) => 'error' in r && r.error);
+  for (const r of unread) step.note(`${formatPod(r.pod)}: ${'error' in r ? r.error : ''}`);
+  if (unread.length) {
+    step.status = 'failed';
+    step.note(`failed: ${unread.length} of ${results.length} sidecars could not be read: ${unread.slice(0, 3).map((r) => formatPod(r.pod)).join(', ')}${unread.length > 3 ? ', ...' : ''}`);
+  }
   return results;
 }
 
@@ -132,7 +160,7 @@ function ownershipPerPod(perPod: PerPod, resources: ResourceSet, mesh: MeshConfi
     podData.push({
       pod: r.pod.name,
       namespace: r.pod.namespace,
-      ...(r.dump.versions?.istio ? { istio: r.dump.versions.istio } : {}),
+      ...(r.version.istio ? { istio: r.version.istio.raw } : {}),
       chains: o.chains.map((c) => ({ addresses: c.addresses, port: c.port, match: c.match, destination: c.destination, owners: c.owners.map(formatRef), catchAll: c.catchAll, capturesUnmatched: c.capturesUnmatched, httpCatchAll: c.httpCatchAll, listener: c.listener, filterChain: c.filterChain })),
       unmatched: {
         destination: winnerText(o.unmatchedTls),
@@ -146,7 +174,7 @@ function ownershipPerPod(perPod: PerPod, resources: ResourceSet, mesh: MeshConfi
     const problem = out.kind === 'tls_into_http' || (out.kind === 'cluster' && !isPassthrough(out.cluster) && !isBlackHole(out.cluster));
     if (!problem) continue;
     if (out.kind === 'tls_into_http') anyHttp = true;
-    const istioVersion = parseIstioVersion(r.dump.versions?.istio);
+    const istioVersion = r.version.istio;
     // The static checks depend only on the resources and the version: once per version, not once per pod.
     const versionKey = istioVersion?.raw ?? '';
     let statics = staticsByVersion.get(versionKey);
@@ -200,12 +228,13 @@ async function decideOwner(guide: Guide, port: number, winners: Winners, culprit
 }
 
 /** Without proxy data: what the resources declare for the port, and the static checks. */
-async function declaredOnly(guide: Guide, pods: PodView[], port: number, resources: ResourceSet, mesh: MeshConfigView, findings: Finding[], step: StepRecorder): Promise<WhoOwnsData['declarations']> {
+async function declaredOnly(guide: Guide, pods: PodView[], port: number, resources: ResourceSet, mesh: MeshConfigView, version: MeshVersion, findings: Finding[], step: StepRecorder): Promise<WhoOwnsData['declarations']> {
   const namespaces = [...new Set(pods.map((p) => p.namespace))];
   const decl = staticPortDeclarations(resources, port, { mesh, namespaces });
   const declarations = decl.map((d) => ({ ...d, ref: formatRef(d.ref) }));
   for (const d of decl) step.note(`${formatRef(d.ref)}: ${d.protocol} (${d.protocolFrom}); addresses ${d.addresses.join(', ') || 'none'}; exportTo ${d.exportTo}; visible in ${d.visibleIn.join(', ') || 'no namespace read'}`);
-  const statics = runStaticChecks(resources, { mesh }).findings;
+  step.note(version.text);
+  const statics = runStaticChecks(resources, { mesh, ...(version.istio ? { istioVersion: version.istio } : {}) }).findings;
   for (const f of relevantStaticFindings(statics, port)) {
     findings.push(f);
     guide.report(f, step);
@@ -213,13 +242,16 @@ async function declaredOnly(guide: Guide, pods: PodView[], port: number, resourc
   guide.skip('filter-chain ownership', `no sidecar config dump was available for ${pods.length ? pods.map((p) => formatPod(p)).slice(0, 3).join(', ') : 'any pod'}; showing what the resources declare`, step);  return declarations;
 }
 
-function whoOwnsReport(r: { guide: Guide; source: EvidenceSource; options: WhoOwnsOptions; port: number; mode: WhoOwnsData['mode']; podData: PodOwnershipData[]; winners: Winners; culprits: Culprits; anyHttp: boolean; findings: Finding[]; declarations: WhoOwnsData['declarations'] }): Report<WhoOwnsData> {
-  const { guide, source, options, port, mode, podData, winners, culprits, anyHttp, findings, declarations } = r;
+function whoOwnsReport(r: { guide: Guide; source: EvidenceSource; options: WhoOwnsOptions; port: number; mode: WhoOwnsData['mode']; podData: PodOwnershipData[]; winners: Winners; culprits: Culprits; anyHttp: boolean; findings: Finding[]; declarations: WhoOwnsData['declarations']; version: MeshVersion }): Report<WhoOwnsData> {
+  const { guide, source, options, port, mode, podData, winners, culprits, anyHttp, findings, declarations, version } = r;
   const errors = findings.filter((f) => f.severity === 'error');
-  const status: VerdictStatus = errors.length ? 'problem' : mode === 'static' ? 'inconclusive' : 'healthy';
+  const unreadPods = podData.filter((p) => p.error).map((p) => `${p.pod}.${p.namespace}`);
+  const status: VerdictStatus = errors.length ? 'problem' : mode === 'static' || unreadPods.length ? 'inconclusive' : 'healthy';
   const winnerList = [...winners.values()];
   let summary: string;
-  if (errors.length) {
+  if (errors.length && (errors[0]!.code === 'MD7001' || errors[0]!.code === 'MD7002')) {
+    summary = `${errors[0]!.message.split(/(?<=\.)\s/)[0]} Fix ${formatRef(errors[0]!.target)}.`;
+  } else if (errors.length) {
     const first = errors[0];
     summary = anyHttp && first.code === 'MD1001'
       ? `Port ${port} is treated as HTTP by ${formatRef(first.target)}'s declaration, so TLS on ${port} fails in ${culprits.get(`MD1001 ${formatRef(first.target)}`)?.pods.length ?? 1} pod(s); name the port https.`
@@ -230,6 +262,8 @@ function whoOwnsReport(r: { guide: Guide; source: EvidenceSource; options: WhoOw
       })();
   } else if (mode === 'static') {
     summary = `No sidecar config was available; ${declarations?.length ?? 0} resource(s) declare port ${port}${findings.length ? `, ${findings.length} with a warning` : ''}.`;
+  } else if (unreadPods.length) {
+    summary = `Not every sidecar could be read, so port ${port} is unchecked in ${unreadPods.slice(0, 5).join(', ')}${unreadPods.length > 5 ? ', ...' : ''}; in the ${podData.length - unreadPods.length} read, unmatched traffic goes to ${winnerList.map((w) => w.destination).join(', ')}.`;
   } else {
     summary = `Unmatched traffic to port ${port} goes to ${winnerList.map((w) => w.destination).join(', ') || 'nothing read'} in ${podData.filter((p) => !p.error).length} pod(s): no catch-all captures it.`;
   }
@@ -237,7 +271,7 @@ function whoOwnsReport(r: { guide: Guide; source: EvidenceSource; options: WhoOw
     command: 'who-owns-443',
     subject: options.pod ? `pod ${formatPod(options.pod)}` : options.allNamespaces ? 'every namespace' : `namespace ${options.namespace ?? source.defaultNamespace}`,
     source,
-    versions: podData[0]?.istio ? { istio: podData[0].istio } : undefined,
+    versions: reportVersions(version),
     transcript: guide,
     verdict: { status, summary },
     data: { port, mode, pods: podData, winners: winnerList, ...(declarations ? { declarations } : {}) },

@@ -18,17 +18,23 @@ import { meshConfigFrom, type MeshConfigView } from '../model/istio/mesh-config.
 import { serviceEntries } from '../model/istio/service-entry.js';
 import { services } from '../model/istio/services.js';
 import { runStaticChecks } from '../rules/mesh/index.js';
-import { parseIstioVersion, type IstioVersion } from '../model/istio/version-behaviour.js';
+import type { IstioVersion } from '../model/istio/version-behaviour.js';
+import type { MeshVersion } from '../model/mesh-version.js';
+import { meshVersionOf } from './mesh-version.js';
 import { parseCurlOutput, type CurlOutput } from '../model/logs/curl.js';
 import {
-  describeConnection, describePath, httpConnection, httpsConnection, simulateOutbound,
+  describeConnection, describePath, hostAddressInDump, httpConnection, httpsConnection, simulateOutbound,
   type OutboundConnection, type SimulationResult,
 } from '../model/outbound/index.js';
 import { explainOutboundPath, relevantStaticFindings, type OutboundVerdict } from '../rules/egress/outbound-path.js';
 import { tieProbeToVerdict } from '../rules/egress/probe.js';
 import type { Finding } from '../findings/finding.js';
-import { buildReport, type Report, type VerdictStatus } from '../report/report.js';
+import { describeProblem, type ConfigProblem } from '../model/envoy/config-state.js';
+import { outboundPathCrosses } from '../rules/proxy/config-state.js';
+import { reportConfigState } from './config-state.js';
+import { buildReport, reportVersions, type Report, type VerdictStatus } from '../report/report.js';
 import { formatPod, type EvidenceSource, type PodRef } from '../sources/source.js';
+import { requireDumpProxyKind } from '../sources/pod-argument.js';
 
 export interface SidecarEvidence {
   pod: PodView;
@@ -39,6 +45,8 @@ export interface SidecarEvidence {
   resources: ResourceSet;
   mesh: MeshConfigView;
   istioVersion?: IstioVersion;
+  /** The run's one version decision (source, skew): diagnoses/mesh-version.ts. */
+  version: MeshVersion;
   staticFindings: Finding[];
 }
 
@@ -55,7 +63,8 @@ export async function gatherSidecarEvidence(guide: Guide, source: EvidenceSource
       return { pod };
     }
     const dump = parseConfigDump(evidence.text, `config_dump of ${podArg}`);
-    step.note(`${dump.listeners.length} listeners, ${dump.clusters.length} clusters, ${dump.routeConfigs.length} route configs; Istio ${dump.versions?.istio ?? 'version unknown'}`);
+    requireDumpProxyKind(podArg, dump);
+    step.note(`${dump.listeners.length} listeners, ${dump.clusters.length} clusters, ${dump.routeConfigs.length} route configs`);
     return { pod, dump, dumpSource: evidence.source, dumpFile: evidence.file };
   });
   return guide.step('Read the mesh: Services, ServiceEntries, Sidecars, mesh config', async (step) => {
@@ -63,16 +72,30 @@ export async function gatherSidecarEvidence(guide: Guide, source: EvidenceSource
     step.looked('kubectl get services,serviceentries,sidecars -A -o yaml');
     const mesh = meshConfigFrom(resources);
     if (mesh.source) step.looked(`kubectl get configmap ${mesh.source.name} -n ${mesh.source.namespace} -o yaml`);
-    const istioVersion = parseIstioVersion(dump?.versions?.istio);
+    const version = await meshVersionOf(source, { ...(dump ? { dump } : {}), pod, resources }, step);
+    const istioVersion = version.istio;
     step.note(`outboundTrafficPolicy ${mesh.outboundTrafficPolicyMode}${mesh.source ? ` (ConfigMap ${mesh.source.namespace}/${mesh.source.name})` : ' (default: no mesh ConfigMap found)'}; ${services(resources).length} Services, ${serviceEntries(resources).length} ServiceEntries`);
     const { findings, outcomes } = runStaticChecks(resources, { mesh, ...(istioVersion ? { istioVersion } : {}) });
     for (const o of outcomes) if (o.status === 'skipped') guide.skip(o.rule, o.because ?? 'its inputs are missing', step);
-    return { pod, podArg, dump, dumpSource, dumpFile, resources, mesh, ...(istioVersion ? { istioVersion } : {}), staticFindings: findings };
+    return { pod, podArg, dump, dumpSource, dumpFile, resources, mesh, ...(istioVersion ? { istioVersion } : {}), version, staticFindings: findings };
   });
 }
 
-/** The destination IP an app resolving the host would use, when the mesh knows it (a Service's ClusterIP, a ServiceEntry's address). */
-export function resolveDestinationIp(host: string, resources: ResourceSet, namespace: string): { ip?: string; because: string } {
+/**
+ * The destination IP an app resolving the host would use, when the mesh knows
+ * it: a Service's ClusterIP, a ServiceEntry's address, else the address the
+ * sidecar's own config gives the host (model/outbound/host-address.ts). Only
+ * a host none of them knows is assumed external, and says so.
+ */
+export function resolveDestinationIp(host: string, resources: ResourceSet, namespace: string, proxy?: { dump: ConfigDump; port: number }): { ip?: string; because: string; assumedExternal?: true } {
+  const declared = declaredAddress(host, resources, namespace);
+  if (declared) return declared;
+  const fromProxy = proxy ? hostAddressInDump(proxy.dump, host, proxy.port) : undefined;
+  if (fromProxy) return { ...fromProxy, because: `${host} is not among the listed Services and ServiceEntries; ${fromProxy.because}` };
+  return { because: `${host} is not a Service or a ServiceEntry with an address${proxy ? ', nor a host the sidecar has a cluster for' : ''}: assumed an external IP no listener is bound to`, assumedExternal: true };
+}
+
+function declaredAddress(host: string, resources: ResourceSet, namespace: string): { ip: string; because: string } | undefined {
   for (const svc of services(resources)) {
     const names = [...svc.hosts, svc.name, `${svc.name}.${svc.namespace}`, `${svc.name}.${svc.namespace}.svc`];
     if ((names.includes(host) && (svc.namespace === namespace || host.includes('.'))) && svc.clusterIPs[0]) {
@@ -83,7 +106,7 @@ export function resolveDestinationIp(host: string, resources: ResourceSet, names
     const address = se.addresses.find((a) => !a.includes('/')) ?? se.allocatedAddresses[0];
     if (se.hosts.includes(host) && address) return { ip: address, because: `${host} is ServiceEntry ${se.namespace}/${se.name}, address ${address}` };
   }
-  return { because: `${host} is not a Service or a ServiceEntry with an address: assumed an external IP no listener is bound to` };
+  return undefined;
 }
 
 export interface OutboundData {
@@ -138,25 +161,31 @@ export async function diagnoseOutbound(
       verdict: {
         findings: statics,
         status: 'inconclusive',
-        summary: `Without ${podArg}'s sidecar config the path of ${options.host}:${port} cannot be followed; ${statics.length ? `the resources alone show ${statics.length} related finding(s)` : 'the resources alone show nothing wrong with port ' + port}.`,
+        summary: `Without ${podArg}'s sidecar config the path of ${options.host}:${port} cannot be followed, so it is unchecked; ${statics.length ? `the resources alone show ${statics.length} related finding(s)` : `the static checks of the resources raise nothing for port ${port}`}.`,
         observations: [],
       },
     };
   }
   const dump = evidence.dump;
-  const sim = await guide.step(`Follow ${kind === 'https' ? 'TLS' : 'HTTP'} to ${options.host}:${port} through the sidecar`, async (step) => {
+  const { sim, broken } = await guide.step(`Follow ${kind === 'https' ? 'TLS' : 'HTTP'} to ${options.host}:${port} through the sidecar`, async (step) => {
     step.looked(`istioctl proxy-config listeners ${podArg} --port ${port}`);
-    const resolved = options.ip ? { ip: options.ip, because: `--ip ${options.ip}` } : resolveDestinationIp(options.host, resources, pod.namespace);
+    const resolved = options.ip ? { ip: options.ip, because: `--ip ${options.ip}` } : resolveDestinationIp(options.host, resources, pod.namespace, { dump, port });
     step.note(`destination: ${resolved.because}`);
     const connection = kind === 'https'
       ? httpsConnection(options.host, { port, ...(resolved.ip ? { ip: resolved.ip } : {}), ...(pod.ip ? { sourceIp: pod.ip } : {}) })
       : httpConnection(options.host, { port, ...(resolved.ip ? { ip: resolved.ip } : {}), ...(options.path ? { path: options.path } : {}), ...(pod.ip ? { sourceIp: pod.ip } : {}) });
-    const sim = simulateOutbound(dump, connection);
+    const sim = simulateOutbound(dump, connection, { ...(evidence.istioVersion ? { istioVersion: evidence.istioVersion.raw } : {}), ...('assumedExternal' in resolved ? { assumedExternal: true } : {}) });
     for (const line of describePath(sim)) step.note(line);
     if (sim.confidence !== 'high') step.note(`confidence ${sim.confidence}: ${sim.notes.join('; ')}`);
-    return sim;
+    // What Envoy rejected or has not readied on the path is a failed hop (MD7001/MD7002).
+    const cluster = sim.outcome.kind === 'cluster' && sim.outcome.cluster ? [sim.outcome.cluster] : [];
+    const problems = evidence.dumpSource ? reportConfigState(guide, step, {
+      pod, dump, dumpProvenance: { source: evidence.dumpSource, ...(evidence.dumpFile ? { file: evidence.dumpFile } : {}) }, resources,
+      rootNamespace: evidence.mesh.rootNamespace, onPath: outboundPathCrosses(port, cluster), pathText: `${kind === 'https' ? 'TLS' : 'HTTP'} from ${podArg} to ${options.host}:${port}`,
+    }) : [];
+    return { sim, broken: problems.filter((p) => !p.serving) };
   });
-  const verdict = await guide.step('Explain where it ends', async (step) => {
+  const verdict = broken.length ? brokenPathVerdict(guide, broken, sim) : await guide.step('Explain where it ends', async (step) => {
     const verdict = explainOutboundPath({
       pod, podArg, resources, mesh: evidence.mesh, dump, ...(evidence.istioVersion ? { istioVersion: evidence.istioVersion } : {}),
       host: options.host, port, simulation: sim, dumpSource: evidence.dumpSource ?? `istioctl proxy-config all ${podArg} -o json`,
@@ -239,15 +268,37 @@ async function probe(guide: Guide, source: EvidenceSource, evidence: SidecarEvid
   });
 }
 
+/**
+ * A hop Envoy refused or has not readied decides the verdict: the simulated path
+ * runs over what Envoy serves, so it ends elsewhere (virtualOutbound's fallback)
+ * and the rules that explain that end would blame the wrong resource.
+ */
+function brokenPathVerdict(guide: Guide, broken: readonly ConfigProblem[], sim: SimulationResult): OutboundVerdict {
+  const findings = guide.findings.filter((f) => f.code === 'MD7001' || f.code === 'MD7002');
+  const first = findings[0];
+  return {
+    findings,
+    status: 'problem',
+    summary: `${describeProblem(broken[0]!)}; without it the connection ${describeOutcome(sim)} instead${first ? `; fix ${formatRef(first.target)}` : ''}.`,
+    observations: [],
+    ...(first ? { culprit: first.target } : {}),
+  };
+}
+
+function describeOutcome(sim: SimulationResult): string {
+  const o = sim.outcome;
+  return o.kind === 'cluster' ? `goes to ${o.cluster}` : o.kind === 'direct_response' ? `gets Envoy's direct response ${o.status ?? ''}`.trimEnd() : `ends in ${o.kind}`;
+}
+
 export function outboundReport(command: string, source: EvidenceSource, guide: Guide, evidence: SidecarEvidence, result: { verdict: OutboundVerdict; data?: OutboundData }): Report<OutboundData | undefined> {
   const status: VerdictStatus = result.verdict.status;
   return buildReport({
     command,
     subject: `pod ${evidence.podArg}`,
     source,
-    versions: evidence.dump?.versions ? { istio: evidence.dump.versions.istio, envoy: evidence.dump.versions.envoy } : undefined,
+    versions: reportVersions(evidence.version),
     transcript: guide,
-    verdict: { status, summary: result.verdict.summary },
+    verdict: { status, summary: result.verdict.summary, ...(result.verdict.confidence ? { confidence: result.verdict.confidence } : {}) },
     data: result.data,
   });
 }

@@ -7,15 +7,22 @@
  * Evidence is fetched here, inside steps; the verdicts are the pure rules of
  * src/rules/inbound/.
  */
+import { requireDumpProxyKind } from '../sources/pod-argument.js';
 import { SEVERITY_RANK, type Finding } from '../findings/finding.js';
 import { parseConfigDump, type ConfigDump } from '../model/envoy/config-dump.js';
+import { describeProblem, type ConfigProblem } from '../model/envoy/config-state.js';
+import { meshConfigFrom } from '../model/istio/mesh-config.js';
+import { inboundPathCrosses } from '../rules/proxy/config-state.js';
+import { reportConfigState } from './config-state.js';
 import { servicesSelecting } from '../model/istio/services.js';
 import { sidecarFor } from '../model/istio/sidecar.js';
 import type { PodView } from '../model/k8s/pods.js';
 import { formatRef } from '../model/k8s/resources.js';
 import { parseAccessLog } from '../model/logs/access-log.js';
 import { parseListeningSockets, whoListensOn } from '../model/sockets.js';
-import { buildReport, type Report, type VerdictStatus } from '../report/report.js';
+import { buildReport, reportVersions, type Report, type VerdictStatus } from '../report/report.js';
+import type { MeshVersion } from '../model/mesh-version.js';
+import { meshVersionOf } from './mesh-version.js';
 import type { InboundFacts, LoggedAccess, InboundCheck, Sourced } from '../rules/inbound/facts.js';
 import { ingressDefaultEndpoint, refusedInbound } from '../rules/inbound/facts.js';
 import { iptablesPath } from '../rules/inbound/iptables-loop.js';
@@ -85,8 +92,10 @@ interface InboundRun {
   facts: InboundFacts[];
   pathWalks: Map<InboundFacts, ReturnType<typeof iptablesPath>>;
   dump?: ConfigDump;
-  versionIstio?: string;
-  versionEnvoy?: string;
+  /** The run's one version decision (diagnoses/mesh-version.ts). */
+  version?: MeshVersion;
+  /** Rejected or warming config on the inbound path. */
+  configProblems?: ConfigProblem[];
 }
 
 /** 1. Which Service ports lead to the pod, and where they land. */
@@ -116,21 +125,28 @@ async function findInboundPorts(run: InboundRun, sidecarEndpoints: Map<InboundPo
 async function readInboundForwarding(run: InboundRun, step: StepRecorder): Promise<void> {
   const { source, guide, pod, podRef, facts } = run;
   const evidence = await source.proxy(podRef, 'config_dump');
-  if (!evidence) {
+  const dump = run.dump = evidence ? parseConfigDump(evidence.text, `config_dump of ${formatPod(pod)}`) : undefined;
+  if (dump) requireDumpProxyKind(formatPod(pod), dump);
+  if (evidence) step.looked(evidence);
+  const version = run.version = await meshVersionOf(source, { ...(dump ? { dump } : {}), pod, resources: await source.resources() }, step);
+  const versionIstio = version.istio?.raw;
+  if (versionIstio) for (const f of facts) f.istioVersion = versionIstio;
+  if (!evidence || !dump) {
     guide.skip('inbound-forwarding', 'no Envoy config dump for the pod', step);
     step.status = 'skipped';
     return;
   }
-  step.looked(evidence);
-  const dump = run.dump = parseConfigDump(evidence.text, `config_dump of ${formatPod(pod)}`);
-  const versionIstio = run.versionIstio = dump.versions?.istio;
-  run.versionEnvoy = dump.versions?.envoy;
-  if (versionIstio) step.note(`proxy: Istio ${versionIstio}`);
+  // What Envoy rejected or has not made ready on the inbound path is a failed hop (MD7001/MD7002).
+  const ports = facts.flatMap((f) => (f.port.appPort !== undefined ? [f.port.appPort] : []));
+  const resources = await source.resources();
+  run.configProblems = reportConfigState(guide, step, {
+    pod, dump, dumpProvenance: { source: evidence.source, ...(evidence.file ? { file: evidence.file } : {}) }, resources,
+    rootNamespace: meshConfigFrom(resources).rootNamespace, onPath: inboundPathCrosses(ports), pathText: `the inbound path to ${formatPod(pod)}`,
+  });
   for (const f of facts) {
     if (f.port.appPort === undefined) continue;
     const fw = forwardingForPort(dump, f.port.appPort);
     f.forwarding = { value: fw, source: `istioctl proxy-config cluster ${formatPod(pod)} --direction inbound --port ${f.port.appPort} -o json`, ...(evidence.file ? { file: evidence.file } : {}) };
-    if (versionIstio) f.istioVersion = versionIstio;
     step.note(`port ${f.port.appPort}: ${fw.because}`);
     if (fw.forwarding) step.note(`  ${fw.forwarding.explanation}`);
   }
@@ -172,9 +188,11 @@ async function checkAppSockets(run: InboundRun, step: StepRecorder): Promise<voi
         step.note(`port ${f.port.appPort}: ${who.sockets.length ? who.sockets.map((s) => `${s.address}:${s.port}${s.process ? ` (${s.process})` : ''}`).join(', ') : 'nothing listens'}`);
       }
     } catch (error) {
-      step.note(`could not read the sockets: ${(error as Error).message}`);
+      step.status = 'failed';
+      step.note(`failed: could not read the sockets: ${(error as Error).message}`);
     }
   } else {
+    step.status = 'skipped';
     step.note('no ss or netstat output (not in the proxy image, or not in the snapshot)');
   }
   for (const f of facts) {
@@ -242,12 +260,12 @@ async function readClientView(run: InboundRun, fromPod: PodRef, step: StepRecord
 
 /** The report: each port's path, hop by hop, and the verdict. */
 function inboundReport(run: InboundRun, nat: Awaited<ReturnType<typeof readNatTable>>, client: WhyInboundFailsData['client']): Report<WhyInboundFailsData> {
-  const { source, guide, pod, options, facts, pathWalks, dump, versionIstio, versionEnvoy } = run;
+  const { source, guide, pod, options, facts, pathWalks, dump, version } = run;
   const findings = guide.findings;
   const data: WhyInboundFailsData = {
     pod: formatPod(pod),
     ...(pod.ip ? { podIp: pod.ip } : {}),
-    ports: facts.map((f) => portPath(f, findings, pathWalks.get(f))),
+    ports: facts.map((f) => portPath(f, findings, pathWalks.get(f), run.configProblems ?? [])),
     natTable: { ...(nat.nat ? { source: nat.nat.source } : {}), tried: nat.tried },
     ...(client ? { client } : {}),
   };
@@ -255,7 +273,7 @@ function inboundReport(run: InboundRun, nat: Awaited<ReturnType<typeof readNatTa
     command: 'why-inbound-fails',
     subject: `pod ${formatPod(pod)}${options.port ? ` port ${options.port}` : ''}`,
     source,
-    versions: versionIstio || versionEnvoy ? { ...(versionIstio ? { istio: versionIstio } : {}), ...(versionEnvoy ? { envoy: versionEnvoy } : {}) } : undefined,
+    versions: version ? reportVersions(version) : undefined,
     transcript: guide,
     verdict: verdict(pod, facts, findings, dump !== undefined),
     data,
@@ -284,7 +302,7 @@ async function quietLog(source: EvidenceSource, ref: PodRef, container: string, 
   }
 }
 
-function portPath(f: InboundFacts, findings: Finding[], walks: ReturnType<typeof iptablesPath> | undefined): InboundPortPath {
+function portPath(f: InboundFacts, findings: Finding[], walks: ReturnType<typeof iptablesPath> | undefined, problems: readonly ConfigProblem[]): InboundPortPath {
   const hops: InboundHop[] = [];
   const { pod, port } = f;
   const p = port.appPort;
@@ -297,7 +315,9 @@ function portPath(f: InboundFacts, findings: Finding[], walks: ReturnType<typeof
     hops.push({ hop: `${pod.ip}:${p} PREROUTING`, detail: v.kind === 'REDIRECT' ? `${walks.capture.path.join(' -> ')} -> REDIRECT ${v.port}` : `not captured (${v.kind})`, ok: v.kind === 'REDIRECT' });
   } else hops.push({ hop: `${pod.ip ?? 'pod IP'}:${p ?? '?'} PREROUTING`, detail: 'nat table not read', ok: 'unknown' });
   const fw = f.forwarding?.value;
-  if (fw?.cluster) {
+  const inbound = problems.find((x) => x.kind === 'listener' && x.name === 'virtualInbound' && !x.serving);
+  if (inbound) hops.push({ hop: 'virtualInbound 0.0.0.0:15006', detail: describeProblem(inbound), ok: false });
+  else if (fw?.cluster) {
     hops.push({ hop: `virtualInbound 0.0.0.0:15006${fw.chains[0] ? ` chain ${fw.chains[0].name}` : ''}`, detail: `-> cluster ${fw.cluster.name}`, ok: true });
     const m = fw.forwarding;
     const to = m?.mode === 'static-localhost' ? `${m.targetAddress}:${p}` : `${pod.ip ?? 'pod IP'}:${p}`;
@@ -322,19 +342,20 @@ function verdict(pod: PodView, facts: InboundFacts[], findings: Finding[], haveD
     const fix = worst.remediation.text.split(/(?<=[.;])\s/)[0]!.replace(/[.;]$/, '');
     return { status: 'problem', summary: `${worst.code} ${worst.title} (${formatRef(worst.target)}): fix: ${fix}.` };
   }
-  const haveSockets = facts.some((f) => f.sockets);
   if (facts.length === 0) return { status: 'inconclusive', summary: `No Service port or container port leads to ${formatPod(pod)}; give --port.` };
-  if (!haveSockets || !haveDump) {
-    const missing = [!haveDump ? 'the config dump' : '', !haveSockets ? 'the listening sockets' : ''].filter(Boolean).join(' and ');
-    return { status: 'inconclusive', summary: `No problem found on the inbound path of ${formatPod(pod)}, but ${missing} could not be read, so the app end of the path is unchecked.` };
-  }
   const ports = facts.map((f) => f.port.appPort).filter((p) => p !== undefined).join(', ');
+  const unread = [
+    !haveDump ? 'the config dump (how the sidecar forwards)' : '',
+    !facts.some((f) => f.sockets) ? 'the listening sockets (where the app listens)' : '',
+    !facts.some((f) => f.nat) ? 'the nat table (iptables is unchecked)' : '',
+  ].filter(Boolean);
   const note = worst ? ` (note ${worst.code}: ${worst.title.toLowerCase()})` : '';
-  const nat = facts.some((f) => f.nat);
+  if (unread.length) {
+    // Never "intact" for a path with a hop it could not see: the verdict covers only what was read.
+    return { status: 'inconclusive', summary: `The inbound path to ${formatPod(pod)} port ${ports} was not fully checked: ${unread.join(', ')} could not be read; the hops that were read do not fail${note}.` };
+  }
   return {
     status: 'healthy',
-    summary: nat
-      ? `The inbound path to ${formatPod(pod)} port ${ports} is intact: iptables captures it into the sidecar, the sidecar forwards it to where the app listens, and iptables lets the forward through${note}.`
-      : `The inbound path to ${formatPod(pod)} port ${ports} is intact as far as it could be read: the sidecar forwards to where the app listens (the nat table could not be read, so iptables is unchecked)${note}.`,
+    summary: `The inbound path to ${formatPod(pod)} port ${ports} is intact: iptables captures it into the sidecar, the sidecar forwards it to where the app listens, and iptables lets the forward through${note}.`,
   };
 }

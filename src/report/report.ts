@@ -1,4 +1,5 @@
-import { SEVERITY_RANK, type Finding, type Severity, type VerdictStatus } from '../findings/finding.js';
+import { SEVERITY_RANK, type Finding, type Severity, type VerdictConfidence, type VerdictStatus } from '../findings/finding.js';
+import type { MeshVersion, VersionSource } from '../model/mesh-version.js';
 
 export type { VerdictStatus } from '../findings/finding.js';
 
@@ -40,13 +41,38 @@ export interface Report<Data = unknown> {
   /** What the command was run on: "pod sleep-7f.foo", "mesh", ... */
   subject?: string;
   source: { mode: 'live' | 'snapshot' | 'none'; label: string };
-  versions?: { istio?: string; envoy?: string };
+  versions?: ReportVersions;
   steps: Step[];
   findings: Finding[];
   skipped: Skipped[];
-  verdict: { status: VerdictStatus; summary: string };
+  /** confidence: set when the verdict rests on part of the evidence (which sources were missing). */
+  verdict: { status: VerdictStatus; summary: string; confidence?: VerdictConfidence };
   /** Command-specific payload (listener rows, an explanation, ...). */
   data?: Data;
+}
+
+/** The versions a run assumed, where they came from (model/mesh-version.ts), and proxy/control-plane skew. */
+export interface ReportVersions {
+  istio?: string;
+  envoy?: string;
+  /** proxy | versions-file | proxy-image | istiod-image | unknown */
+  source?: VersionSource;
+  /** Exactly where: `server_info of sleep.foo`, `versions`, `image docker.io/istio/proxyv2:1.7.4 of pod foo/sleep`. */
+  from?: string;
+  controlPlane?: string;
+  skew?: string;
+}
+
+/** The report's `versions` from the run's one version decision. */
+export function reportVersions(v: MeshVersion): ReportVersions {
+  return {
+    ...(v.istio ? { istio: v.istio.raw } : {}),
+    ...(v.envoy ? { envoy: v.envoy } : {}),
+    source: v.source,
+    ...(v.from ? { from: v.from } : {}),
+    ...(v.controlPlane ? { controlPlane: v.controlPlane.raw } : {}),
+    ...(v.skew ? { skew: v.skew } : {}),
+  };
 }
 
 /** What a report is made of; the envelope (schema, key order, empty lists) is added by buildReport. */
@@ -89,6 +115,17 @@ export type FailOn = Severity | 'never';
 export function hasFindingsAtOrAbove(report: Report, failOn: FailOn): boolean {
   if (failOn === 'never') return false;
   return report.findings.some((f) => SEVERITY_RANK[f.severity] >= SEVERITY_RANK[failOn]);
+}
+
+/**
+ * The exit code of a finished run: 3 when a finding is at or above --fail-on
+ * (a fault seen outweighs what could not be seen); else 4 when the verdict is
+ * inconclusive, whatever --fail-on says, since --fail-on ranks findings and an
+ * unchecked path is not one; else 0.
+ */
+export function exitCodeOf(report: Report, failOn: FailOn): 0 | 3 | 4 {
+  if (hasFindingsAtOrAbove(report, failOn)) return 3;
+  return report.verdict.status === 'inconclusive' ? 4 : 0;
 }
 
 /** Findings worst first, then by code, for stable output. */
