@@ -9,6 +9,7 @@ import type { Severity } from './finding.js';
  *   MD2xxx  outbound traffic policy and service registry (REGISTRY_ONLY, visibility)
  *   MD3xxx  upstream connections and mTLS (503s)
  *   MD4xxx  inbound path (forwarding, sockets, iptables)
+ *   MD6xxx  authorization (403s: AuthorizationPolicy, RBAC filters)
  */
 export interface CatalogEntry {
   code: string;
@@ -39,6 +40,13 @@ const entries = [
   { code: 'MD4003', severity: 'error', title: 'Nothing listens on the target port' },
   { code: 'MD4004', severity: 'error', title: "The Service's targetPort matches no container port" },
   { code: 'MD4005', severity: 'error', title: 'iptables sends the proxy\'s own traffic back to the proxy (a loop)' },
+  { code: 'MD6001', severity: 'error', title: 'A DENY AuthorizationPolicy matches the request (DENY is evaluated before ALLOW)' },
+  { code: 'MD6002', severity: 'error', title: 'An ALLOW policy needs a peer identity and the request came in plaintext' },
+  { code: 'MD6003', severity: 'error', title: 'An ALLOW policy names principals in a trust domain that is not the mesh\'s' },
+  { code: 'MD6004', severity: 'error', title: 'requestPrincipals without a RequestAuthentication for the workload' },
+  { code: 'MD6005', severity: 'error', title: 'An ALLOW policy without rules denies every request' },
+  { code: 'MD6006', severity: 'error', title: 'A CUSTOM policy names a provider istiod cannot build, so its rules deny' },
+  { code: 'MD6007', severity: 'error', title: 'No ALLOW policy matches the request' },
 ] as const satisfies readonly CatalogEntry[];
 
 export type FindingCode = (typeof entries)[number]['code'];

@@ -60,6 +60,8 @@ const KIND_NAMES = {
   'sidecars.networking.istio.io': 'Sidecar',
   'gateways.networking.istio.io': 'Gateway',
   'peerauthentications.security.istio.io': 'PeerAuthentication',
+  'authorizationpolicies.security.istio.io': 'AuthorizationPolicy',
+  'requestauthentications.security.istio.io': 'RequestAuthentication',
 } as const;
 
 export const CORE_KINDS = ['pods', 'services', 'endpoints', 'namespaces', 'configmaps'] as const;
@@ -70,6 +72,8 @@ export const ISTIO_KINDS = [
   'sidecars.networking.istio.io',
   'gateways.networking.istio.io',
   'peerauthentications.security.istio.io',
+  'authorizationpolicies.security.istio.io',
+  'requestauthentications.security.istio.io',
 ] as const;
 
 /** The `kind` of the objects kubectl lists for a kind name, when mesh-doctor knows it. */
