@@ -24,6 +24,7 @@ import { parseIstioVersion } from '../model/istio/version-behaviour.js';
 import type { PodView } from '../model/k8s/pods.js';
 import type { ResourceSet } from '../model/k8s/resources.js';
 import { parseAccessLog } from '../model/logs/access-log.js';
+import { parseEnvoyLog, type EnvoyLogEvent } from '../model/logs/envoy-log.js';
 import { buildReport, type Report } from '../report/report.js';
 import type { AuthzEvidence, ClientIdentity, Denial, ServerSide } from '../rules/authz/evidence.js';
 import { isExtAuthzDenial, loggedPolicy } from '../rules/authz/denial.js';
@@ -122,7 +123,13 @@ async function readDenials(run: Why403Run, step: StepRecorder): Promise<void> {
     const path = !options.path || (x.path ?? '').split('?')[0] === options.path.split('?')[0];
     return denied && here && path && (loggedPolicy(x) !== undefined || isExtAuthzDenial(x));
   });
-  evidence.denials = { source: log.source, ...(log.file ? { file: log.file } : {}), entries };
+  const cited = { source: log.source, ...(log.file ? { file: log.file } : {}) };
+  evidence.denials = { ...cited, entries };
+  const saw = deniedCheck(parseEnvoyLog(log.text).events);
+  if (saw) {
+    evidence.serverSaw = { ...cited, ...saw };
+    step.note(`the server's RBAC filter logged the peer identity it saw: ${saw.peer ?? 'none (ssl: none)'}, and denied`);
+  }
   const last = entries.at(-1);
   if (!last) {
     step.note(`no RBAC 403 line for port ${server.port}${options.path ? ` and path ${options.path}` : ''} (the verdict is predicted from the server's RBAC filters)`);
@@ -130,6 +137,19 @@ async function readDenials(run: Why403Run, step: StepRecorder): Promise<void> {
   }
   step.note(`${entries.length} RBAC denial line${entries.length > 1 ? 's' : ''}; the last: ${last.responseCode ?? '-'} ${last.responseCodeDetails ?? last.connectionTerminationDetails ?? ''}`);
   if (last.method && last.path) Object.assign(evidence.request, { method: last.method, path: last.path, from: 'access-log' });
+}
+
+/** The RBAC filter's last `checking request:` line before an enforced denial, and that decision (debug lines, when the `rbac` logger was raised). */
+function deniedCheck(events: EnvoyLogEvent[]): { check: string; decision: string; peer?: string } | undefined {
+  let check: EnvoyLogEvent | undefined;
+  let found: { check: string; decision: string; peer?: string } | undefined;
+  for (const ev of events) {
+    if (ev.kind === 'rbac-check') check = ev;
+    if (ev.kind === 'rbac-decision' && ev.rbac?.decision === 'denied' && !ev.rbac.shadow && check) {
+      found = { check: check.raw.split('\n')[0], decision: ev.raw, ...(check.rbac?.peer ? { peer: check.rbac.peer } : {}) };
+    }
+  }
+  return found;
 }
 
 /** 3. What the client sends to the destination, and so which identity the server sees. */
@@ -150,7 +170,9 @@ async function readClientIdentity(run: Why403Run, step: StepRecorder): Promise<v
     ...(tls.ruleTlsMode ? { ruleTlsMode: tls.ruleTlsMode } : {}),
   };
   evidence.client = client;
-  if (client.transport === 'istio-mtls' && identity) evidence.request.peerPrincipal = identity;
+  // What the server's RBAC filter logged it saw wins over what the client's config predicts.
+  const peer = evidence.serverSaw ? evidence.serverSaw.peer : client.transport === 'istio-mtls' ? identity : undefined;
+  if (peer) evidence.request.peerPrincipal = peer;
   step.note(`${formatPod(options.client)} sends ${describeTransport(client.transport!)}${identity && client.transport === 'istio-mtls' ? ` with identity ${identity}` : ''}: ${client.because}`);
 }
 

@@ -75,11 +75,23 @@ describe('why-403 command (offline, oracle scenarios)', () => {
       'AuthorizationPolicies and RequestAuthentications that apply to the server',
       'Who denied, and why',
     ]);
-    expect(report.data.request).to.deep.equal({ method: 'GET', path: '/headers', from: 'flags' });
+    // The scenario carries the server's log recorded in the mesh lab: the request and the verdict come from its real lines.
+    expect(report.data.request).to.deep.equal({ method: 'GET', path: '/headers', from: 'access-log' });
+    expect(report.data.denial).to.include({ kind: 'no-allow-match', basis: 'access-log' });
+    const md6002 = report.findings[0];
+    expect(md6002.evidence.map((e: any) => e.excerpt).join('\n')).to.match(/checking request: requestedServerName: , .*ssl: none/);
     expect(report.data.client.sends).to.equal('plaintext');
     expect(report.data.server).to.deep.equal({ pod: 'httpbin-94fdb8c79-h9zrq.foo', port: 8080, mtls: 'PERMISSIVE' });
     const twin = await why403('authz-principals-plaintext-healthy');
     expect(twin.report.data.request.peerIdentity).to.equal('spiffe://cluster.local/ns/foo/sa/sleep');
+  });
+
+  it('the access log decides where it has the line; without one the RBAC filters predict the verdict', async () => {
+    const { report } = await why403('authz-deny-before-allow', '/headers');
+    expect(report.data.denial).to.include({ kind: 'deny-policy', basis: 'access-log', rbacPolicy: 'ns[foo]-policy[deny-headers]-rule[1]' });
+    const predicted = await why403('authz-foreign-trust-domain');
+    expect(predicted.report.data.denial).to.include({ kind: 'no-allow-match', basis: 'config' });
+    expect(predicted.report.data.request.from).to.equal('flags');
   });
 
   it('a path the DENY rule does not cover is allowed (the verdict follows the request, not just the policies)', async () => {

@@ -49,6 +49,12 @@ export interface AuthzEvidence {
   request: RbacRequest & { from: 'access-log' | 'flags' };
   /** The inbound chain the request lands on, its filters evaluated. */
   authorization?: Provenance & { chain: ChainAuthorization; decision: AuthzDecision };
+  /**
+   * What the server's RBAC filter logged for the denied request (logger `rbac`
+   * at debug): the `checking request:` line with the peer identity it saw
+   * (`ssl: none` = no client certificate), and its decision line.
+   */
+  serverSaw?: Provenance & { check: string; decision?: string; peer?: string };
   /** The server's 403 lines for the port (oldest first). */
   denials?: Provenance & { entries: Array<Numbered<AccessLogEntry>> };
   policies: AuthorizationPolicyView[];

@@ -24,13 +24,14 @@ export const noPeerIdentity: AuthzRule = {
     { anyOf: ['client:tls-settings', 'server:config-dump'], because: 'neither what the client sends nor the server\'s RBAC filters are known' },
   ],
   check(e: AuthzEvidence, { denial }: AuthzContext): Finding[] {
-    if (denial.kind !== 'no-allow-match' || e.request.peerPrincipal !== undefined || e.client.transport === 'istio-mtls') return [];
+    if (denial.kind !== 'no-allow-match' || e.request.peerPrincipal !== undefined) return [];
     const fields = [...sourceFields(e.policies, 'principals'), ...sourceFields(e.policies, 'namespaces')];
     if (!fields.length) return [];
     const f = fields[0];
     const dr = e.client.destinationRule;
     const evidence: EvidenceItem[] = [
       ...denialLines(e, 'no ALLOW policy matched: rbac_access_denied_matched_policy[none]'),
+      ...(e.serverSaw ? [{ source: e.serverSaw.source, ...(e.serverSaw.file ? { file: e.serverSaw.file } : {}), excerpt: [e.serverSaw.check, e.serverSaw.decision].filter(Boolean).join('\n'), note: 'the server\'s RBAC filter saw ssl: none — no client certificate, so no identity to match' }] : []),
       ...rbacExcerpt(e, 'the principal matchers need the client certificate\'s identity; this connection has none'),
       policyExcerpt(f.policy, `${f.path} = ${f.value}: matched against the client certificate's SPIFFE identity`, f.rule),
     ];
