@@ -26,7 +26,7 @@ const CASES = [
   {
     scenario: 'authz-principals-plaintext',
     saw: /RBAC: access denied[\s\S]*< HTTP\/1\.1 403 Forbidden/,
-    logged: /"GET \/headers HTTP\/1\.1" 403 - rbac_access_denied_matched_policy\[none\] .* inbound\|8080\|\| - 172\.17\.0\.14:8080 172\.17\.0\.13:\d+ - -$/,
+    logged: /"GET \/headers HTTP\/1\.1" 403 - rbac_access_denied_matched_policy\[none\] .* inbound\|8080\|\| - 172\.17\.0\.14:8080 172\.17\.0\.13:\d+ - default$/,
     culprit: 'MD6002 AuthorizationPolicy foo/allow-sleep',
   },
   { scenario: 'authz-principals-plaintext-healthy', saw: /< HTTP\/1\.1 200 OK/, logged: /"GET \/headers HTTP\/1\.1" 200 - via_upstream .* outbound_\.8000_\._\.httpbin\.foo\.svc\.cluster\.local default$/ },
