@@ -109,8 +109,7 @@ function selects(view: { namespace: string; selector?: Labels }, workload: Workl
 /** The AuthorizationPolicies that apply to a sidecar workload, root-namespace ones first. */
 export function authorizationPoliciesFor(resources: ResourceSet, workload: Workload, rootNamespace: string): AuthorizationPolicyView[] {
   return resources
-    .of('AuthorizationPolicy')
-    .map(authorizationPolicyView)
+    .view('AuthorizationPolicy', () => resources.of('AuthorizationPolicy').map(authorizationPolicyView))
     .filter((p) => !p.hasTargetRefs && selects(p, workload, rootNamespace))
     .sort((a, b) => Number(b.namespace === rootNamespace) - Number(a.namespace === rootNamespace) || a.name.localeCompare(b.name));
 }
@@ -130,7 +129,7 @@ export function requestAuthenticationView(object: KubeObject): RequestAuthentica
 }
 
 export function requestAuthenticationsFor(resources: ResourceSet, workload: Workload, rootNamespace: string): RequestAuthenticationView[] {
-  return resources.of('RequestAuthentication').map(requestAuthenticationView).filter((r) => selects(r, workload, rootNamespace));
+  return resources.view('RequestAuthentication', () => resources.of('RequestAuthentication').map(requestAuthenticationView)).filter((r) => selects(r, workload, rootNamespace));
 }
 
 /**
