@@ -19,7 +19,7 @@ import type { EnvoyAdmin } from '../capture/log-levels.js';
 import { shellWords, ShellWordsError } from '../capture/shell-words.js';
 import { MeshDoctorError, usageError } from '../errors.js';
 import type { Finding } from '../findings/finding.js';
-import { parseConfigDump, type ConfigDump } from '../model/envoy/config-dump.js';
+import type { ConfigDump } from '../model/envoy/config-dump.js';
 import { parseIstioClusterName } from '../model/envoy/clusters.js';
 import type { EnvoyLogLevel } from '../model/envoy-logging.js';
 import { destinationRuleFor, type DestinationRuleLookup } from '../model/istio/destination-rule.js';
@@ -48,6 +48,7 @@ import { failed } from '../rules/upstream/support.js';
 import { serverDemand } from '../rules/upstream/server-mtls.js';
 import { formatPod, type EvidenceSource, type PodRef } from '../sources/source.js';
 import type { Guide, StepRecorder } from './guide.js';
+import { readConfigDump } from './read-dump.js';
 
 export interface Why503Options {
   client: PodRef;
@@ -106,21 +107,6 @@ function explainEntry(e: AccessLogEntry): string {
   const details = e.responseCodeDetails ? decodeResponseCodeDetails(e.responseCodeDetails) : undefined;
   const transport = details?.transportFailure?.meaning ?? (e.upstreamTransportFailureReason ? `transport failure: ${e.upstreamTransportFailureReason}` : '');
   return `${e.responseCode ?? '-'} ${flags || '-'}${details?.info ? `; ${details.name}: ${details.info.meaning}` : ''}${transport ? `; ${transport}` : ''}`;
-}
-
-async function parseDump(source: EvidenceSource, pod: PodRef, step: StepRecorder): Promise<{ dump?: ConfigDump; cited?: { source: string; file?: string } }> {
-  const evidence = await source.proxy(pod, 'config_dump').catch((error: Error) => {
-    step.note(`config dump of ${formatPod(pod)} unavailable: ${error.message}`);
-    return undefined;
-  });
-  if (!evidence) return {};
-  step.looked(evidence);
-  try {
-    return { dump: parseConfigDump(evidence.text, `config_dump of ${formatPod(pod)}`), cited: { source: evidence.source, ...(evidence.file ? { file: evidence.file } : {}) } };
-  } catch (error) {
-    step.note(`config dump of ${formatPod(pod)} unreadable: ${(error as Error).message}`);
-    return {};
-  }
 }
 
 export async function diagnoseWhy503(source: EvidenceSource, guide: Guide, options: Why503Options): Promise<Report<Why503Data>> {
@@ -229,7 +215,7 @@ async function readClientAccessLog(run: Why503Run, step: StepRecorder): Promise<
 /** 3. The client's cluster for the destination, the DestinationRule behind it, and what the client sends. */
 async function readClientCluster(run: Why503Run, lookup: DestinationRuleLookup, step: StepRecorder): Promise<void> {
   const { source, guide, options, destination, client, resources, mesh, serverPods, subset } = run;
-  const { dump, cited } = await parseDump(source, options.client, step);
+  const { dump, cited } = await readConfigDump(source, options.client, step);
   run.clientDump = dump;
   run.version = await meshVersionOf(source, { ...(dump ? { dump } : {}), pod: run.clientPod, resources }, step);
   run.istioVersion = run.version.istio;
@@ -328,7 +314,7 @@ async function readServerDemands(run: Why503Run, step: StepRecorder): Promise<vo
     const port = destination.servicePort ? resolveTargetPort(destination.servicePort, pod.object).port : destination.port;
     const server: ServerEvidence = { pod: ref, ...(pod.ip ? { ip: pod.ip } : {}), labels: pod.labels, hasSidecar: pod.hasSidecar, ...(port !== undefined ? { port } : {}) };
     if (pod.hasSidecar && port !== undefined) {
-      const { dump, cited } = await parseDump(source, ref, step);
+      const { dump, cited } = await readConfigDump(source, ref, step);
       if (dump && cited) {
         run.configProblems.push(...reportConfigState(guide, step, {
           pod: { ...ref, labels: pod.labels }, dump, dumpProvenance: cited, resources, rootNamespace: mesh.rootNamespace,

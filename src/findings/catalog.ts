@@ -10,6 +10,7 @@ import type { Severity } from './finding.js';
  *   MD3xxx  upstream connections and mTLS (503s)
  *   MD4xxx  inbound path (forwarding, sockets, iptables)
  *   MD5xxx  certificates and workload identity
+ *   MD6xxx  authorization (403s: AuthorizationPolicy, RBAC filters)
  *   MD7xxx  the proxy's own config state (what Envoy rejected or has not made ready)
  */
 export interface CatalogEntry {
@@ -45,6 +46,13 @@ const entries = [
   { code: 'MD5002', severity: 'warning', title: 'A proxy certificate is about to expire or was not rotated in time' },
   { code: 'MD5003', severity: 'error', title: 'Proxies trust different root certificates' },
   { code: 'MD5004', severity: 'error', title: "A proxy's identity does not match its pod's service account" },
+  { code: 'MD6001', severity: 'error', title: 'A DENY AuthorizationPolicy matches the request (DENY is evaluated before ALLOW)' },
+  { code: 'MD6002', severity: 'error', title: 'An ALLOW policy needs a peer identity and the request came in plaintext' },
+  { code: 'MD6003', severity: 'error', title: 'An ALLOW policy names principals in a trust domain that is not the mesh\'s' },
+  { code: 'MD6004', severity: 'error', title: 'requestPrincipals without a RequestAuthentication for the workload' },
+  { code: 'MD6005', severity: 'error', title: 'An ALLOW policy without rules denies every request' },
+  { code: 'MD6006', severity: 'error', title: 'A CUSTOM policy names a provider istiod cannot build, so its rules deny' },
+  { code: 'MD6007', severity: 'error', title: 'No ALLOW policy matches the request' },
   { code: 'MD7001', severity: 'error', title: 'Envoy rejected config on this path' },
   { code: 'MD7002', severity: 'error', title: 'Config on this path is not ready (warming)' },
 ] as const satisfies readonly CatalogEntry[];

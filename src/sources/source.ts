@@ -61,6 +61,8 @@ const KIND_NAMES = {
   'gateways.networking.istio.io': 'Gateway',
   'envoyfilters.networking.istio.io': 'EnvoyFilter',
   'peerauthentications.security.istio.io': 'PeerAuthentication',
+  'authorizationpolicies.security.istio.io': 'AuthorizationPolicy',
+  'requestauthentications.security.istio.io': 'RequestAuthentication',
 } as const;
 
 export const CORE_KINDS = ['pods', 'services', 'endpoints', 'namespaces', 'configmaps'] as const;
@@ -73,6 +75,8 @@ export const ISTIO_KINDS = [
   // Read for MD7001: the EnvoyFilter behind a filter Envoy rejected.
   'envoyfilters.networking.istio.io',
   'peerauthentications.security.istio.io',
+  'authorizationpolicies.security.istio.io',
+  'requestauthentications.security.istio.io',
 ] as const;
 
 /** The `kind` of the objects kubectl lists for a kind name, when mesh-doctor knows it. */

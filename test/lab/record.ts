@@ -19,7 +19,7 @@ import { labToolsMissing, REPO_ROOT } from './paths.js';
 import { SCENARIOS } from './scenarios.js';
 
 const OUT = path.join(REPO_ROOT, 'test/fixtures/lab');
-const LOGGERS = 'connection:debug,conn_handler:debug,router:debug,pool:debug';
+const LOGGERS = 'connection:debug,conn_handler:debug,router:debug,pool:debug,rbac:debug';
 
 const why = labToolsMissing() ?? (await labUnavailable());
 if (why) {

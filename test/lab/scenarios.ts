@@ -191,6 +191,19 @@ SCENARIOS.push(
   { name: 'seed001-app-on-all-interfaces', oracle: 'seed001-inbound-original-dst', description: 'The twin: the app listens on 0.0.0.0:8080 and sees peer 127.0.0.6.', ...seed001('0.0.0.0'), try: seed001Try },
 );
 
+/** Issue 12: AuthorizationPolicies on httpbin (seed 004's pods), a broken scenario beside its healthy twin. */
+const why403Try = [
+  'kubectl exec sleep-5b597748b4-77kj5 -n foo -c sleep -- curl -sv http://httpbin:8000/headers',
+  'kubectl mesh-doctor why-403 sleep-5b597748b4-77kj5.foo --to httpbin:8000',
+];
+const authz = (name: string, description: string): LabScenario => ({ name, oracle: name, description, apps: seed004Apps, traffic: seed004Traffic, try: why403Try });
+SCENARIOS.push(
+  authz('authz-deny-before-allow', 'A DENY policy (rule 1: GET /headers) beside an ALLOW policy for sleep: DENY wins, 403 naming the DENY rule.'),
+  authz('authz-deny-before-allow-healthy', 'The twin: the DENY rule names /debug; sleep gets 200.'),
+  authz('authz-principals-plaintext', 'An ALLOW policy for principal cluster.local/ns/foo/sa/sleep; the DestinationRule sends plaintext to the PERMISSIVE port: 403, matched policy none.'),
+  authz('authz-principals-plaintext-healthy', 'The twin: auto mTLS, the server sees sleep\'s identity; 200.'),
+);
+
 export function findScenario(name: string): LabScenario | undefined {
   return SCENARIOS.find((s) => s.name === name);
 }

@@ -119,6 +119,7 @@ const KIND_NAMES: Record<string, string> = {
   'serviceentries.networking.istio.io': 'ServiceEntry', 'destinationrules.networking.istio.io': 'DestinationRule',
   'virtualservices.networking.istio.io': 'VirtualService', 'sidecars.networking.istio.io': 'Sidecar',
   'gateways.networking.istio.io': 'Gateway', 'envoyfilters.networking.istio.io': 'EnvoyFilter', 'peerauthentications.security.istio.io': 'PeerAuthentication',
+  'authorizationpolicies.security.istio.io': 'AuthorizationPolicy', 'requestauthentications.security.istio.io': 'RequestAuthentication',
 };
 
 function matchesKind(object: KubeObject, kind: string): boolean {

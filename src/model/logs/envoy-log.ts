@@ -33,6 +33,8 @@ export type EnvoyLogEventKind =
   | 'new-connection'
   | 'no-filter-chain'
   | 'upstream-reset'
+  | 'rbac-check'
+  | 'rbac-decision'
   | 'other';
 
 export interface EnvoyLogEvent {
@@ -64,6 +66,25 @@ export interface EnvoyLogEvent {
   /** For upstream-reset: the router's reset reason and transport failure reason. */
   resetReason?: string;
   transportFailureReason?: string;
+  /** For rbac-check / rbac-decision: what the RBAC filter saw and decided (logger `rbac` at debug). */
+  rbac?: RbacLogged;
+}
+
+/**
+ * The RBAC filter's debug lines (source/extensions/filters/http/rbac/rbac_filter.cc,
+ * network/rbac/rbac_filter.cc): `checking request: requestedServerName: …, sourceIP: …,
+ * …, ssl: uriSanPeerCertificate: spiffe://…, dnsSanPeerCertificate: …` (or `ssl: none`:
+ * no TLS peer, so no identity), then `enforced denied, matched policy ns[foo]-policy[x]-rule[0]`
+ * (`shadow …` for dry-run rules; policy `none` when nothing matched).
+ */
+export interface RbacLogged {
+  /** The peer certificate's URI SAN; null when the line says `ssl: none`. */
+  peer?: string | null;
+  requestedServerName?: string;
+  sourceIp?: string;
+  decision?: 'allowed' | 'denied';
+  shadow?: boolean;
+  policy?: string;
 }
 
 const LEVELS = '(trace|debug|info|warning|warn|error|critical|off)';
@@ -128,6 +149,19 @@ function analyseMessage(ev: EnvoyLogEvent): void {
   } else if ((m = /^new connection(?: from (\S+))?\s*$/.exec(msg))) {
     ev.kind = 'new-connection';
     ev.remoteAddress = m[1];
+  } else if ((m = /^checking (?:request|connection): (.*)$/s.exec(msg))) {
+    ev.kind = 'rbac-check';
+    const peer = /\bssl: (none|uriSanPeerCertificate: ([^,]*))/.exec(m[1]);
+    const sni = /requestedServerName: ([^,]*)/.exec(m[1]);
+    const source = /sourceIP: ([^,]*)/.exec(m[1]);
+    ev.rbac = {
+      ...(peer ? { peer: peer[1] === 'none' ? null : peer[2].trim() } : {}),
+      ...(sni ? { requestedServerName: sni[1].trim() } : {}),
+      ...(source ? { sourceIp: source[1].trim() } : {}),
+    };
+  } else if ((m = /^(enforced|shadow) (allowed|denied), matched policy (.+)$/.exec(msg))) {
+    ev.kind = 'rbac-decision';
+    ev.rbac = { decision: m[2] as 'allowed' | 'denied', shadow: m[1] === 'shadow', policy: m[3].trim() };
   } else if ((m = /^upstream reset: reset reason:? ([^,]+?)(?:, transport failure reason: (.*))?$/.exec(msg))) {
     ev.kind = 'upstream-reset';
     ev.resetReason = m[1].trim();

@@ -4,6 +4,7 @@ import path from 'node:path';
 import { parseAccessLog } from '../../../src/model/logs/access-log.js';
 import { parseEnvoyLog } from '../../../src/model/logs/envoy-log.js';
 import { explain } from '../../../src/explain/explain.js';
+import { rbacDenialPolicy } from '../../../src/model/envoy/rbac.js';
 import { REPO_ROOT } from '../../support/cli.js';
 
 /**
@@ -25,6 +26,32 @@ describe('real Envoy 1.40 lines from the mesh lab', () => {
         expect(parseEnvoyLog(text).otherLines - empty, `${scenario}/${file}`).to.equal(accessCount);
       }
     }
+  });
+
+  it('why-403: a DENY rule is named in the 403 line and in the rbac debug lines; the identity the server saw is there', () => {
+    const server = 'foo.httpbin-94fdb8c79-h9zrq.istio-proxy.log';
+    const [denied] = access('authz-deny-before-allow', server);
+    expect(denied).to.include({ responseCode: 403, responseCodeDetails: 'rbac_access_denied_matched_policy[ns[foo]-policy[deny-headers]-rule[1]]', path: '/headers' });
+    expect(rbacDenialPolicy(denied.responseCodeDetails)).to.equal('ns[foo]-policy[deny-headers]-rule[1]');
+    const events = parseEnvoyLog(read('authz-deny-before-allow', server)).events.filter((e) => e.kind.startsWith('rbac'));
+    expect(events.map((e) => e.rbac)).to.deep.include.members([
+      { peer: 'spiffe://cluster.local/ns/foo/sa/sleep', requestedServerName: 'outbound_.8000_._.httpbin.foo.svc.cluster.local', sourceIp: '172.17.0.13:44438' },
+      { decision: 'denied', shadow: false, policy: 'ns[foo]-policy[deny-headers]-rule[1]' },
+    ]);
+    expect(read('authz-deny-before-allow', 'client.txt')).to.match(/^RBAC: access denied$/m);
+  });
+
+  it('why-403: plaintext to a PERMISSIVE port meets an ALLOW-principals policy: [none], and the rbac filter saw ssl: none', () => {
+    const server = 'foo.httpbin-94fdb8c79-h9zrq.istio-proxy.log';
+    const [denied] = access('authz-principals-plaintext', server);
+    expect(denied).to.include({ responseCode: 403, responseCodeDetails: 'rbac_access_denied_matched_policy[none]', upstreamCluster: 'inbound|8080||' });
+    expect(denied.requestedServerName).to.equal(undefined);
+    const [check, decision] = parseEnvoyLog(read('authz-principals-plaintext', server)).events.filter((e) => e.kind.startsWith('rbac'));
+    expect(check.rbac).to.deep.equal({ peer: null, requestedServerName: '', sourceIp: '172.17.0.13:49524' });
+    expect(decision.rbac).to.deep.equal({ decision: 'denied', shadow: false, policy: 'none' });
+    // The twins: the ALLOW policy matches the mTLS identity, 200.
+    expect(access('authz-principals-plaintext-healthy', server).map((e) => e.responseCode)).to.deep.equal([200]);
+    expect(access('authz-deny-before-allow-healthy', server).map((e) => e.responseCode)).to.deep.equal([200]);
   });
 
   it('a multi-line debug message (router decoding headers) is one event with its headers and its thread', () => {
