@@ -1,5 +1,6 @@
 // The command map oclif loads ("explicit" strategy: survives bundling into one file).
 import { proseDescription } from './help-text.js';
+import Check from './commands/check.js';
 import Demo from './commands/demo.js';
 import Docs from './commands/docs.js';
 import Explain from './commands/explain.js';
@@ -16,6 +17,7 @@ import Why503 from './commands/why-503.js';
 import WhyHttpsFails from './commands/why-https-fails.js';
 
 export const COMMANDS = {
+  check: Check,
   demo: Demo,
   docs: Docs,
   explain: Explain,

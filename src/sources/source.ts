@@ -98,6 +98,11 @@ export interface EvidenceSource {
   pod(ref: PodRef): Promise<PodView>;
   /** An artifact of the pod's sidecar, or undefined when it is not available. */
   proxy(ref: PodRef, artifact: ProxyArtifact): Promise<Evidence | undefined>;
+  /**
+   * Forget a fetched artifact so its text can be collected: a mesh-wide run
+   * reads each proxy's dump once and releases it before reading the next.
+   */
+  release?(ref: PodRef, artifact: ProxyArtifact): void;
   /** A container's log, or undefined when not available. */
   containerLog(ref: PodRef, container: string, options?: LogOptions): Promise<Evidence | undefined>;
   /**
