@@ -10,6 +10,7 @@ import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { syntheticConfigDump } from './synthetic-dump.js';
 import { egressBenchmarks } from './egress.js';
+import { checkBenchmarks } from './check.js';
 import { startupBenchmarks } from './startup.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -79,6 +80,8 @@ async function main(): Promise<void> {
   rows.push(...startupRows);
   // Issue 5: who-owns-443 -A across 200 sidecars, and the outbound simulation on this dump (bench/egress.ts).
   rows.push(...(await egressBenchmarks({ root: ROOT, out: OUT, dumpFile: file, runs: RUNS })));
+  // Issue 13: check -A live over 1,000 sidecars, its peak RSS over 1,000 2 MB dumps, offline over 200 (bench/check.ts).
+  rows.push(...(await checkBenchmarks({ root: ROOT, out: OUT, runs: RUNS })));
   const cpu = cpus()[0]?.model ?? 'unknown CPU';
   const doc = `# Performance
 
