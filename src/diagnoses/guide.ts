@@ -50,6 +50,11 @@ export class Guide {
     }
   }
 
+  /** Tell the observer how far the running step has got; false when nobody shows it. */
+  progress(text: string): boolean {
+    return this.observer?.progress?.(text) ?? false;
+  }
+
   /**
    * Records a finding; the step is marked found (✖) only for a fault (error or
    * warning): an info finding beside a healthy verdict must not read as one.

@@ -130,6 +130,11 @@ export class LiveSource implements EvidenceSource {
     });
   }
 
+  release(ref: PodRef, what: ProxyArtifact | { container: string }): void {
+    // Container logs are not kept (each call fetches): only proxy artifacts are forgotten.
+    if (typeof what === 'string') this.memo.forget(`proxy:${ref.namespace}/${ref.name}:${what}`);
+  }
+
   proxy(ref: PodRef, artifact: ProxyArtifact): Promise<Evidence | undefined> {
     return this.memo.once(`proxy:${ref.namespace}/${ref.name}:${artifact}`, async () => {
       if (artifact === 'netstat') return this.sockets(ref);

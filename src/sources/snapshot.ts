@@ -149,6 +149,10 @@ export class SnapshotSource implements EvidenceSource {
     return found;
   }
 
+  release(ref: PodRef, what: ProxyArtifact | { container: string }): void {
+    this.memo.forget(typeof what === 'string' ? `proxy:${ref.namespace}/${ref.name}:${what}` : `log:${ref.namespace}/${ref.name}:${what.container}`);
+  }
+
   proxy(ref: PodRef, artifact: ProxyArtifact): Promise<Evidence | undefined> {
     return this.once(`proxy:${ref.namespace}/${ref.name}:${artifact}`, async () => {
       for (const name of SNAPSHOT_FILES[artifact]) {
