@@ -17,6 +17,7 @@ export const COMMAND_LOADERS: Record<string, () => Promise<{ default: unknown }>
   version: () => import('./commands/version.js'),
   'why-inbound-fails': () => import('./commands/why-inbound-fails.js'),
   'who-owns-443': () => import('./commands/who-owns-443.js'),
+  'why-404': () => import('./commands/why-404.js'),
   'why-502': () => import('./commands/why-502.js'),
   'why-503': () => import('./commands/why-503.js'),
   'why-https-fails': () => import('./commands/why-https-fails.js'),
