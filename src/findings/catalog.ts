@@ -9,7 +9,7 @@ import type { Severity } from './finding.js';
  *   MD2xxx  outbound traffic policy and service registry (REGISTRY_ONLY, visibility)
  *   MD3xxx  upstream connections and mTLS (503s)
  *   MD4xxx  inbound path (forwarding, sockets, iptables)
- *   MD5xxx  gateways (a request that falls out of an ingress gateway's config)
+ *   MD8xxx  gateways (a request that falls out of an ingress gateway's config)
  */
 export interface CatalogEntry {
   code: string;
@@ -40,17 +40,17 @@ const entries = [
   { code: 'MD4003', severity: 'error', title: 'Nothing listens on the target port' },
   { code: 'MD4004', severity: 'error', title: "The Service's targetPort matches no container port" },
   { code: 'MD4005', severity: 'error', title: 'iptables sends the proxy\'s own traffic back to the proxy (a loop)' },
-  { code: 'MD5001', severity: 'error', title: 'The Gateway for the host selects no gateway pod', relatedIstio: ['IST0101'] },
-  { code: 'MD5002', severity: 'error', title: 'The Gateway declares the host on another port', relatedIstio: ['IST0162'] },
-  { code: 'MD5003', severity: 'error', title: "The Gateway server's protocol does not match the request (HTTP vs HTTPS)" },
-  { code: 'MD5004', severity: 'error', title: "The VirtualService's exportTo hides it from the gateway" },
-  { code: 'MD5005', severity: 'error', title: "The VirtualService's gateways: names another Gateway (or namespace)", relatedIstio: ['IST0101'] },
-  { code: 'MD5006', severity: 'error', title: "The host is not among the Gateway server's hosts", relatedIstio: ['IST0132'] },
-  { code: 'MD5007', severity: 'error', title: 'Two Gateways declare the same host and TLS port; only one wins', relatedIstio: ['IST0145'] },
-  { code: 'MD5008', severity: 'error', title: 'No VirtualService routes the host through the Gateway' },
-  { code: 'MD5009', severity: 'error', title: "The gateway's route points at a cluster it does not have (503)" },
-  { code: 'MD5010', severity: 'warning', title: 'The HTTP server redirects every request to HTTPS' },
-  { code: 'MD5011', severity: 'error', title: "The gateway's TLS listener waits for a missing credential", relatedIstio: ['IST0161'] },
+  { code: 'MD8001', severity: 'error', title: 'The Gateway for the host selects no gateway pod', relatedIstio: ['IST0101'] },
+  { code: 'MD8002', severity: 'error', title: 'The Gateway declares the host on another port', relatedIstio: ['IST0162'] },
+  { code: 'MD8003', severity: 'error', title: "The Gateway server's protocol does not match the request (HTTP vs HTTPS)" },
+  { code: 'MD8004', severity: 'error', title: "The VirtualService's exportTo hides it from the gateway" },
+  { code: 'MD8005', severity: 'error', title: "The VirtualService's gateways: names another Gateway (or namespace)", relatedIstio: ['IST0101'] },
+  { code: 'MD8006', severity: 'error', title: "The host is not among the Gateway server's hosts", relatedIstio: ['IST0132'] },
+  { code: 'MD8007', severity: 'error', title: 'Two Gateways declare the same host and TLS port; only one wins', relatedIstio: ['IST0145'] },
+  { code: 'MD8008', severity: 'error', title: 'No VirtualService routes the host through the Gateway' },
+  { code: 'MD8009', severity: 'error', title: "The gateway's route points at a cluster it does not have (503)" },
+  { code: 'MD8010', severity: 'warning', title: 'The HTTP server redirects every request to HTTPS' },
+  { code: 'MD8011', severity: 'error', title: "The gateway's TLS listener waits for a missing credential", relatedIstio: ['IST0161'] },
 ] as const satisfies readonly CatalogEntry[];
 
 export type FindingCode = (typeof entries)[number]['code'];

@@ -41,6 +41,6 @@ describe('why-404 (CLI, offline, oracle gateway scenarios)', () => {
 
   it('the human output shows the path through the gateway and the culprit field', async () => {
     const r = await runCli(['why-404', GATEWAY, '--host', 'httpbin.example.com', '--from', scenario('gw-vs-wrong-gateway-namespace')]);
-    expect(r.stdout).to.contain('route config   http.8080').and.contain('virtual host   blackhole:80').and.contain('MD5005');
+    expect(r.stdout).to.contain('route config   http.8080').and.contain('virtual host   blackhole:80').and.contain('MD8005');
   });
 });

@@ -1,5 +1,5 @@
 /**
- * MD5007: two Gateways declare the same host on the same TLS port. Envoy
+ * MD8007: two Gateways declare the same host on the same TLS port. Envoy
  * rejects two filter chains with the same SNI, so istiod keeps the first
  * server (oldest Gateway, then by name) and skips the other ("skipping server
  * on gateway …, duplicate host names", pilot/pkg/model/gateway.go
@@ -15,7 +15,7 @@ import { gatewayEvidence, requestText, virtualServiceEvidence, walkEvidence } fr
 
 export const duplicateGatewayServer: GatewayRule = {
   id: 'md5007-duplicate-gateway-server',
-  code: 'MD5007',
+  code: 'MD8007',
   description: 'Two Gateways declare the same host on the same TLS port; only the first one gets the filter chain',
   needs: ['config-dump', 'Gateway', 'VirtualService'],
   check(e, { earlier }): Finding[] {
@@ -31,7 +31,7 @@ export const duplicateGatewayServer: GatewayRule = {
     if (stranded.length === 0) return [];
     const w = winner.gateway;
     const l = losers[0].gateway;
-    return [makeFinding('MD5007', {
+    return [makeFinding('MD8007', {
       message: `Gateways ${gatewayKey(w)} and ${gatewayKey(l)} both declare ${e.request.host} on TLS port ${e.request.port}; istiod keeps only ${gatewayKey(w)}'s server (it sorts first), so the SNI ${e.request.host} gets route config ${e.simulation.routeConfig?.name}, where VirtualService ${stranded[0].namespace}/${stranded[0].name} (bound to ${gatewayKey(l)}) never appears: ${requestText(e)} gets 404.`,
       target: w.ref,
       evidence: [gatewayEvidence(w, [winner.server], 'this server wins the SNI'), gatewayEvidence(l, [losers[0].server], 'this server is skipped as a duplicate'), virtualServiceEvidence(stranded[0]), walkEvidence(e)],

@@ -1,5 +1,5 @@
 /**
- * MD5009: the route matched, but its cluster is not on the gateway: Envoy
+ * MD8009: the route matched, but its cluster is not on the gateway: Envoy
  * answers 503 with NC (cluster_not_found; older Envoy flagged it NR). Istio
  * writes `outbound|PORT|SUBSET|HOST` for a VirtualService destination even
  * when no Service, ServiceEntry or DestinationRule subset defines it.
@@ -12,7 +12,7 @@ import { requestText, virtualServiceEvidence, walkEvidence } from './support.js'
 
 export const routeToMissingCluster: GatewayRule = {
   id: 'md5009-route-to-missing-cluster',
-  code: 'MD5009',
+  code: 'MD8009',
   description: "The gateway's route sends the request to a cluster the gateway does not have (503)",
   needs: ['config-dump', 'VirtualService'],
   check(e): Finding[] {
@@ -23,7 +23,7 @@ export const routeToMissingCluster: GatewayRule = {
     const vs = e.virtualServices.find((v) => ref && v.namespace === ref.namespace && v.name === ref.name)
       ?? e.virtualServices.find((v) => v.http.some((r) => r.destinations.some((d) => hostMatches(resolveShortname(d.host, v.namespace), host))));
     const what = subset ? `subset ${subset} of ${host} (no DestinationRule defines it, or the gateway cannot see it)` : `${host} port ${port} (no Service or ServiceEntry the gateway can see has it)`;
-    return [makeFinding('MD5009', {
+    return [makeFinding('MD8009', {
       message: `The gateway routes ${requestText(e)} to cluster ${cluster}, which ${e.podArg} does not have: Envoy answers 503 (NC cluster_not_found) for ${what}.`,
       target: vs?.ref ?? { kind: 'Pod', namespace: e.pod.namespace, name: e.pod.name },
       evidence: [...(vs ? [virtualServiceEvidence(vs, 'spec.http[].route[].destination.host')] : []), walkEvidence(e, `istioctl proxy-config clusters ${e.podArg} has no ${cluster}`)],

@@ -1,5 +1,5 @@
 /**
- * MD5002: the Gateway's server for the host is on another port than the one
+ * MD8002: the Gateway's server for the host is on another port than the one
  * the request arrives on. istiod resolves a server's port through the
  * gateway's Services (resolvePorts, pilot/pkg/model/gateway.go): a Service
  * port becomes its targetPort, any other number is used as written, so a
@@ -13,7 +13,7 @@ import { gatewayEvidence, requestText, walkEvidence } from './support.js';
 
 export const gatewayPortMismatch: GatewayRule = {
   id: 'md5002-gateway-port-mismatch',
-  code: 'MD5002',
+  code: 'MD8002',
   description: "The Gateway declares the host on a port the request does not arrive on",
   needs: ['config-dump', 'Gateway'],
   check(e, { earlier }): Finding[] {
@@ -24,7 +24,7 @@ export const gatewayPortMismatch: GatewayRule = {
       if (elsewhere.length === 0) continue;
       const s = elsewhere[0];
       const exposed = e.podServices.flatMap((svc) => svc.ports.map((p) => `${svc.name} ${p.port}->${p.targetPort ?? p.port}`));
-      findings.push(makeFinding('MD5002', {
+      findings.push(makeFinding('MD8002', {
         message: `Gateway ${g.namespace}/${g.name} declares ${e.request.host} on port ${s.port.number} (listener ${listenerPortOf(s, e.podServices)} on the gateway pod), but ${requestText(e)} arrives on port ${e.request.port}, which the gateway Service forwards to ${e.request.listenerPort}: the server is on a port no client of this request reaches.`,
         target: g.ref,
         evidence: [gatewayEvidence(g, elsewhere, `spec.servers[${s.index}].port.number is resolved through the gateway Service's ports (${exposed.join(', ') || 'none'})`), walkEvidence(e)],

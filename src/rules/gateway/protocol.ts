@@ -1,5 +1,5 @@
 /**
- * MD5003: the server on the port speaks another protocol than the request.
+ * MD8003: the server on the port speaks another protocol than the request.
  * An HTTP server gives the listener a plaintext HTTP connection manager (a
  * TLS ClientHello is then read as HTTP: 400 and close); an HTTPS server's
  * chains match TLS by SNI only (plaintext finds no chain and is closed).
@@ -14,13 +14,13 @@ import { gatewayEvidence, requestText, walkEvidence } from './support.js';
 
 export const gatewayProtocolMismatch: GatewayRule = {
   id: 'md5003-gateway-protocol-mismatch',
-  code: 'MD5003',
+  code: 'MD8003',
   description: 'The Gateway server on the port speaks plaintext HTTP to a TLS request, or TLS to a plaintext one',
   needs: ['config-dump', 'Gateway'],
   check(e): Finding[] {
     if (e.ending !== 'tls-into-http' && e.ending !== 'no-chain') return [];
     const mismatched = serversOnPort(e).filter(({ server }) => serverHasHost(server, e.request.host) && isTlsServer(server) !== e.request.tls);
-    return mismatched.slice(0, 1).map(({ gateway: g, server: s }) => makeFinding('MD5003', {
+    return mismatched.slice(0, 1).map(({ gateway: g, server: s }) => makeFinding('MD8003', {
       message: e.request.tls
         ? `${requestText(e)} sends TLS, but Gateway ${g.namespace}/${g.name} declares port ${s.port.number} as ${s.port.protocol} (name ${s.port.name ?? '-'}): the gateway reads the ClientHello as HTTP, answers 400 and closes, and the client sees "wrong version number".`
         : `${requestText(e)} is plaintext, but Gateway ${g.namespace}/${g.name} declares port ${s.port.number} as ${s.port.protocol}: the listener's chains match TLS by SNI only, so the connection finds no filter chain and is closed (curl: "Empty reply from server").`,

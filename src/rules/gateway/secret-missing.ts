@@ -1,5 +1,5 @@
 /**
- * MD5011: the TLS listener waits for a credential. Istio's gateway chains
+ * MD8011: the TLS listener waits for a credential. Istio's gateway chains
  * read their certificate over SDS as `kubernetes://<credentialName>`, with no
  * initial fetch timeout; istiod sends nothing for a Secret it cannot find in
  * the gateway pod's namespace, so Envoy keeps the whole listener warming
@@ -15,7 +15,7 @@ import { gatewayEvidence, requestText } from './support.js';
 
 export const credentialMissing: GatewayRule = {
   id: 'md5011-gateway-credential-missing',
-  code: 'MD5011',
+  code: 'MD8011',
   description: "The gateway's TLS listener waits for a credentialName Secret it never received",
   needs: ['config-dump', 'Gateway'],
   check(e): Finding[] {
@@ -26,7 +26,7 @@ export const credentialMissing: GatewayRule = {
     const names = waiting.map(credentialNameOf).filter((n): n is string => Boolean(n));
     const culprit = serversOnPort(e).find(({ server }) => server.tls?.credentialName && names.includes(server.tls.credentialName)) ?? serversOnPort(e).find(({ server }) => server.tls?.credentialName);
     const cred = culprit?.server.tls?.credentialName ?? names[0] ?? '?';
-    return [makeFinding('MD5011', {
+    return [makeFinding('MD8011', {
       message: `The gateway's listener on port ${e.request.listenerPort} is warming: it waits for the Secret ${cred} (SDS ${waiting.join(', ') || `kubernetes://${cred}`}), which istiod cannot find in the gateway pod's namespace ${e.pod.namespace}; until it arrives nothing on this port is served, so ${requestText(e)} is refused.`,
       target: culprit?.gateway.ref ?? { kind: 'Pod', namespace: e.pod.namespace, name: e.pod.name },
       evidence: [

@@ -1,5 +1,5 @@
 /**
- * MD5001: a Gateway for the host selects no gateway pod (or not this one).
+ * MD8001: a Gateway for the host selects no gateway pod (or not this one).
  * istiod gives a gateway proxy only the servers of Gateways whose `selector`
  * matches its pod's labels (pilot/pkg/model/push_context.go mergeGateways via
  * gatewaysByLabels); a selector that matches nothing produces no listener.
@@ -13,7 +13,7 @@ import { formatLabels, gatewayEvidence, requestText, walkEvidence } from './supp
 
 export const gatewaySelectorMatchesNoPod: GatewayRule = {
   id: 'md5001-gateway-selector-matches-no-pod',
-  code: 'MD5001',
+  code: 'MD8001',
   description: 'The Gateway that declares the host selects no gateway pod, so its servers are on no proxy',
   needs: ['config-dump', 'Gateway'],
   check(e): Finding[] {
@@ -22,7 +22,7 @@ export const gatewaySelectorMatchesNoPod: GatewayRule = {
     return culprits.map((g) => {
       const selected = e.gatewayPods.filter((p) => selectsPod(g, p)).map(formatPod);
       const keep = Object.fromEntries(Object.entries(e.pod.labels).filter(([k]) => k === 'istio' || k === 'app'));
-      return makeFinding('MD5001', {
+      return makeFinding('MD8001', {
         message: `Gateway ${g.namespace}/${g.name} declares ${e.request.host} but its selector (${formatLabels(g.selector)}) does not match gateway pod ${e.podArg} (labels ${formatLabels(keep)})${selected.length ? `; it selects ${selected.join(', ')} instead` : ' nor any other gateway pod'}, so ${requestText(e)} reaches a gateway that never got this server.`,
         target: g.ref,
         evidence: [gatewayEvidence(g, g.servers.filter((s) => serverHasHost(s, e.request.host)), 'spec.selector is matched against gateway pod labels'), walkEvidence(e), { source: `kubectl get pod ${e.pod.name} -n ${e.pod.namespace} --show-labels`, excerpt: formatLabels(e.pod.labels) }],

@@ -2,8 +2,8 @@
  * The VirtualService side of a gateway 404 (pilot/pkg/networking/core/gateway.go
  * buildGatewayVirtualHosts, pilot/pkg/model/push_context.go VirtualServicesForGateway):
  * a VirtualService's routes reach a gateway server only when it is exported to
- * the gateway pod's namespace (MD5004), its `gateways:` names that server's
- * Gateway (MD5005), and one of its hosts is among the server's hosts (MD5006).
+ * the gateway pod's namespace (MD8004), its `gateways:` names that server's
+ * Gateway (MD8005), and one of its hosts is among the server's hosts (MD8006).
  * Otherwise the server's route config holds no virtual host for the request's
  * :authority (Istio's `blackhole:<port>` when nothing binds) and Envoy answers 404 NR.
  */
@@ -18,7 +18,7 @@ const notFound = (ending: string) => ending === 'no-route' || ending === 'no-cha
 
 export const virtualServiceNotExported: GatewayRule = {
   id: 'md5004-virtualservice-not-exported-to-gateway',
-  code: 'MD5004',
+  code: 'MD8004',
   description: "The VirtualService's exportTo hides it from the gateway pod's namespace",
   needs: ['config-dump', 'VirtualService'],
   check(e): Finding[] {
@@ -26,7 +26,7 @@ export const virtualServiceNotExported: GatewayRule = {
     const bound = new Set(serversOnPort(e).map(({ gateway }) => gatewayKey(gateway)));
     return virtualServicesForHost(e)
       .filter((vs) => !visibleToGateway(vs, e) && vs.gateways.some((g) => bound.has(g)))
-      .map((vs) => makeFinding('MD5004', {
+      .map((vs) => makeFinding('MD8004', {
         message: `VirtualService ${vs.namespace}/${vs.name} routes ${e.request.host} through the gateway, but its ${describeExportTo(vs.exportTo)} does not include the gateway pod's namespace ${e.pod.namespace}: istiod leaves it out of ${e.podArg}'s config, so ${requestText(e)} gets 404.`,
         target: vs.ref,
         evidence: [virtualServiceEvidence(vs, `exportTo is checked against the namespace of the proxy (${e.pod.namespace}), not of the Gateway resource`), walkEvidence(e)],
@@ -37,7 +37,7 @@ export const virtualServiceNotExported: GatewayRule = {
 
 export const virtualServiceNamesOtherGateway: GatewayRule = {
   id: 'md5005-virtualservice-names-another-gateway',
-  code: 'MD5005',
+  code: 'MD8005',
   description: "The VirtualService's gateways: names no Gateway that serves the host on this gateway pod",
   needs: ['config-dump', 'VirtualService', 'Gateway'],
   check(e, { earlier }): Finding[] {
@@ -57,7 +57,7 @@ export const virtualServiceNamesOtherGateway: GatewayRule = {
             : sameName
               ? `names gateway ${sameName}, but the Gateway is ${gatewayKey(right)} (wrong namespace)`
               : `names ${vs.gatewayNames.join(', ')} (resolved: ${vs.gateways.join(', ')}), none of which is ${[...keys].join(' or ')}`;
-        return makeFinding('MD5005', {
+        return makeFinding('MD8005', {
           message: `VirtualService ${vs.namespace}/${vs.name} ${why}: its routes never reach ${e.podArg}, so ${requestText(e)} gets 404.`,
           target: vs.ref,
           evidence: [virtualServiceEvidence(vs, 'spec.gateways'), gatewayEvidence(right, serving.filter((x) => x.gateway === right).map((x) => x.server), `the Gateway that serves ${e.request.host} on this gateway pod`), walkEvidence(e)],
@@ -69,7 +69,7 @@ export const virtualServiceNamesOtherGateway: GatewayRule = {
 
 export const hostNotInGateway: GatewayRule = {
   id: 'md5006-host-not-in-gateway-hosts',
-  code: 'MD5006',
+  code: 'MD8006',
   description: "The VirtualService binds the Gateway, but the Gateway's server on this port does not list the host",
   needs: ['config-dump', 'VirtualService', 'Gateway'],
   check(e, { earlier }): Finding[] {
@@ -80,7 +80,7 @@ export const hostNotInGateway: GatewayRule = {
       const bound = onPort.filter(({ gateway }) => vs.gateways.includes(gatewayKey(gateway)));
       if (bound.length === 0 || bound.some(({ server }) => serverHasHost(server, e.request.host))) continue;
       const { gateway: g } = bound[0];
-      findings.push(makeFinding('MD5006', {
+      findings.push(makeFinding('MD8006', {
         message: `VirtualService ${vs.namespace}/${vs.name} binds Gateway ${gatewayKey(g)} for ${e.request.host}, but the Gateway's server on port ${e.request.port} lists only ${bound.flatMap(({ server }) => server.hosts.map((h) => h.host)).join(', ')}: istiod keeps a VirtualService host only where it meets a server host, so ${requestText(e)} gets ${e.ending === 'no-chain' ? 'no TLS filter chain for its SNI' : '404'}.`,
         target: g.ref,
         evidence: [gatewayEvidence(g, bound.map((b) => b.server), `spec.servers[${bound[0].server.index}].hosts`), virtualServiceEvidence(vs), walkEvidence(e)],
