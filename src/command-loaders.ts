@@ -19,6 +19,7 @@ export const COMMAND_LOADERS: Record<string, () => Promise<{ default: unknown }>
   'why-inbound-fails': () => import('./commands/why-inbound-fails.js'),
   'who-owns-443': () => import('./commands/who-owns-443.js'),
   certs: () => import('./commands/certs.js'),
+  'why-404': () => import('./commands/why-404.js'),
   'why-502': () => import('./commands/why-502.js'),
   'why-403': () => import('./commands/why-403.js'),
   'why-503': () => import('./commands/why-503.js'),

@@ -13,6 +13,7 @@ import Snapshot from './commands/snapshot.js';
 import Version from './commands/version.js';
 import WhyInboundFails from './commands/why-inbound-fails.js';
 import WhoOwns443 from './commands/who-owns-443.js';
+import Why404 from './commands/why-404.js';
 import Why502 from './commands/why-502.js';
 import Why403 from './commands/why-403.js';
 import Why503 from './commands/why-503.js';
@@ -32,6 +33,7 @@ export const COMMANDS = {
   version: Version,
   'why-inbound-fails': WhyInboundFails,
   'who-owns-443': WhoOwns443,
+  'why-404': Why404,
   'why-502': Why502,
   'why-403': Why403,
   'why-503': Why503,

@@ -12,6 +12,7 @@ import type { Severity } from './finding.js';
  *   MD5xxx  certificates and workload identity
  *   MD6xxx  authorization (403s: AuthorizationPolicy, RBAC filters)
  *   MD7xxx  the proxy's own config state (what Envoy rejected or has not made ready)
+ *   MD8xxx  gateways (a request that falls out of an ingress gateway's config)
  */
 export interface CatalogEntry {
   code: string;
@@ -56,6 +57,17 @@ const entries = [
   { code: 'MD6007', severity: 'error', title: 'No ALLOW policy matches the request' },
   { code: 'MD7001', severity: 'error', title: 'Envoy rejected config on this path' },
   { code: 'MD7002', severity: 'error', title: 'Config on this path is not ready (warming)' },
+  { code: 'MD8001', severity: 'error', title: 'The Gateway for the host selects no gateway pod', relatedIstio: ['IST0101'] },
+  { code: 'MD8002', severity: 'error', title: 'The Gateway declares the host on another port', relatedIstio: ['IST0162'] },
+  { code: 'MD8003', severity: 'error', title: "The Gateway server's protocol does not match the request (HTTP vs HTTPS)" },
+  { code: 'MD8004', severity: 'error', title: "The VirtualService's exportTo hides it from the gateway" },
+  { code: 'MD8005', severity: 'error', title: "The VirtualService's gateways: names another Gateway (or namespace)", relatedIstio: ['IST0101'] },
+  { code: 'MD8006', severity: 'error', title: "The host is not among the Gateway server's hosts", relatedIstio: ['IST0132'] },
+  { code: 'MD8007', severity: 'error', title: 'Two Gateways declare the same host and TLS port; only one wins', relatedIstio: ['IST0145'] },
+  { code: 'MD8008', severity: 'error', title: 'No VirtualService routes the host through the Gateway' },
+  { code: 'MD8009', severity: 'error', title: "The gateway's route points at a cluster it does not have (503)" },
+  { code: 'MD8010', severity: 'warning', title: 'The HTTP server redirects every request to HTTPS' },
+  { code: 'MD8011', severity: 'error', title: "The gateway's TLS listener waits for a missing credential", relatedIstio: ['IST0161'] },
 ] as const satisfies readonly CatalogEntry[];
 
 export type FindingCode = (typeof entries)[number]['code'];

@@ -1,6 +1,7 @@
 import { parseIstioClusterName } from './envoy/clusters.js';
 import type { FilterChain } from './envoy/listeners.js';
 import type { ConfigDump } from './envoy/config-dump.js';
+import { parseGatewayRouteName } from './envoy/gateway-config.js';
 import { formatRef, type KubeObject, type ObjectRef, type ResourceSet } from './k8s/resources.js';
 
 /**
@@ -13,6 +14,12 @@ import { formatRef, type KubeObject, type ObjectRef, type ResourceSet } from './
 export function ownersOfChain(chain: FilterChain, resources: ResourceSet, dump?: ConfigDump): ObjectRef[] {
   const clusters = destinationClusters(chain, dump);
   const owners = new Map<string, ObjectRef>();
+  // A gateway's HTTPS chain is one Gateway server's: its RDS name says which (https.443.NAME.GATEWAY.NS).
+  const gateway = parseGatewayRouteName(chain.httpConnectionManager?.rdsRouteConfigName ?? '')?.gateway;
+  if (gateway) {
+    const [namespace, name] = gateway.split('/');
+    owners.set(`Gateway ${gateway}`, { kind: 'Gateway', namespace, name });
+  }
   for (const cluster of clusters) {
     const name = parseIstioClusterName(cluster);
     if (!name || name.direction !== 'outbound' || !name.host) continue;

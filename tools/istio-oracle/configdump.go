@@ -8,6 +8,7 @@ import (
 	endpointv3 "github.com/envoyproxy/go-control-plane/envoy/config/endpoint/v3"
 	listenerv3 "github.com/envoyproxy/go-control-plane/envoy/config/listener/v3"
 	routev3 "github.com/envoyproxy/go-control-plane/envoy/config/route/v3"
+	tlsv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/transport_sockets/tls/v3"
 	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/reflect/protoregistry"
@@ -15,6 +16,7 @@ import (
 
 	meshconfig "istio.io/api/mesh/v1alpha1"
 	"istio.io/istio/pilot/pkg/model"
+	"istio.io/istio/pkg/util/sets"
 )
 
 // versionInfo stands in for istiod's push version (a timestamp in a real cluster).
@@ -34,6 +36,7 @@ func mustAny(m proto.Message) *anypb.Any {
 func configDump(sc *Scenario, ps ProxySpec, p *model.Proxy, meshCfg *meshconfig.MeshConfig,
 	listeners []*listenerv3.Listener, clusters []*clusterv3.Cluster,
 	routes []*routev3.RouteConfiguration, endpoints []*endpointv3.ClusterLoadAssignment,
+	secrets []*tlsv3.Secret, missingSecrets sets.String,
 ) ([]byte, error) {
 	bs, err := envoyBootstrap(ps, p, meshCfg)
 	if err != nil {
@@ -58,12 +61,23 @@ func configDump(sc *Scenario, ps ProxySpec, p *model.Proxy, meshCfg *meshconfig.
 		ld.StaticListeners = append(ld.StaticListeners, &adminv3.ListenersConfigDump_StaticListener{Listener: mustAny(l)})
 	}
 	for _, l := range listeners {
-		ld.DynamicListeners = append(ld.DynamicListeners, &adminv3.ListenersConfigDump_DynamicListener{
-			Name: l.Name,
-			ActiveState: &adminv3.ListenersConfigDump_DynamicListenerState{
-				VersionInfo: versionInfo, Listener: mustAny(l),
-			},
+		state := &adminv3.ListenersConfigDump_DynamicListenerState{VersionInfo: versionInfo, Listener: mustAny(l)}
+		dl := &adminv3.ListenersConfigDump_DynamicListener{Name: l.Name, ActiveState: state}
+		if warming(l, missingSecrets) {
+			// Envoy holds it in warming until its secrets arrive (see sds.go).
+			dl = &adminv3.ListenersConfigDump_DynamicListener{Name: l.Name, WarmingState: state}
+		}
+		ld.DynamicListeners = append(ld.DynamicListeners, dl)
+	}
+	sd := &adminv3.SecretsConfigDump{}
+	for _, sec := range secrets {
+		sd.DynamicActiveSecrets = append(sd.DynamicActiveSecrets, &adminv3.SecretsConfigDump_DynamicSecret{
+			Name: sec.Name, VersionInfo: versionInfo, Secret: mustAny(sec),
 		})
+	}
+	for _, name := range sets.SortedList(missingSecrets) {
+		// Requested by the listener and never answered: Envoy lists it as warming, without a secret.
+		sd.DynamicWarmingSecrets = append(sd.DynamicWarmingSecrets, &adminv3.SecretsConfigDump_DynamicSecret{Name: name})
 	}
 
 	sort.SliceStable(routes, func(i, j int) bool { return routes[i].Name < routes[j].Name })
@@ -88,7 +102,7 @@ func configDump(sc *Scenario, ps ProxySpec, p *model.Proxy, meshCfg *meshconfig.
 		mustAny(ld),
 		mustAny(&adminv3.ScopedRoutesConfigDump{}),
 		mustAny(rd),
-		mustAny(&adminv3.SecretsConfigDump{}),
+		mustAny(sd),
 		mustAny(ed),
 	}}
 	b, err := protojson.MarshalOptions{

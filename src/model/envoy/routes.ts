@@ -117,6 +117,10 @@ export class VirtualHost {
   get routes(): Route[] {
     return objs(this.raw, 'routes').map((r) => new Route(r));
   }
+  /** `ALL` or `EXTERNAL_ONLY` when plaintext requests get a redirect to https (Istio's tls.httpsRedirect). */
+  get requireTls(): string | undefined {
+    return str(this.raw, 'require_tls');
+  }
 }
 
 export class RouteConfig {

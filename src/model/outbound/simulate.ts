@@ -40,6 +40,8 @@ export type OutcomeKind =
   | 'no_filter_chain'
   /** HCM found no virtual host or no route: 404 NR. */
   | 'no_route'
+  /** A gateway has no listener on the port: nothing accepts the connection (refused). */
+  | 'no_listener'
   | 'unknown';
 
 export interface Outcome {
@@ -198,8 +200,19 @@ export function isCatchAllChain(chain: FilterChain): boolean {
 /**
  * options.assumedExternal: nothing (resources or the proxy) gave the host an
  * address, so the destination IP is a guess: the verdict is low confidence.
+ * options.proxy: which proxy the connection enters: a sidecar's app connection
+ * (captured by iptables to virtualOutbound), or a request arriving at a
+ * gateway pod, which intercepts nothing and binds one listener per port
+ * (0.0.0.0_<port>).
  */
-export function simulateOutbound(dump: ConfigDump, connection: OutboundConnection, options: { istioVersion?: string; assumedExternal?: boolean } = {}): SimulationResult {
+export interface SimulateOptions {
+  istioVersion?: string;
+  assumedExternal?: boolean;
+  proxy?: 'sidecar' | 'gateway';
+}
+
+export function simulateOutbound(dump: ConfigDump, connection: OutboundConnection, options: SimulateOptions = {}): SimulationResult {
+  const gateway = options.proxy === 'gateway';
   const decisions: Decision[] = [];
   const notes: string[] = [];
   let confidence: Confidence = 'high';
@@ -217,8 +230,13 @@ export function simulateOutbound(dump: ConfigDump, connection: OutboundConnectio
   notes.push(...pick.notes);
   // The guess decides the path only where per-VIP listeners share the port (an exact IP:port listener wins).
   if (options.assumedExternal && pick.vipListeners.length) lower('low', `the destination address is assumed (an external IP): neither the resources nor the sidecar's config give ${connection.host ?? connection.sni ?? 'the host'} one, and ${pick.vipListeners.length} listener(s) on port ${connection.port} are bound to specific addresses`);
-  if (!pick.capture) lower('medium', 'the dump has no virtualOutbound listener (use_original_dst on 15001): traffic capture is assumed to hand off as Istio 1.7+ does');
+  if (!pick.capture && !gateway) lower('medium', 'the dump has no virtualOutbound listener (use_original_dst on 15001): traffic capture is assumed to hand off as Istio 1.7+ does');
   const base = { connection, decisions, notes, catchAll: false } as const;
+  if (!pick.listener && gateway) {
+    const why = `the gateway has no listener on port ${connection.port}: nothing accepts the connection (refused)`;
+    decisions.push({ stage: 'listener', chose: '(none)', because: why });
+    return { ...base, outcome: { kind: 'no_listener', why }, confidence };
+  }
   if (!pick.listener) {
     decisions.push({ stage: 'listener', chose: '(none)', because: pick.because });
     lower('low', 'no listener found for the connection');
@@ -298,6 +316,12 @@ export function simulateOutbound(dump: ConfigDump, connection: OutboundConnectio
     return { ...withChain, routeConfig, outcome: { kind: 'no_route', status: 404, why: `${vh.because}: Envoy answers 404 (NR)` }, confidence };
   }
   decisions.push({ stage: 'virtual host', chose: vh.virtualHost.name, because: vh.because });
+  if (vh.virtualHost.requireTls === 'ALL' && connection.transport !== 'tls') {
+    // Envoy redirects before routing (config_impl.cc VirtualHostImpl sslRedirect): Istio's tls.httpsRedirect.
+    const why = `virtual host ${vh.virtualHost.name} has require_tls ALL: Envoy answers 301 to https:// before any route`;
+    decisions.push({ stage: 'outcome', chose: 'HTTP 301', because: why });
+    return { ...withChain, routeConfig, virtualHost: vh.virtualHost, outcome: { kind: 'redirect', status: 301, why }, confidence };
+  }
   const route = selectRoute(vh.virtualHost, connection.path ?? '/');
   notes.push(...route.notes);
   if (!route.route) {

@@ -1,0 +1,136 @@
+/**
+ * why-404 <gateway pod> --host H [--path P] [--port N] [--https]: follows one
+ * request through an ingress gateway's real config and, where it falls out,
+ * names the Gateway or VirtualService field that put it there:
+ *   1. the gateway pod and its config dump (a `router~` proxy);
+ *   2. the Gateways, VirtualServices and the Services in front of the pod;
+ *   3. the request's path: listener for the port, filter chain (SNI for HTTPS),
+ *      route config, virtual host by :authority, route by path, cluster;
+ *   4. the gateway rules (src/rules/gateway/).
+ */
+import type { Guide, StepRecorder } from './guide.js';
+import { ExitCode, MeshDoctorError } from '../errors.js';
+import { parseConfigDump, type ConfigDump } from '../model/envoy/config-dump.js';
+import { proxyKind, warmingListeners } from '../model/envoy/gateway-config.js';
+import { gateways, virtualServices } from '../model/istio/gateway.js';
+import { servicesSelecting } from '../model/istio/services.js';
+import type { PodView } from '../model/k8s/pods.js';
+import { describePath, simulateOutbound, type OutboundConnection, type SimulationResult } from '../model/outbound/index.js';
+import { endingOf, listenerPortOf, requestUrl, type Ending, type GatewayEvidence, type GatewayRequest } from '../rules/gateway/evidence.js';
+import { runGatewayRules } from '../rules/gateway/index.js';
+import type { Finding } from '../findings/finding.js';
+import { formatRef } from '../model/k8s/resources.js';
+import { buildReport, type Report, type VerdictStatus } from '../report/report.js';
+import { formatPod, type EvidenceSource, type PodRef } from '../sources/source.js';
+
+export interface Why404Options {
+  host: string;
+  path?: string;
+  /** The port the client connects to (default 80, or 443 with https). */
+  port?: number;
+  https?: boolean;
+}
+
+export interface Why404Data {
+  request: GatewayRequest;
+  path: SimulationResult['decisions'];
+  ending: Ending;
+  outcome: SimulationResult['outcome'];
+  confidence: SimulationResult['confidence'];
+}
+
+const GATEWAY_KINDS = ['pods', 'services', 'gateways.networking.istio.io', 'virtualservices.networking.istio.io'] as const;
+
+export async function why404(guide: Guide, source: EvidenceSource, ref: PodRef, options: Why404Options): Promise<Report<Why404Data | undefined>> {
+  const podArg = formatPod(ref);
+  const gateway = await guide.step(`Read gateway ${podArg} and its config`, (step) => readGateway(source, ref, podArg, step));
+  const evidence = await guide.step('Read the Gateways, VirtualServices and the Services in front of the gateway', (step) => readResources(source, gateway, options, step));
+  await guide.step(`Follow ${requestUrl(evidence.request)} through the gateway`, async (step) => {
+    step.looked(`istioctl proxy-config listeners ${podArg} --port ${evidence.request.listenerPort}`);
+    for (const line of describePath(evidence.simulation)) step.note(line);
+    step.note(`ends: ${evidence.ending}`);
+  });
+  const verdict = await guide.step('Explain where it ends', async (step) => {
+    const { findings, outcomes } = runGatewayRules(evidence);
+    for (const o of outcomes) if (o.status === 'skipped') guide.skip(o.rule, o.because ?? 'its inputs are missing', step);
+    for (const f of findings) guide.report(f, step);
+    return verdictOf(evidence, findings);
+  });
+  return buildReport({
+    command: 'why-404',
+    subject: `gateway ${podArg}`,
+    source,
+    versions: gateway.dump.versions ? { istio: gateway.dump.versions.istio, envoy: gateway.dump.versions.envoy } : undefined,
+    transcript: guide,
+    verdict,
+    data: { request: evidence.request, path: evidence.simulation.decisions, ending: evidence.ending, outcome: evidence.simulation.outcome, confidence: evidence.simulation.confidence },
+  });
+}
+
+interface GatewayPod { pod: PodView; podArg: string; dump: ConfigDump; dumpSource: string; dumpFile?: string }
+
+async function readGateway(source: EvidenceSource, ref: PodRef, podArg: string, step: StepRecorder): Promise<GatewayPod> {
+  const pod = await source.pod(ref);
+  const evidence = await source.proxy(ref, 'config_dump');
+  if (!evidence) {
+    throw new MeshDoctorError('not-found', `no config dump for ${podArg} in ${source.label}: why-404 follows the request through the gateway's config`, {
+      suggestion: `Capture one (kubectl mesh-doctor snapshot ${podArg}) or run against the cluster.`,
+    });
+  }
+  step.looked(evidence);
+  const dump = parseConfigDump(evidence.text, `config_dump of ${podArg}`);
+  const kind = proxyKind(dump);
+  if (kind !== 'gateway') {
+    throw new MeshDoctorError('usage', `${podArg} is a ${kind} proxy (node id ${dump.node?.id ?? 'unknown'}); why-404 follows requests through gateway pods (node id router~...)`, {
+      suggestion: 'Name the ingress gateway pod (kubectl get pods -n istio-system -l istio=ingressgateway); for a sidecar use why-502 or why-503.',
+      exitCode: ExitCode.runFailed, // an unsupported proxy kind is exit 1, like every command's
+    });
+  }
+  step.note(`${dump.listeners.length} listeners, ${dump.routeConfigs.length} route configs, ${dump.secrets.length} secrets; Istio ${dump.versions?.istio ?? 'version unknown'}`);
+  return { pod, podArg, dump, dumpSource: evidence.source, ...(evidence.file ? { dumpFile: evidence.file } : {}) };
+}
+
+async function readResources(source: EvidenceSource, g: GatewayPod, options: Why404Options, step: StepRecorder): Promise<GatewayEvidence> {
+  const resources = await source.resources(GATEWAY_KINDS);
+  step.looked('kubectl get gateways,virtualservices,services -A -o yaml');
+  const allGateways = gateways(resources);
+  const vss = virtualServices(resources);
+  const podServices = servicesSelecting(resources, g.pod.object);
+  const gatewayPods = (await source.pods()).filter((p) => p.containers.length === 1 && p.containers[0] === 'istio-proxy');
+  const request = gatewayRequest(options, podServices);
+  step.note(`${allGateways.length} Gateways, ${vss.length} VirtualServices; ${g.podArg} is behind ${podServices.map((s) => `Service ${s.namespace}/${s.name}`).join(', ') || 'no Service'}; port ${request.port} lands on ${request.listenerPort}`);
+  const connection = connectionOf(request);
+  const simulation = simulateOutbound(g.dump, connection, { proxy: 'gateway' });
+  const warming = simulation.outcome.kind === 'no_listener' && warmingListeners(g.dump).some((l) => l.port === request.listenerPort);
+  return {
+    pod: g.pod, podArg: g.podArg, gatewayPods, dump: g.dump, dumpSource: g.dumpSource, ...(g.dumpFile ? { dumpFile: g.dumpFile } : {}),
+    request, simulation, ending: warming ? 'warming' : endingOf(simulation, g.dump),
+    gateways: allGateways, virtualServices: vss, podServices,
+    listed: new Set(['Pod', 'Service', 'Gateway', 'VirtualService'].filter((k) => k === 'Pod' || k === 'Service' || resources.of(k).length > 0)),
+  };
+}
+
+function gatewayRequest(options: Why404Options, podServices: GatewayEvidence['podServices']): GatewayRequest {
+  const tls = options.https ?? options.port === 443;
+  const port = options.port ?? (tls ? 443 : 80);
+  const listenerPort = listenerPortOf({ index: 0, port: { number: port, protocol: '' }, hosts: [] }, podServices);
+  return { host: options.host.toLowerCase(), path: options.path ?? '/', port, listenerPort, tls };
+}
+
+/** The request as the gateway pod receives it: on the listener port, TLS with SNI for HTTPS (Host inside). */
+function connectionOf(r: GatewayRequest): OutboundConnection {
+  return r.tls
+    ? { port: r.listenerPort, transport: 'tls', sni: r.host, alpn: ['h2', 'http/1.1'], host: r.host, path: r.path }
+    : { port: r.listenerPort, transport: 'plaintext', host: r.port === 80 ? r.host : `${r.host}:${r.port}`, path: r.path, httpVersion: 'http/1.1' };
+}
+
+function verdictOf(e: GatewayEvidence, findings: readonly Finding[]): { status: VerdictStatus; summary: string } {
+  const line = requestUrl(e.request);
+  const first = findings[0];
+  const blame = first ? `: ${first.title} (${first.code}), culprit ${formatRef(first.target)}` : '';
+  if (e.ending === 'routed') return { status: findings.length ? 'problem' : 'healthy', summary: `The gateway routes ${line} to ${e.simulation.outcome.cluster}${blame}.` };
+  if (e.ending === 'redirect') return { status: 'problem', summary: `The gateway answers ${line} with a redirect to HTTPS${blame}.` };
+  const how = e.ending === 'no-cluster' ? '503' : e.ending === 'no-route' ? '404' : e.ending === 'warming' || e.ending === 'no-listener' ? 'a refused connection' : 'a failed connection';
+  if (first) return { status: 'problem', summary: `${line} gets ${how} at the gateway${blame}.` };
+  return { status: 'inconclusive', summary: `${line} falls out of the gateway's config (${e.simulation.outcome.why}), and no rule explains it from the resources read.` };
+}
