@@ -106,3 +106,14 @@ export function ist0143Available(v: IstioVersion | string | undefined): Behaviou
       : `${label(version)} has no IST0143 (${semver.lt(version.version, '1.10.0') ? 'added in 1.10' : 'removed in 1.21'})`,
   };
 }
+
+/**
+ * The newest networking.istio.io version a control plane serves: v1 from 1.22
+ * (the v1 promotion), v1beta1 from 1.5, v1alpha3 before. Unknown: today's v1.
+ */
+export function networkingApiVersion(v: IstioVersion | string | undefined): { apiVersion: string; because: string } {
+  const version = asVersion(v);
+  if (!version) return { apiVersion: 'networking.istio.io/v1', because: 'Istio version unknown; networking.istio.io/v1 is served from Istio 1.22' };
+  const apiVersion = semver.gte(version.version, '1.22.0') ? 'networking.istio.io/v1' : semver.gte(version.version, '1.5.0') ? 'networking.istio.io/v1beta1' : 'networking.istio.io/v1alpha3';
+  return { apiVersion, because: `${label(version)} serves ${apiVersion}` };
+}
