@@ -31,12 +31,14 @@ SIGTERM (\`kubectl mesh-doctor logging --restore\` finishes the job after a hard
     reproduce: Flags.string({ description: "raise log levels, then run this command in the client's app container (e.g. 'curl -sv http://httpbin:8000/get')", helpGroup: 'CAPTURE' }),
     container: Flags.string({ char: 'c', description: 'the app container --reproduce runs in (default: the first that is not istio-proxy)', helpGroup: 'CAPTURE' }),
     level: Flags.string({ description: 'level for the raised loggers', options: ['debug', 'trace'], default: 'debug', helpGroup: 'CAPTURE' }),
+    'app-keepalive': Flags.string({ description: "the server app's keep-alive (idle close) timeout, e.g. 5s: compared with the sidecars' idle timeout when some requests fail with 503 UC" }),
     loggers: Flags.string({ description: 'Envoy loggers to raise (comma-separated; names this build lacks are skipped)', default: WHY_503_LOGGERS.join(','), defaultHelp: async () => WHY_503_LOGGERS.join(', '), helpGroup: 'CAPTURE' }),
   };
 
   protected async diagnose(context: RunContext<FlagsOf<typeof Why503>, ArgsOf<typeof Why503>>): Promise<Report<Why503Data>> {
     const { flags, args } = context;
     if (!flags.to && !flags['server-pod']) throw usageError('say where the requests go: --to HOST[:PORT] or --server-pod POD', 'e.g. `kubectl mesh-doctor why-503 sleep-7f.foo --to httpbin:8000`.');
+    const appKeepAliveMs = flags['app-keepalive'] !== undefined ? parseDuration(flags['app-keepalive'], '--app-keepalive') : undefined;
     const forMs = flags['capture-for'] !== undefined ? parseDuration(flags['capture-for'], '--capture-for') : undefined;
     const loggers = flags.loggers.split(',').map((l) => l.trim()).filter(Boolean);
     if (!loggers.length) throw usageError('--loggers names no logger');
@@ -48,6 +50,7 @@ SIGTERM (\`kubectl mesh-doctor logging --restore\` finishes the job after a hard
       ...(flags.to ? { to: flags.to } : {}),
       ...(serverPod ? { serverPod } : {}),
       readOnly: flags['read-only'],
+      ...(appKeepAliveMs !== undefined ? { appKeepAliveMs } : {}),
       capture: {
         ...(forMs !== undefined ? { forMs } : {}),
         ...(flags.reproduce !== undefined ? { reproduce: flags.reproduce } : {}),

@@ -55,6 +55,8 @@ export interface Why503Options {
   to?: string;
   serverPod?: PodRef;
   readOnly: boolean;
+  /** The server app's keep-alive timeout as the user states it (--app-keepalive). */
+  appKeepAliveMs?: number;
   capture: {
     forMs?: number;
     reproduce?: string;
@@ -134,6 +136,7 @@ export async function diagnoseWhy503(source: EvidenceSource, guide: Guide, optio
     mesh,
     ...(run.istioVersion ? { istioVersion: run.istioVersion } : {}),
     ruleLookup: lookup,
+    ...(options.appKeepAliveMs !== undefined ? { appKeepAlive: { ms: options.appKeepAliveMs, source: `--app-keepalive ${options.appKeepAliveMs}ms` } } : {}),
     captured: Boolean(capture.result),
   };
   const outcome = await guide.step('Correlate the two sides and decide', (step) => decide(guide, evidence, step));

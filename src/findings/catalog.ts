@@ -39,6 +39,7 @@ const entries = [
   { code: 'MD3006', severity: 'error', title: 'No endpoints behind the destination' },
   { code: 'MD3007', severity: 'error', title: 'No route or no matching filter chain (NR)' },
   { code: 'MD3008', severity: 'warning', title: 'Outlier detection can eject every host after a single error' },
+  { code: 'MD3009', severity: 'error', title: "Sporadic 503 UC: the app closes keep-alive connections before the sidecar's idle timeout" },
   { code: 'MD4001', severity: 'error', title: 'The app listens only on localhost; the sidecar forwards to the pod IP', relatedIstio: ['IST0143'] },
   { code: 'MD4002', severity: 'info', title: 'Inbound requests arrive from 127.0.0.6, not 127.0.0.1' },
   { code: 'MD4003', severity: 'error', title: 'Nothing listens on the target port' },

@@ -257,7 +257,7 @@ export class Lab {
   /** Sends the scenario's own request (LabScenario.traffic) from its pod. */
   sendTraffic(): Promise<ExecResult> {
     const t = this.scenario.traffic;
-    return this.exec(this.pod(t.namespace, t.pod), t.container, t.argv.map((a) => a.replace('$CA', this.caRoot)));
+    return this.exec(this.pod(t.namespace, t.pod), t.container, t.argv.map((a) => a.replace('$CA', this.caRoot)), { timeout: t.timeoutMs });
   }
 
   /** What `pilot-agent request METHOD PATH` does: an HTTP request to Envoy's admin on localhost:15000. */

@@ -42,7 +42,7 @@ export interface LabScenario {
   /** Certificate overrides by `<namespace>/<app label>` (another trust domain, past dates, ...). */
   certs?: Record<string, Partial<IssueOptions>>;
   /** The scenario's own request: a command (`$CA` stands for the lab CA's root) in a pod's container. */
-  traffic: { namespace: string; pod: string; container: string; argv: string[] };
+  traffic: { namespace: string; pod: string; container: string; argv: string[]; timeoutMs?: number };
   /** Commands to try, shown by `npm run lab`. */
   try: string[];
 }
@@ -202,6 +202,32 @@ SCENARIOS.push(
   authz('authz-deny-before-allow-healthy', 'The twin: the DENY rule names /debug; sleep gets 200.'),
   authz('authz-principals-plaintext', 'An ALLOW policy for principal cluster.local/ns/foo/sa/sleep; the DestinationRule sends plaintext to the PERMISSIVE port: 403, matched policy none.'),
   authz('authz-principals-plaintext-healthy', 'The twin: auto mTLS, the server sees sleep\'s identity; 200.'),
+);
+
+/**
+ * The keep-alive race (istio#55138, #45802): httpbin's app is Node 20 with keepAliveTimeout 1 s (it sends
+ * `Keep-Alive: timeout=1`, and Node 20 closes the idle socket about 1 s after that, ~2 s after the response). sleep runs
+ * 20 loops at once, each request followed by a pause swept over 1.700-1.850 s, so pooled connections are reused just
+ * as the app closes them. On the lab's local paths the window is a fraction of a millisecond: 3 of 1000 requests
+ * were reset in the recorded run (test/fixtures/lab/keepalive-race), 0 of 1000 in the twin.
+ */
+const RACE_LOOPS = 20;
+const RACE_REQUESTS = 50;
+const raceLoop = `for i in $(seq 0 ${RACE_REQUESTS - 1}); do curl -sS -o /dev/null -w '%{http_code}\\n' http://httpbin:8000/headers; ms=$((1700 + (i * 7 + $1 * 13) % 151)); sleep $((ms / 1000)).$(printf '%03d' $((ms % 1000))); done`;
+const keepaliveRace = {
+  apps: { 'foo/sleep': [{ container: 'sleep', port: 80 }], 'foo/httpbin': [{ container: 'httpbin', port: 8080, keepaliveMs: 1000 }] },
+  traffic: {
+    namespace: 'foo', pod: 'sleep-5b597748b4-77kj5', container: 'sleep', timeoutMs: RACE_REQUESTS * 3_000,
+    argv: ['sh', '-c', `for l in $(seq 0 ${RACE_LOOPS - 1}); do sh -c "$0" race $l & done; wait`, raceLoop],
+  },
+  try: [
+    "kubectl exec sleep-5b597748b4-77kj5 -n foo -c sleep -- sh -c 'for i in $(seq 50); do curl -s -o /dev/null -w \"%{http_code}\\n\" http://httpbin:8000/headers; sleep 1.8; done'",
+    'kubectl mesh-doctor why-503 sleep-5b597748b4-77kj5.foo --to httpbin:8000 --app-keepalive 1s',
+  ],
+};
+SCENARIOS.push(
+  { name: 'keepalive-race', oracle: 'keepalive-race', description: "The app's keep-alive is 1 s, the DestinationRule leaves idleTimeout at Envoy's 1h: a few requests on reused connections get 503 (UC on the server's inbound).", ...keepaliveRace },
+  { name: 'keepalive-race-healthy', oracle: 'keepalive-race-healthy', description: 'The twin: idleTimeout 500ms, below the app keep-alive; every request succeeds.', ...keepaliveRace },
 );
 
 export function findScenario(name: string): LabScenario | undefined {

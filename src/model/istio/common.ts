@@ -176,3 +176,12 @@ export function toYaml(value: unknown): string {
     return String(value);
   }
 }
+
+/** An Istio API duration (`500ms`, `1s`, `1m30s`, `3600s`) in seconds; a bare number is seconds. */
+export function istioDurationSeconds(text: string | undefined): number | undefined {
+  if (!text) return undefined;
+  const parts = [...text.matchAll(/(\d+(?:\.\d+)?)(ms|s|m|h)/g)];
+  if (!parts.length) return /^\d+$/.test(text) ? Number(text) : undefined;
+  const unit: Record<string, number> = { ms: 0.001, s: 1, m: 60, h: 3600 };
+  return parts.reduce((t, [, v, u]) => t + Number(v) * unit[u], 0);
+}

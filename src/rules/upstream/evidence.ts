@@ -65,6 +65,8 @@ export interface UpstreamEvidence {
   mesh: MeshConfigView;
   istioVersion?: IstioVersion;
   ruleLookup: DestinationRuleLookup;
+  /** The app's keep-alive (idle close) timeout, as stated by the user (`--app-keepalive`). */
+  appKeepAlive?: { ms: number; source: string };
   /** Whether log levels were raised for this evidence (a capture ran). */
   captured: boolean;
 }

@@ -12,9 +12,11 @@
  *   md3004-connection-refused         MD3004  UF delayed_connect_error:_111
  *   md3005-tls-verification           MD3005  expired / unknown CA / SAN mismatch
  *   md3007-no-route                   MD3007  NR route_not_found / filter_chain_not_found
+ *   md3009-keepalive-race             MD3009  UC connection_termination on some requests: idle timeout above the app's keep-alive
  */
 import { circuitBreaking } from './circuit-breaking.js';
 import { connectionRefused } from './connection-refused.js';
+import { keepAliveRace } from './keepalive-race.js';
 import { noEndpoints } from './no-endpoints.js';
 import { noRoute } from './no-route.js';
 import { outlierEjection, outlierSettings } from './outlier-ejection.js';
@@ -31,6 +33,7 @@ export const UPSTREAM_RULES: readonly UpstreamRule[] = [
   connectionRefused,
   tlsVerification,
   noRoute,
+  keepAliveRace,
 ];
 
 export { runRules, analyse, upstreamEvidence, type UpstreamRule, type RuleRun, type UpstreamAnalysis, type UpstreamShared } from './rule.js';

@@ -17,6 +17,7 @@
  */
 import { makeFinding } from '../../findings/make.js';
 import type { EvidenceItem, Finding } from '../../findings/finding.js';
+import { istioDurationSeconds } from '../../model/istio/common.js';
 import { effectivePolicy, type DestinationRuleView, type OutlierDetectionView } from '../../model/istio/destination-rule.js';
 import { formatPod } from '../../model/pod.js';
 import { outlierErrorsField } from '../../model/istio/version-behaviour.js';
@@ -33,14 +34,6 @@ interface Settings {
   rule?: DestinationRuleView;
   rulePath?: string;
   ruleView?: OutlierDetectionView;
-}
-
-function seconds(text: string | undefined): number | undefined {
-  if (!text) return undefined;
-  const parts = [...text.matchAll(/(\d+(?:\.\d+)?)(ms|s|m|h)/g)];
-  if (!parts.length) return /^\d+$/.test(text) ? Number(text) : undefined;
-  const unit: Record<string, number> = { ms: 0.001, s: 1, m: 60, h: 3600 };
-  return parts.reduce((t, [, v, u]) => t + Number(v) * unit[u], 0);
 }
 
 function settingsOf(e: UpstreamEvidence): Settings | undefined {
@@ -64,7 +57,7 @@ function settingsOf(e: UpstreamEvidence): Settings | undefined {
   return {
     from: 'rule',
     consecutive: od.effectiveConsecutive5xxErrors ?? 5,
-    baseEjectionSeconds: seconds(od.baseEjectionTime) ?? 30,
+    baseEjectionSeconds: istioDurationSeconds(od.baseEjectionTime) ?? 30,
     maxEjectionPercent: od.maxEjectionPercent ?? 10,
     ...fromRule,
   };

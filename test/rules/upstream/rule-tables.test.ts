@@ -2,10 +2,9 @@ import { connectionRefused } from '../../../src/rules/upstream/connection-refuse
 import { noEndpoints } from '../../../src/rules/upstream/no-endpoints.js';
 import { noRoute } from '../../../src/rules/upstream/no-route.js';
 import { plaintextToMtls } from '../../../src/rules/upstream/plaintext-to-mtls.js';
-import { analyse, upstreamEvidence, type UpstreamEvidence, type UpstreamShared } from '../../../src/rules/upstream/index.js';
 import { tlsVerification } from '../../../src/rules/upstream/tls-verification.js';
-import { ruleTester, type RuleTesterOptions } from '../../support/rule-tester.js';
-import { AUTO_MTLS_OFF, evidence, ISTIO, PODS, rule, STRICT } from './support.js';
+import { ruleTester } from '../../support/rule-tester.js';
+import { AUTO_MTLS_OFF, evidence, ISTIO, PODS, rule, STRICT, OPTIONS, type Input } from './support.js';
 
 /**
  * The why-503 rules one by one through the RuleTester (the table style every
@@ -15,15 +14,6 @@ import { AUTO_MTLS_OFF, evidence, ISTIO, PODS, rule, STRICT } from './support.js
  * httpbin:8000 -> 8080); the lines are Envoy's formats as the lab recorded
  * them (test/fixtures/lab). The diagnosis-level table is scenarios.test.ts.
  */
-type Input = Parameters<typeof evidence>[0];
-const OPTIONS: RuleTesterOptions<Input, UpstreamEvidence, UpstreamShared> = {
-  model: (input) => {
-    const e = evidence(input);
-    const { signals, correlations } = analyse(e);
-    return { model: upstreamEvidence(e), shared: { signals, correlations } };
-  },
-  sourcePattern: /^(kubectl|istioctl) /,
-};
 
 const NR_AT_SERVER = '[2026-11-21T06:40:01.119Z] "- - -" 0 NR filter_chain_not_found - "-" 0 0 0 - "-" "-" "-" "-" "-" - - 172.17.0.14:8080 172.17.0.13:46846 - -';
 const UH_NO_HOSTS = ISTIO('2026-11-21T06:40:01.140Z', '503 UH no_healthy_upstream - "-" 0 19 0 - "-" "curl/8.5.0" "id" "httpbin:8000" "-" outbound|8000||httpbin.foo.svc.cluster.local - 10.105.235.142:8000 172.17.0.13:52080 - default');

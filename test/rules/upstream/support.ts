@@ -10,6 +10,8 @@ import { clientTls } from '../../../src/rules/upstream/client-tls.js';
 import { entryIsFor, isProblem, podsBehind, resolveDestination } from '../../../src/rules/upstream/destination.js';
 import type { UpstreamEvidence } from '../../../src/rules/upstream/evidence.js';
 import { serverDemand } from '../../../src/rules/upstream/server-mtls.js';
+import { analyse, upstreamEvidence, type UpstreamShared } from '../../../src/rules/upstream/index.js';
+import type { RuleTesterOptions } from '../../support/rule-tester.js';
 
 /**
  * Rules on small hand-made inputs, for the cases the fixtures do not cover
@@ -60,7 +62,7 @@ data: {mesh: "enableAutoMtls: false\\n"}
 
 export const ISTIO = (t: string, fields: string) => `[${t}] "GET /get HTTP/1.1" ${fields}`;
 
-export function evidence(o: { yaml: string; clientLog?: string; serverLog?: string; version?: string; to?: string; cluster?: Cluster }): UpstreamEvidence {
+export function evidence(o: { yaml: string; clientLog?: string; serverLog?: string; version?: string; to?: string; cluster?: Cluster; appKeepAliveMs?: number }): UpstreamEvidence {
   const resources = new ResourceSet(parseKubeObjects(o.yaml, 'test'));
   const mesh = meshConfigFrom(resources);
   const destination = resolveDestination(o.to ?? 'httpbin:8000', 'foo', resources);
@@ -95,7 +97,21 @@ export function evidence(o: { yaml: string; clientLog?: string; serverLog?: stri
     mesh,
     ...(istioVersion ? { istioVersion } : {}),
     ruleLookup: lookup,
+    ...(o.appKeepAliveMs !== undefined ? { appKeepAlive: { ms: o.appKeepAliveMs, source: `--app-keepalive ${o.appKeepAliveMs}ms` } } : {}),
     captured: true,
   };
 }
 
+
+export type Input = Parameters<typeof evidence>[0];
+
+/** The RuleTester's model for the why-503 rules: the hand-made evidence, with the correlation derived once. */
+export const OPTIONS: RuleTesterOptions<Input, UpstreamEvidence, UpstreamShared> = {
+  model: (input) => {
+    const e = evidence(input);
+    const { signals, correlations } = analyse(e);
+    return { model: upstreamEvidence(e), shared: { signals, correlations } };
+  },
+  // Sources are commands a person could run, or the flag the user stated.
+  sourcePattern: /^(kubectl|istioctl) |^--app-keepalive /,
+};
