@@ -3,7 +3,7 @@
  * (never in unit tests), written to docs/performance.md with the machine.
  */
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -13,6 +13,7 @@ import { certsBenchmarks } from './certs.js';
 import { egressBenchmarks } from './egress.js';
 import { checkBenchmarks } from './check.js';
 import { startupBenchmarks } from './startup.js';
+import { runJsNodeFlags } from '../tools/build-cli.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const OUT = path.join(ROOT, 'bench/out');
@@ -21,8 +22,8 @@ const SERVICES = 5000;
 
 interface Measurement { ms: number; maxRssBytes: number; baselineRssBytes: number }
 
-/** The Node flags the installed CLI runs with: those on bin/run.js's shebang line. */
-const NODE_FLAGS = readFileSync(path.join(ROOT, 'bin/run.js'), 'utf8').split('\n')[0].split(/\s+/).filter((word) => word.startsWith('--'));
+/** The Node flags the installed CLI runs with. */
+const NODE_FLAGS = runJsNodeFlags(ROOT);
 
 function measure(mode: 'json' | 'index', file: string): Measurement {
   const out = execFileSync(process.execPath, [...NODE_FLAGS, path.join(ROOT, 'bench/measure.mjs'), mode, file], { cwd: ROOT, maxBuffer: 1 << 20 });

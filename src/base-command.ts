@@ -1,5 +1,4 @@
 import { Command, Flags, type Interfaces } from '@oclif/core';
-import { stringify as toYaml } from 'yaml';
 import { Guide } from './diagnoses/guide.js';
 import { parseDuration } from './duration.js';
 import { ExitCode, MeshDoctorError, usageError } from './errors.js';
@@ -11,9 +10,7 @@ import { TranscriptPrinter } from './render/progress.js';
 import { colorEnabled, painter, type Painter } from './render/style.js';
 import type { ProxyKind } from './model/proxy-kind.js';
 import { buildErrorReport, exitCodeOf, sortFindings, type FailOn, type Report } from './report/report.js';
-import { LiveSource } from './sources/live.js';
 import { resolvePodArgument } from './sources/pod-argument.js';
-import { SnapshotSource } from './sources/snapshot.js';
 import type { EvidenceSource, PodRef } from './sources/source.js';
 
 export type OutputFormat = 'table' | 'json' | 'yaml' | 'markdown';
@@ -103,7 +100,9 @@ export abstract class MeshDoctorCommand extends Command {
     const human = format === 'table';
     this.details = (flags as BaseFlags).details;
     const paint = painter(human && colorEnabled(process.stdout));
-    const printer = human ? new TranscriptPrinter((text) => process.stdout.write(text), paint, spinnersWanted(flags as BaseFlags), this.details) : undefined;
+    // ora only when a spinner will spin (each library a command does not use is start-up time, docs/performance.md).
+    const spinner = human && spinnersWanted(flags as BaseFlags) ? (await import('ora')).default : undefined;
+    const printer = human ? new TranscriptPrinter((text) => process.stdout.write(text), paint, spinner, this.details) : undefined;
     const context: RunContext = {
       flags: flags as BaseFlags,
       args,
@@ -125,16 +124,17 @@ export abstract class MeshDoctorCommand extends Command {
       printer?.stop();
     }
     report.findings = sortFindings(report.findings);
-    this.write(report, format, paint);
+    await this.write(report, format, paint);
     await runCleanups();
     const code = exitCodeOf(report, flags['fail-on'] as FailOn);
     if (code !== ExitCode.ok) process.exitCode = code;
   }
 
   private async openSource(flags: BaseFlags, timeoutMs: number): Promise<EvidenceSource> {
+    // The offline source does not load the kubectl side, nor the live one the snapshot reader.
     const source = flags.from
-      ? await SnapshotSource.open(flags.from, { namespace: flags.namespace })
-      : await LiveSource.open({
+      ? await (await import('./sources/snapshot.js')).SnapshotSource.open(flags.from, { namespace: flags.namespace })
+      : await (await import('./sources/live.js')).LiveSource.open({
         context: flags.context,
         kubeconfig: flags.kubeconfig,
         namespace: flags.namespace,
@@ -147,13 +147,13 @@ export abstract class MeshDoctorCommand extends Command {
     return source;
   }
 
-  private write(report: Report, format: OutputFormat, paint: Painter): void {
+  private async write(report: Report, format: OutputFormat, paint: Painter): Promise<void> {
     switch (format) {
       case 'json':
         process.stdout.write(JSON.stringify(report, null, 2) + '\n');
         return;
       case 'yaml':
-        process.stdout.write(toYaml(report, { lineWidth: 0 }));
+        process.stdout.write((await import('yaml')).stringify(report, { lineWidth: 0 }));
         return;
       case 'markdown':
         process.stdout.write(renderMarkdown(report, this.markdownData(report)) + '\n');

@@ -3,8 +3,7 @@
  * docs/release.md). The whole CLI is one CommonJS bundle here, so:
  * - package metadata comes from the build (MESH_DOCTOR_PACKAGE), not from a
  *   package.json beside the binary (there is none after a krew install);
- * - oclif's explicit command discovery would import its target file; the
- *   command map is handed to it instead;
+ * - oclif gets the command map from run-bundled.ts (only the command that runs is loaded);
  * - the binary is also the kubectl-proxy watchdog (a hidden first argument),
  *   because process.execPath is this executable, not a Node.
  *
@@ -21,7 +20,7 @@ import { readdirSync, statSync } from 'node:fs';
 import { Socket } from 'node:net';
 import { constants } from 'node:os';
 import path from 'node:path';
-import { commandsFor } from './command-loaders.js';
+import { runBundled } from './run-bundled.js';
 import { runWatchdog, WATCHDOG_COMMAND } from './sources/kubectl-proxy-watchdog.js';
 
 declare const MESH_DOCTOR_PACKAGE: Record<string, unknown>;
@@ -100,13 +99,7 @@ async function main(): Promise<unknown> {
     // oclif's answer, without loading oclif and the commands (in the bundle, dynamic imports load lazily).
     return process.stdout.write(`mesh-doctor/${MESH_DOCTOR_PACKAGE.version} ${process.platform}-${process.arch} node-${process.version}\n`);
   }
-  const [{ execute, Plugin }, commands] = await Promise.all([import('@oclif/core'), commandsFor(process.argv[2])]);
-  const plugin = Plugin.prototype as unknown as { loadCommandsFromTarget(): Promise<unknown> };
-  plugin.loadCommandsFromTarget = async function (this: { commandCache?: unknown }) {
-    this.commandCache = commands;
-    return commands;
-  };
-  return execute({ loadOptions: { root: path.dirname(process.execPath), pjson: MESH_DOCTOR_PACKAGE as never } });
+  return runBundled(path.dirname(process.execPath), MESH_DOCTOR_PACKAGE);
 }
 
 void main();

@@ -1,6 +1,6 @@
 import type { Finding } from '../findings/finding.js';
 import type { Report, Step } from '../report/report.js';
-import { formatRef } from '../model/k8s/resources.js';
+import { formatRef } from '../model/k8s/ref.js';
 import type { Painter } from './style.js';
 
 const STATUS_MARK: Record<Step['status'], string> = { ok: '✔', found: '✖', skipped: '–', failed: '!' };

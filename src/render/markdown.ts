@@ -1,5 +1,5 @@
 import type { Report } from '../report/report.js';
-import { formatRef } from '../model/k8s/resources.js';
+import { formatRef } from '../model/k8s/ref.js';
 
 /** A report as Markdown for an incident ticket: verdict first, then findings with evidence, then the steps. */
 export function renderMarkdown(report: Report, dataMarkdown?: string): string {

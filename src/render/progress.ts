@@ -1,4 +1,5 @@
-import ora, { type Ora } from 'ora';
+import type ora from 'ora';
+import type { Ora } from 'ora';
 import type { StepObserver } from '../report/report.js';
 import type { Step } from '../report/report.js';
 import { renderStep } from './human.js';
@@ -15,12 +16,13 @@ export class TranscriptPrinter implements StepObserver {
   constructor(
     private readonly write: (text: string) => void,
     private readonly paint: Painter,
-    private readonly spinners: boolean,
+    /** ora, when a spinner is wanted (the caller loads it only then). */
+    private readonly spinners: typeof ora | undefined,
     private readonly details: boolean,
   ) {}
 
   started(title: string): void {
-    if (this.spinners) this.spinner = ora({ text: title, stream: process.stderr }).start();
+    if (this.spinners) this.spinner = this.spinners({ text: title, stream: process.stderr }).start();
   }
 
   progress(text: string): boolean {

@@ -1,7 +1,6 @@
 import { mkdtemp, readdir, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { extract } from 'tar';
 import { MeshDoctorError } from '../errors.js';
 import { podView, type PodView } from '../model/k8s/pods.js';
 import { parseKubeObjects, ResourceSet, type KubeObject } from '../model/k8s/resources.js';
@@ -78,6 +77,8 @@ export class SnapshotSource implements EvidenceSource {
       cleanup = await mkdtemp(path.join(tmpdir(), 'mesh-doctor-'));
       try {
         // tar refuses absolute paths and `..` entries by default, so an archive cannot write outside cleanup.
+        // Loaded only for an archive (start-up, docs/performance.md).
+        const { extract } = await import('tar');
         await extract({ file: location, cwd: cleanup, strict: true });
       } catch (error) {
         await rm(cleanup, { recursive: true, force: true });

@@ -12,7 +12,7 @@
  */
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { chmodSync, copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -104,13 +104,23 @@ function executable(p: Platform, blob: string): string {
 }
 
 /**
+ * Windows' own bsdtar: under the workflow's `shell: bash`, a bare `tar` is Git for Windows' GNU tar,
+ * which cannot write a .zip and reads `C:\\...` as a remote host (git-for-windows/git#5022).
+ */
+function windowsTar(): string {
+  return path.join(process.env.SystemRoot ?? 'C:\\Windows', 'System32', 'tar.exe');
+}
+
+/**
  * A reproducible archive: sorted names, fixed owner, mode and mtime, gzip without a name or time.
  * The mtime is SOURCE_DATE_EPOCH (reproducible-builds.org) when set, else 0: not the last commit's,
  * which would change with the very commit that records the archive's digest in plugin.yaml.
  */
 function archive(p: Platform, dir: string, file: string): string {
   const mtime = process.env.SOURCE_DATE_EPOCH ?? '0';
-  if (p.os === 'windows') run('tar', ['-a', '-cf', file, binaryName(p), 'LICENSE'], { cwd: dir }); // bsdtar writes .zip
+  // macOS's and Windows' tar (bsdtar) have no --mtime: the files get it themselves.
+  for (const name of [binaryName(p), 'LICENSE']) utimesSync(path.join(dir, name), Number(mtime), Number(mtime));
+  if (p.os === 'windows') run(windowsTar(), ['-a', '-cf', file, binaryName(p), 'LICENSE'], { cwd: dir }); // bsdtar writes .zip from the name
   else if (p.os === 'darwin') run('sh', ['-c', `tar --uid 0 --gid 0 -cf - ${BINARY} LICENSE | gzip -9 -n > "${file}"`], { cwd: dir });
   else run('sh', ['-c', `tar --sort=name --owner=0 --group=0 --numeric-owner --mode=u+rwX,go+rX,go-w --mtime=@${mtime} -cf - ${BINARY} LICENSE | gzip -9 -n > "${file}"`], { cwd: dir });
   const digest = createHash('sha256').update(readFileSync(file)).digest('hex');

@@ -1,5 +1,8 @@
 import { parseAllDocuments } from 'yaml';
 import { ParseError } from '../../errors.js';
+import type { ObjectRef } from './ref.js';
+
+export { formatRef, type ObjectRef } from './ref.js';
 
 /**
  * Kubernetes and Istio objects as `kubectl get -o yaml|json` writes them:
@@ -76,18 +79,8 @@ export function apiGroup(object: Pick<KubeObject, 'apiVersion'>): string {
   return slash === -1 ? '' : object.apiVersion.slice(0, slash);
 }
 
-export interface ObjectRef {
-  kind: string;
-  namespace?: string;
-  name: string;
-}
-
 export function refOf(object: KubeObject): ObjectRef {
   return { kind: object.kind, namespace: object.metadata.namespace, name: object.metadata.name };
-}
-
-export function formatRef(ref: ObjectRef): string {
-  return ref.namespace ? `${ref.kind} ${ref.namespace}/${ref.name}` : `${ref.kind} ${ref.name}`;
 }
 
 /**

@@ -1,0 +1,6 @@
+// Types for bin/bundle.js (plain JavaScript: it runs before any build).
+import type { Script } from 'node:vm';
+
+export const BUNDLE: string;
+export const CODE_CACHE: string;
+export function loadBundle(root: string): { exports: { runBundled(root: string, pjson: Record<string, unknown>, argv?: string[]): Promise<unknown> }; script: Script };

@@ -1,0 +1,62 @@
+import { expect } from 'chai';
+import { execFile } from 'node:child_process';
+import path from 'node:path';
+import { buildCliBundle, runJsNodeFlags } from '../../tools/build-cli.js';
+import { REPO_ROOT, runCli, type CliResult } from '../support/cli.js';
+
+/**
+ * `node bin/run.js`, the CLI an npm install runs, loads the one-file bundle
+ * `npm run build` writes (bin/bundle.js) and not the compiled modules: it must
+ * answer exactly as the CLI under test does, and start from the code cache.
+ */
+function runPacked(args: string[]): Promise<CliResult> {
+  return new Promise((resolve) => {
+    execFile(process.execPath, [path.join(REPO_ROOT, 'bin/run.js'), ...args], {
+      cwd: REPO_ROOT,
+      env: { ...process.env, NO_COLOR: '1', COLUMNS: '160', FORCE_COLOR: '0' },
+      maxBuffer: 64 << 20,
+    }, (error, stdout, stderr) => {
+      const exitCode = error ? (typeof (error as { code?: unknown }).code === 'number' ? (error as { code: number }).code : 1) : 0;
+      resolve({ stdout: String(stdout), stderr: String(stderr), exitCode });
+    });
+  });
+}
+
+const SNAPSHOT = 'test/scenarios/seed003-se-no-addresses-tcp/snapshot';
+const CASES: string[][] = [
+  ['explain', 'UC'],
+  ['who-owns-443', 'sample-c59f744df-8kq7m.istio-demo', '--from', SNAPSHOT],
+  ['who-owns-443', 'sample-c59f744df-8kq7m.istio-demo', '--from', SNAPSHOT, '-o', 'yaml'],
+  ['why-503', 'sample-c59f744df-8kq7m.istio-demo', '--from', SNAPSHOT, '--details'],
+  ['docs', 'MD1002'],
+  ['--help'],
+  ['who-owns-443', '--help'],
+  ['who-owns-443', 'nobody.nowhere', '--from', SNAPSHOT],
+  ['who-owns-443', '--from', '/nonexistent/snapshot', 'x'],
+  ['explain', '--bogus'],
+];
+
+describe('node bin/run.js: the packed CLI, from its bundle', function () {
+  this.timeout(300_000);
+
+  before(async () => {
+    await buildCliBundle(REPO_ROOT);
+  });
+
+  for (const args of CASES) {
+    it(`answers \`${args.join(' ')}\` as the CLI under test does`, async () => {
+      const [packed, reference] = await Promise.all([runPacked(args), runCli(args)]);
+      expect(packed.stderr).to.equal(reference.stderr);
+      expect(packed.stdout).to.equal(reference.stdout);
+      expect(packed.exitCode).to.equal(reference.exitCode);
+    });
+  }
+
+  it('starts from the code cache (V8 accepts it under bin/run.js\'s flags)', async () => {
+    const probe = "const { loadBundle } = await import('./bin/bundle.js'); process.stdout.write(String(loadBundle(process.cwd()).script.cachedDataRejected));";
+    const rejected = await new Promise<string>((resolve, reject) => {
+      execFile(process.execPath, [...runJsNodeFlags(REPO_ROOT), '--input-type=module', '-e', probe], { cwd: REPO_ROOT }, (error, stdout) => (error ? reject(error) : resolve(stdout)));
+    });
+    expect(rejected).to.equal('false');
+  });
+});
