@@ -1,4 +1,4 @@
-import type { ResultPromise } from 'execa';
+import { execa, type ResultPromise } from 'execa';
 import pLimit, { type LimitFunction } from 'p-limit';
 import { MeshDoctorError } from '../errors.js';
 
@@ -76,8 +76,6 @@ export class Kubectl {
     return this.limit(async () => {
       const line = this.commandLine(args);
       this.options.onCommand?.(line);
-      // Loaded here, not at the top: an offline run never starts kubectl (start-up, docs/performance.md).
-      const { execa } = await import('execa');
       const child = execa(this.options.binary ?? 'kubectl', [...this.globalArgs(), ...args], {
         reject: false,
         timeout: options.timeoutMs ?? this.options.timeoutMs,
