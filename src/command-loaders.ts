@@ -6,6 +6,7 @@ import { proseDescription } from './help-text.js';
  * as commands.ts (a test holds them equal).
  */
 export const COMMAND_LOADERS: Record<string, () => Promise<{ default: unknown }>> = {
+  check: () => import('./commands/check.js'),
   demo: () => import('./commands/demo.js'),
   docs: () => import('./commands/docs.js'),
   explain: () => import('./commands/explain.js'),

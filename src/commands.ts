@@ -1,6 +1,7 @@
 // The command map oclif loads ("explicit" strategy: survives bundling into one file).
 import { proseDescription } from './help-text.js';
 import Certs from './commands/certs.js';
+import Check from './commands/check.js';
 import Demo from './commands/demo.js';
 import Docs from './commands/docs.js';
 import Explain from './commands/explain.js';
@@ -18,6 +19,7 @@ import WhyHttpsFails from './commands/why-https-fails.js';
 
 export const COMMANDS = {
   certs: Certs,
+  check: Check,
   demo: Demo,
   docs: Docs,
   explain: Explain,

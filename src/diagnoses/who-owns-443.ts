@@ -15,13 +15,13 @@ import { meshConfigFrom, type MeshConfigView } from '../model/istio/mesh-config.
 import { runStaticChecks } from '../rules/mesh/index.js';
 import { parseIstioVersion } from '../model/istio/version-behaviour.js';
 import { isBlackHole, isPassthrough, portOwnership, staticPortDeclarations, type PortDeclaration } from '../model/outbound/index.js';
-import { explainOutboundPath, relevantStaticFindings } from '../rules/egress/outbound-path.js';
+import { relevantStaticFindings } from '../rules/egress/outbound-path.js';
+import { proxyEvidence } from '../rules/egress/evidence.js';
+import { UNMATCHED_TLS_RULES } from '../rules/egress/unmatched-tls.js';
+import { runRules } from '../rules/engine.js';
 import type { Finding } from '../findings/finding.js';
 import { buildReport, type Report, type VerdictStatus } from '../report/report.js';
 import { formatPod, type EvidenceSource, type PodRef } from '../sources/source.js';
-
-/** How the explanation names "whatever host the app meant" for a connection no chain claims. */
-const ANY_HOST = 'any host without its own chain';
 
 export interface ChainRowData {
   addresses: string;
@@ -154,10 +154,12 @@ function ownershipPerPod(perPod: PerPod, resources: ResourceSet, mesh: MeshConfi
       statics = runStaticChecks(resources, { mesh, ...(istioVersion ? { istioVersion } : {}) }).findings;
       staticsByVersion.set(versionKey, statics);
     }
-    const verdict = explainOutboundPath({
-      pod: r.pod, podArg, resources, mesh, dump: r.dump, ...(istioVersion ? { istioVersion } : {}), host: ANY_HOST, port,
-      simulation: o.unmatchedTls, dumpSource: r.evidence.source, ...(r.evidence.file ? { dumpFile: r.evidence.file } : {}), staticFindings: statics, anyHost: true,
+    // The same rules check runs for every proxy, on the engine, for this one port.
+    const model = proxyEvidence({
+      pod: r.pod, podArg, resources, mesh, dump: r.dump, ...(istioVersion ? { istioVersion } : {}),
+      dumpSource: r.evidence.source, ...(r.evidence.file ? { dumpFile: r.evidence.file } : {}), staticFindings: statics,
     });
+    const verdict = runRules(UNMATCHED_TLS_RULES, model, { ownership: new Map([[port, o]]) });
     for (const f of verdict.findings) {
       const key = `${f.code} ${formatRef(f.target)}`;
       const seen = culprits.get(key);

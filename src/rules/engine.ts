@@ -45,3 +45,13 @@ export function whyNot<E, S>(rule: Rule<E, S>, model: EvidenceModel<E>): string 
 function asNeed(need: EvidenceKind | Need): Need {
   return typeof need === 'string' ? { anyOf: [need] } : need;
 }
+
+/** The findings one rule of a run returned (the engine appends them in rule order, counted by its outcome). */
+export function findingsOf(run: RuleRun, ruleId: string): Finding[] {
+  let at = 0;
+  for (const outcome of run.outcomes) {
+    if (outcome.rule === ruleId) return run.findings.slice(at, at + outcome.findings);
+    at += outcome.findings;
+  }
+  return [];
+}

@@ -130,6 +130,10 @@ export class LiveSource implements EvidenceSource {
     });
   }
 
+  release(ref: PodRef, artifact: ProxyArtifact): void {
+    this.memo.forget(`proxy:${ref.namespace}/${ref.name}:${artifact}`);
+  }
+
   proxy(ref: PodRef, artifact: ProxyArtifact): Promise<Evidence | undefined> {
     return this.memo.once(`proxy:${ref.namespace}/${ref.name}:${artifact}`, async () => {
       if (artifact === 'netstat') return this.sockets(ref);

@@ -149,6 +149,10 @@ export class SnapshotSource implements EvidenceSource {
     return found;
   }
 
+  release(ref: PodRef, artifact: ProxyArtifact): void {
+    this.memo.forget(`proxy:${ref.namespace}/${ref.name}:${artifact}`);
+  }
+
   proxy(ref: PodRef, artifact: ProxyArtifact): Promise<Evidence | undefined> {
     return this.once(`proxy:${ref.namespace}/${ref.name}:${artifact}`, async () => {
       for (const name of SNAPSHOT_FILES[artifact]) {

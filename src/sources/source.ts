@@ -103,6 +103,11 @@ export interface EvidenceSource {
    * time-dependent verdicts (certificate validity) are judged as of then; absent live.
    */
   capturedAt?(): Promise<Date | undefined>;
+  /**
+   * Forget a fetched artifact so its text can be collected: a mesh-wide run
+   * reads each proxy's dump once and releases it before reading the next.
+   */
+  release?(ref: PodRef, artifact: ProxyArtifact): void;
   /** A container's log, or undefined when not available. */
   containerLog(ref: PodRef, container: string, options?: LogOptions): Promise<Evidence | undefined>;
   /**

@@ -1,0 +1,333 @@
+/**
+ * check [-n NS | -A]: the whole mesh triaged in one command (`linkerd check`'s
+ * groups and √ ‼ × –), ending in culprits. Every check is a rule on the one
+ * engine: the mesh rules run once over the resources; the per-proxy rules run
+ * for every sidecar, each proxy's dump read once through the source's bounded
+ * pool, reduced to the rules' findings and released before the next is read.
+ * A rule that could not run is a skipped line with its reason.
+ */
+import pLimit from 'p-limit';
+import { parse as parseYaml, stringify as toYaml } from 'yaml';
+import type { Guide, StepRecorder } from './guide.js';
+import { parseConfigDump, type ConfigDump } from '../model/envoy/config-dump.js';
+import { meshConfigFrom, type MeshConfigView } from '../model/istio/mesh-config.js';
+import { parseIstioVersion } from '../model/istio/version-behaviour.js';
+import type { PodView } from '../model/k8s/pods.js';
+import { formatRef, type ResourceSet } from '../model/k8s/resources.js';
+import { portOwnership, type PortOwnership } from '../model/outbound/index.js';
+import { catalogEntry, type FindingCode } from '../findings/catalog.js';
+import type { Finding } from '../findings/finding.js';
+import { findingsOf, runRules, type RuleRun } from '../rules/engine.js';
+import type { Rule, RuleOutcome } from '../rules/rule.js';
+import { proxyEvidence, type ProxyEvidence } from '../rules/egress/evidence.js';
+import { tlsPorts, UNMATCHED_TLS_RULES } from '../rules/egress/unmatched-tls.js';
+import { runStaticChecks, STATIC_RULES } from '../rules/mesh/index.js';
+import { buildReport, type Report, type VerdictStatus } from '../report/report.js';
+import type { CheckCulprit, CheckData, CheckGroup, CheckLine, CheckStatus } from '../report/check.js';
+import { formatPod, type EvidenceSource } from '../sources/source.js';
+
+export interface CheckOptions {
+  namespace?: string;
+  allNamespaces: boolean;
+  /** Proxies read at once; each holds at most one dump in memory. */
+  concurrency: number;
+  /** Called after each proxy, for a progress line. */
+  onProxy?: (progress: CheckProgress) => void;
+  /** When aborted, no further proxy is read; the report covers those checked. */
+  signal?: AbortSignal;
+}
+
+export interface CheckProgress {
+  checked: number;
+  total: number;
+  errors: number;
+}
+
+/** The per-proxy rules `check` runs, in order, with the group each belongs to. */
+const PROXY_RULES: ReadonlyArray<{ group: string; rules: readonly Rule<ProxyEvidence, any>[] }> = [
+  { group: 'Egress', rules: UNMATCHED_TLS_RULES },
+];
+
+/** What one proxy left behind once its dump was released: outcomes and findings only. */
+interface ProxyResult extends RuleRun {
+  pod: string;
+  istio?: string;
+  unreadable?: string;
+}
+
+export async function check(guide: Guide, source: EvidenceSource, options: CheckOptions): Promise<Report<CheckData>> {
+  const { resources, mesh } = await guide.step('Read the mesh: resources and mesh config', (step) => readMesh(source, step));
+  const pods = await guide.step(`List sidecar pods${options.allNamespaces ? ' in every namespace' : ` in ${options.namespace ?? source.defaultNamespace}`}`, (step) => findPods(source, options, step));
+  const ctx: MeshContext = { resources, mesh, ports: tlsPorts(resources), staticsByVersion: new Map() };
+  const perProxy = await guide.step(`Proxies: ${PROXY_RULES.flatMap((g) => g.rules).length} checks on each of ${pods.length} sidecars`, (step) => checkProxies(source, pods, ctx, options, step));
+  const statics = await guide.step('Resources: the static checks', async (step) => staticChecks(ctx, perProxy, step));
+  const data = collect(pods.length, statics, perProxy, Boolean(options.signal?.aborted));
+  for (const f of reportedFindings(data, statics.findings, perProxy)) guide.report(f);
+  for (const line of data.groups.flatMap((g) => g.checks)) if (line.status === 'skipped') guide.skip(line.rule, line.because ?? 'not run');
+  return checkReport(guide, source, options, data);
+}
+
+async function readMesh(source: EvidenceSource, step: StepRecorder): Promise<{ resources: ResourceSet; mesh: MeshConfigView }> {
+  const resources = await source.resources();
+  step.looked('kubectl get services,serviceentries,destinationrules,sidecars,peerauthentications,configmaps -A -o yaml');
+  const mesh = meshConfigFrom(resources);
+  step.note(`${resources.size} objects; outboundTrafficPolicy ${mesh.outboundTrafficPolicyMode}`);
+  return { resources, mesh };
+}
+
+async function findPods(source: EvidenceSource, options: CheckOptions, step: StepRecorder): Promise<PodView[]> {
+  const ns = options.allNamespaces ? undefined : (options.namespace ?? source.defaultNamespace);
+  step.looked(`kubectl get pods ${ns ? `-n ${ns}` : '-A'}`);
+  const pods = (await source.pods(ns)).filter((p) => p.hasSidecar);
+  step.note(`${pods.length} pods with a sidecar`);
+  return pods;
+}
+
+/** The mesh rules, for the Istio version most proxies run (their severity depends on it: Istio's behaviour changed). */
+function staticChecks(ctx: MeshContext, perProxy: ProxyResult[], step: StepRecorder): RuleRun {
+  const counts = new Map<string, number>();
+  for (const r of perProxy) if (r.istio) counts.set(r.istio, (counts.get(r.istio) ?? 0) + 1);
+  const dominant = [...counts].sort((a, b) => b[1] - a[1])[0]?.[0];
+  const run = staticsFor(ctx, parseIstioVersion(dominant));
+  if (dominant) step.note(`for Istio ${dominant}, the version of ${counts.get(dominant)} of ${perProxy.length} proxies`);
+  for (const o of run.outcomes) step.note(`${o.rule}: ${o.status === 'ran' ? `${o.findings} finding(s)` : `skipped: ${o.because}`}`);
+  return run;
+}
+
+/** Every proxy through the bounded pool; each result keeps findings only, never the dump. */
+async function checkProxies(source: EvidenceSource, pods: PodView[], ctx: MeshContext, options: CheckOptions, step: StepRecorder): Promise<ProxyResult[]> {
+  const limit = pLimit(Math.max(1, options.concurrency));
+  const results: ProxyResult[] = [];
+  let errors = 0;
+  await Promise.all(pods.map((pod) => limit(async () => {
+    if (options.signal?.aborted) return;
+    const result = await checkProxy(source, pod, ctx);
+    results.push(result);
+    errors += result.findings.filter((f) => f.severity === 'error').length;
+    options.onProxy?.({ checked: results.length, total: pods.length, errors });
+  })));
+  step.looked(`kubectl exec <pod> -c istio-proxy -- pilot-agent request GET config_dump   (${results.filter((r) => !r.unreadable).length} of ${pods.length} pods)`);
+  for (const r of results) if (r.unreadable) step.note(`${r.pod}: ${r.unreadable}`);
+  return results;
+}
+
+interface MeshContext {
+  resources: ResourceSet;
+  mesh: MeshConfigView;
+  ports: number[];
+  /** The mesh rules' run per Istio version (the proxies of one version share it). */
+  staticsByVersion: Map<string, RuleRun>;
+}
+
+/** One proxy: read its dump, derive what the rules share, run them, release the dump. */
+async function checkProxy(source: EvidenceSource, pod: PodView, ctx: MeshContext): Promise<ProxyResult> {
+  const ref = { namespace: pod.namespace, name: pod.name };
+  const podArg = formatPod(ref);
+  const read = await readDump(source, pod);
+  const istioVersion = parseIstioVersion(read.dump?.versions?.istio);
+  const ownership = new Map<number, PortOwnership>();
+  if (read.dump) for (const port of ctx.ports) ownership.set(port, portOwnership(read.dump, port, ctx.resources, pod.ip ? { sourceIp: pod.ip } : {}));
+  const model = proxyEvidence({
+    pod, podArg, resources: ctx.resources, mesh: ctx.mesh,
+    ...(read.dump ? { dump: read.dump } : {}), ...(read.source ? { dumpSource: read.source } : {}), ...(read.file ? { dumpFile: read.file } : {}),
+    ...(istioVersion ? { istioVersion } : {}),
+    staticFindings: staticsFor(ctx, istioVersion).findings,
+    ...(read.why ? { dumpMissing: read.why } : {}),
+  });
+  const outcomes: RuleOutcome[] = [];
+  const findings: Finding[] = [];
+  for (const { rules } of PROXY_RULES) {
+    const run = runRules(rules, model, { ownership });
+    outcomes.push(...run.outcomes);
+    findings.push(...run.findings);
+  }
+  return { pod: podArg, ...(read.dump?.versions?.istio ? { istio: read.dump.versions.istio } : {}), outcomes, findings, ...(read.why ? { unreadable: read.why } : {}) };
+}
+
+/** The proxy's dump, parsed; the source forgets the text at once, so only this proxy's parse is alive. */
+interface DumpRead { dump?: ConfigDump; source?: string; file?: string; why?: string }
+
+async function readDump(source: EvidenceSource, pod: PodView): Promise<DumpRead> {
+  const ref = { namespace: pod.namespace, name: pod.name };
+  try {
+    const evidence = await source.proxy(ref, 'config_dump');
+    if (!evidence) return { why: source.mode === 'snapshot' ? `the snapshot holds no config dump of ${formatPod(ref)}` : `no config dump of ${formatPod(ref)}` };
+    return { dump: parseConfigDump(evidence.text, `config_dump of ${formatPod(ref)}`), source: evidence.source, ...(evidence.file ? { file: evidence.file } : {}) };
+  } catch (error) {
+    return { why: (error as Error).message };
+  } finally {
+    source.release?.(ref, 'config_dump');
+  }
+}
+
+/** The mesh rules' findings depend only on the resources and the version: once per version. */
+function staticsFor(ctx: MeshContext, istioVersion: ReturnType<typeof parseIstioVersion>): RuleRun {
+  const key = istioVersion?.raw ?? '';
+  let run = ctx.staticsByVersion.get(key);
+  if (!run) {
+    run = runStaticChecks(ctx.resources, { mesh: ctx.mesh, ...(istioVersion ? { istioVersion } : {}) });
+    ctx.staticsByVersion.set(key, run);
+  }
+  return run;
+}
+
+// ---------------------------------------------------------------------------
+// Grouping: one line per rule, culprits grouped by (code, target) across proxies.
+
+function collect(selected: number, statics: RuleRun, perProxy: ProxyResult[], interrupted: boolean): CheckData {
+  const groups: CheckGroup[] = [];
+  groups.push(...PENDING_GROUPS_BEFORE);
+  groups.push({ title: 'Resources', checks: STATIC_RULES.map((rule) => staticLine(rule, statics)) });
+  for (const { group, rules } of PROXY_RULES) groups.push({ title: group, checks: rules.map((rule) => proxyLine(rule, perProxy)) });
+  groups.push(...PENDING_GROUPS_AFTER);
+  const versions = new Map<string, number>();
+  for (const r of perProxy) if (r.istio) versions.set(r.istio, (versions.get(r.istio) ?? 0) + 1);
+  return {
+    proxies: { selected, read: perProxy.filter((r) => !r.unreadable).length, unreadable: perProxy.filter((r) => r.unreadable).map((r) => ({ pod: r.pod, why: r.unreadable! })) },
+    versions: [...versions].map(([istio, proxies]) => ({ istio, proxies })),
+    groups,
+    ...(interrupted ? { interrupted } : {}),
+  };
+}
+
+function staticLine(rule: Rule<any, any>, run: RuleRun): CheckLine {
+  const outcome = run.outcomes.find((o) => o.rule === rule.id);
+  return line(rule, outcome?.status === 'skipped' ? outcome.because : undefined, culpritsOf(findingsOf(run, rule.id).map((finding) => ({ finding }))));
+}
+
+function proxyLine(rule: Rule<ProxyEvidence, any>, perProxy: ProxyResult[]): CheckLine {
+  let ran = 0;
+  const reasons = new Map<string, number>();
+  const seen: Array<{ finding: Finding; pod: string }> = [];
+  for (const r of perProxy) {
+    const outcome = r.outcomes.find((o) => o.rule === rule.id);
+    if (outcome?.status === 'ran') ran++;
+    else if (outcome?.because) reasons.set(outcome.because, (reasons.get(outcome.because) ?? 0) + 1);
+  }
+  for (const r of perProxy) for (const finding of findingsOf(r, rule.id)) seen.push({ finding, pod: r.pod });
+  const skipped = perProxy.length - ran;
+  const because = perProxy.length === 0
+    ? 'no sidecar pod was selected'
+    : skipped ? [...reasons].map(([why, n]) => `${n} proxy(ies): ${why}`).join('; ') : undefined;
+  const result = line(rule, ran === 0 ? because : undefined, culpritsOf(seen));
+  return { ...result, proxies: { ran, skipped }, ...(ran > 0 && because ? { because: `skipped on ${because}` } : {}) };
+}
+
+function line(rule: Rule<any, any>, skippedBecause: string | undefined, culprits: CheckCulprit[]): CheckLine {
+  const status: CheckStatus = skippedBecause !== undefined ? 'skipped'
+    : culprits.some((c) => c.severity === 'error') ? 'error'
+      : culprits.length ? 'warning' : 'passed';
+  return { rule: rule.id, code: rule.code, title: catalogEntry(rule.code as FindingCode).title, status, ...(skippedBecause !== undefined ? { because: skippedBecause } : {}), culprits };
+}
+
+const MAX_NAMED_PODS = 3;
+
+function culpritsOf(seen: Array<{ finding: Finding; pod?: string }>): CheckCulprit[] {
+  const byKey = new Map<string, { finding: Finding; pods: string[] }>();
+  for (const { finding, pod } of seen) {
+    const key = `${finding.code} ${formatRef(finding.target)}`;
+    const entry = byKey.get(key) ?? { finding, pods: [] };
+    if (pod && !entry.pods.includes(pod)) entry.pods.push(pod);
+    byKey.set(key, entry);
+  }
+  return [...byKey.values()].map(({ finding, pods }) => ({
+    code: finding.code,
+    severity: finding.severity,
+    target: formatRef(finding.target),
+    message: finding.message,
+    pods: { count: pods.length, names: pods.slice(0, MAX_NAMED_PODS) },
+    ...(evidenceLine(finding) ? { evidence: evidenceLine(finding) } : {}),
+    next: digDeeper(finding, pods[0]),
+  }));
+}
+
+const EVIDENCE_WIDTH = 140;
+
+/**
+ * The first evidence item on one line: a table's rows without its header
+ * (istioctl's), a YAML excerpt's lines without comments, then where it is from.
+ */
+function evidenceLine(finding: Finding): string | undefined {
+  const item = finding.evidence[0];
+  if (!item) return undefined;
+  const text = oneLine(item.excerpt);
+  if (!text) return undefined;
+  return `${text.length > EVIDENCE_WIDTH ? `${text.slice(0, EVIDENCE_WIDTH - 3)}...` : text}   (${item.file ?? item.source})`;
+}
+
+const PORT_OWNERSHIP_CODES = new Set(['MD1001', 'MD1002', 'MD1003', 'MD2002']);
+
+function oneLine(excerpt: string): string {
+  const lines = excerpt.split('\n').map((l) => l.trim()).filter((l) => l && !l.startsWith('#'));
+  if (/^[A-Z][A-Z ]+$/.test(lines[0]?.replace(/\s+/g, ' ') ?? '')) return lines.slice(1).map((l) => l.replace(/\s{2,}/g, ' ')).join(' ');
+  try {
+    const value: unknown = parseYaml(excerpt);
+    if (value && typeof value === 'object') return toYaml(value, { collectionStyle: 'flow', lineWidth: 0 }).trim();
+  } catch {
+    // Not YAML: the lines as they are.
+  }
+  return lines.join(' ');
+}
+
+/** The mesh-doctor command that explains one affected pod in full; for a static finding, its documentation. */
+function digDeeper(finding: Finding, pod: string | undefined): string {
+  // The port-ownership findings name the port in their istioctl command; who-owns-443 shows every chain on it.
+  const port = /--port (\d+)/.exec(finding.remediation.command ?? '')?.[1];
+  if (port && PORT_OWNERSHIP_CODES.has(finding.code)) return `kubectl mesh-doctor who-owns-443 ${pod ?? '-A'} --port ${port}`;
+  return finding.remediation.command ?? finding.docs;
+}
+
+/** Findings for the report: one per culprit, saying in how many pods it was seen. */
+function reportedFindings(data: CheckData, statics: readonly Finding[], perProxy: ProxyResult[]): Finding[] {
+  const all = [...statics, ...perProxy.flatMap((r) => r.findings)];
+  const out: Finding[] = [];
+  for (const c of data.groups.flatMap((g) => g.checks).flatMap((l) => l.culprits)) {
+    const first = all.find((f) => f.code === c.code && formatRef(f.target) === c.target);
+    if (!first || out.some((f) => f.code === c.code && formatRef(f.target) === c.target)) continue;
+    out.push(c.pods.count > 1 ? { ...first, message: `${first.message} Seen in ${c.pods.count} pods.` } : first);
+  }
+  return out;
+}
+
+/** A check this version does not run yet: a skipped line that says so, never a pass. */
+function notYet(rule: string, code: string, title: string, because: string): CheckLine {
+  return { rule, code, title, status: 'skipped', because, culprits: [] };
+}
+
+// Groups whose checks are not on the engine yet.
+const PENDING_GROUPS_BEFORE: CheckGroup[] = [
+  { title: 'Control plane and versions', checks: [notYet('istiod-versions', '', "istiod versions and revisions, proxies' skew, revisions gone", "not checked by this version of check (the proxies' versions are listed above)")] },
+  { title: 'Config delivery', checks: [notYet('rejected-config', '', 'rejected config (error_state) and warming proxies', 'not checked by this version of check')] },
+];
+const PENDING_GROUPS_AFTER: CheckGroup[] = [
+  { title: 'Inbound', checks: [
+    notYet('md4001-localhost-only', 'MD4001', catalogEntry('MD4001').title, 'runs in why-inbound-fails for one pod; not yet per proxy in check'),
+    notYet('md4004-target-port', 'MD4004', catalogEntry('MD4004').title, 'runs in why-inbound-fails for one pod; not yet per proxy in check'),
+  ] },
+  { title: 'Certificates', checks: [notYet('certificates', '', 'expired or expiring certificates, root mismatch, identity', 'not checked by this version of check')] },
+  { title: 'Traffic', checks: [notYet('access-log-failures', '', "failures in the sidecars' access logs, grouped and explained", 'not checked by this version of check')] },
+];
+
+function checkReport(guide: Guide, source: EvidenceSource, options: CheckOptions, data: CheckData): Report<CheckData> {
+  const lines = data.groups.flatMap((g) => g.checks);
+  const failed = lines.filter((l) => l.status === 'error').length;
+  const warned = lines.filter((l) => l.status === 'warning').length;
+  const skipped = lines.filter((l) => l.status === 'skipped').length;
+  const status: VerdictStatus = failed ? 'problem' : data.interrupted ? 'inconclusive' : 'healthy';
+  const counts = `${lines.length - skipped} checks ran on ${data.proxies.read} of ${data.proxies.selected} proxies: ${failed} failed, ${warned} warned, ${skipped} skipped`;
+  const culprits = lines.filter((l) => l.status === 'error').flatMap((l) => l.culprits.filter((c) => c.severity === 'error'));
+  const summary = data.interrupted
+    ? `Interrupted after ${data.proxies.read + data.proxies.unreadable.length} of ${data.proxies.selected} proxies; ${counts}.`
+    : failed
+      ? `${counts}. Culprit${culprits.length > 1 ? 's' : ''}: ${[...new Set(culprits.map((c) => c.target))].join(', ')}.`
+      : `${counts}; no errors.`;
+  return buildReport({
+    command: 'check',
+    subject: options.allNamespaces ? 'every namespace' : `namespace ${options.namespace ?? source.defaultNamespace}`,
+    source,
+    versions: data.versions[0] ? { istio: data.versions[0].istio } : undefined,
+    transcript: guide,
+    verdict: { status, summary },
+    data,
+  });
+}

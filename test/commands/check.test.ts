@@ -1,0 +1,80 @@
+import { expect } from 'chai';
+import path from 'node:path';
+import { jsonOf, REPO_ROOT, runCli } from '../support/cli.js';
+
+// The scenarios are Istio's own generator's output for the seeds (test/scenarios/*/scenario.yaml says
+// where each shape comes from); the egress fixtures are istioctl-era dumps (test/fixtures/egress/PROVENANCE.md).
+const scenario = (name: string) => path.join(REPO_ROOT, 'test/scenarios', name, 'snapshot');
+const fixture = (name: string) => path.join(REPO_ROOT, 'test/fixtures/egress', name);
+
+interface Line { rule: string; code: string; status: string; because?: string; culprits: Array<{ code: string; target: string; pods: { count: number; names: string[] }; evidence?: string; next: string }> }
+const lines = (report: any): Line[] => report.data.groups.flatMap((g: { checks: Line[] }) => g.checks);
+const line = (report: any, rule: string): Line => lines(report).find((l) => l.rule === rule)!;
+const culprits = (report: any) => lines(report).flatMap((l) => l.culprits.filter((c) => l.status === 'error').map((c) => `${c.code} ${c.target}`));
+
+describe('check (CLI, offline)', () => {
+  it('seed 003: the catch-all ServiceEntry is the culprit, with the pod, the chain row and who-owns-443; exit 3', async () => {
+    const r = await runCli(['check', '-A', '--from', scenario('seed003-se-no-addresses-tcp'), '-o', 'json']);
+    const report = jsonOf(r);
+    expect(r.exitCode).to.equal(3);
+    const owner = line(report, 'md1002-catch-all-owns-port');
+    expect(owner.status).to.equal('error');
+    expect(owner.culprits).to.have.length(1);
+    expect(owner.culprits[0]).to.include({ target: 'ServiceEntry abc/traefik-cutom-name', next: 'kubectl mesh-doctor who-owns-443 sample-c59f744df-8kq7m.istio-demo --port 443' });
+    expect(owner.culprits[0].pods).to.deep.equal({ count: 1, names: ['sample-c59f744df-8kq7m.istio-demo'] });
+    expect(owner.culprits[0].evidence).to.match(/^0\.0\.0\.0 443 ALL Cluster: outbound\|443\|\|traefik\.cutom-name {3}\(proxies\/istio-demo\//);
+    expect(line(report, 'md1003-serviceentry-without-addresses').status).to.equal('error');
+    expect(report.verdict.status).to.equal('problem');
+  });
+
+  it('seed 003 healthy twin: no culprit, exit 0', async () => {
+    const r = await runCli(['check', '-A', '--from', scenario('seed003-se-no-addresses-tcp-healthy'), '-o', 'json']);
+    expect(r.exitCode).to.equal(0);
+    expect(culprits(jsonOf(r))).to.deep.equal([]);
+  });
+
+  it('seed 003 replica: pods pick different winners, one culprit each with its pods', async () => {
+    const r = await runCli(['check', '-A', '--from', fixture('seed003-istio-1.11-catch-all'), '-o', 'json']);
+    const owner = line(jsonOf(r), 'md1002-catch-all-owns-port');
+    expect(owner.culprits.map((c) => `${c.target} ${c.pods.names.join(',')}`).sort()).to.deep.equal([
+      'ServiceEntry abc/traefik-cutom-name sample-c59f744df-8kq7m.istio-demo',
+      'ServiceEntry bookinfo/mysql-cutom-name reviews-v1-545db77b95-6xq4l.bookinfo',
+    ]);
+  });
+
+  it('seed 000 by version: Istio 1.7 breaks TLS on 443 (MD1001 on the Service); current Istio only warns (MD1004)', async () => {
+    const old = jsonOf(await runCli(['check', '-A', '--from', fixture('seed000-istio-1.7-http-on-443'), '-o', 'json']));
+    expect(line(old, 'md1001-tls-port-treated-as-http').culprits.map((c) => c.target)).to.deep.equal(['Service default/my-app']);
+    const current = await runCli(['check', '-A', '--from', scenario('seed000-port-443-named-http'), '-o', 'json']);
+    expect(current.exitCode).to.equal(0);
+    expect(line(jsonOf(current), 'md1001-tls-port-treated-as-http').status).to.equal('passed');
+    expect(line(jsonOf(current), 'md1004-http-on-443').status).to.equal('warning');
+    const healthy = jsonOf(await runCli(['check', '-A', '--from', scenario('seed000-port-443-named-http-healthy'), '-o', 'json']));
+    expect(lines(healthy).filter((l) => l.culprits.length)).to.deep.equal([]);
+  });
+
+  it('a snapshot without config dumps: the per-proxy checks are skipped with the reason, the static ones still run', async () => {
+    const r = await runCli(['check', '-A', '--from', fixture('static-only-seed003'), '-o', 'json']);
+    const report = jsonOf(r);
+    const owner = line(report, 'md1002-catch-all-owns-port');
+    expect(owner.status).to.equal('skipped');
+    expect(owner.because).to.contain('the snapshot holds no config dump of sample-c59f744df-8kq7m.istio-demo');
+    expect(line(report, 'md1003-serviceentry-without-addresses').status).to.equal('error');
+    expect(report.skipped.map((s: { rule: string }) => s.rule)).to.include('md1002-catch-all-owns-port');
+  });
+
+  it('table output: groups, √ ‼ × – and the culprit under its check', async () => {
+    const r = await runCli(['check', '-A', '--from', scenario('seed003-se-no-addresses-tcp')]);
+    expect(r.exitCode).to.equal(3);
+    expect(r.stdout).to.match(/\nEgress\n------\n√ MD1001 [^\n]+\n× MD1002 [^\n]+\n {4}ServiceEntry abc\/traefik-cutom-name, 1 pod: sample-c59f744df-8kq7m\.istio-demo\n {6}evidence: 0\.0\.0\.0 443 ALL/);
+    expect(r.stdout).to.match(/\n– MD4001 .*\(skipped: /);
+    expect(r.stdout).to.contain('Verdict: ');
+  });
+
+  it('markdown and yaml carry the same lines', async () => {
+    const md = await runCli(['check', '-A', '--from', scenario('seed003-se-no-addresses-tcp'), '-o', 'markdown']);
+    expect(md.stdout).to.contain('× MD1002');
+    const yaml = await runCli(['check', '-A', '--from', scenario('seed003-se-no-addresses-tcp'), '-o', 'yaml']);
+    expect(yaml.stdout).to.contain('rule: md1002-catch-all-owns-port');
+  });
+});
