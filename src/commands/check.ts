@@ -1,8 +1,10 @@
 import { MeshDoctorCommand, type FlagsOf, type ArgsOf, type RunContext } from '../base-command.js';
-import { check } from '../diagnoses/check.js';
-import type { CheckData } from '../report/check.js';
+import { check, type CheckProgress } from '../diagnoses/check.js';
+import { interruption, registerCleanup } from '../lifecycle.js';
 import { renderCheck } from '../render/check.js';
+import { ProgressLine } from '../render/progress.js';
 import type { Painter } from '../render/style.js';
+import type { CheckData } from '../report/check.js';
 import type { Report } from '../report/report.js';
 
 export default class Check extends MeshDoctorCommand {
@@ -11,7 +13,8 @@ export default class Check extends MeshDoctorCommand {
 offline on a snapshot or an istioctl bug-report archive: the static checks of the resources once,
 and the per-proxy checks for each sidecar, each proxy's config read once. Prints one line per
 check, √ passed, ‼ warning, × error, – skipped (with why), and under each failure the culprit
-resource, the pods affected, the evidence line and the command that digs deeper.`;
+resource, the pods affected, the evidence line and the command that digs deeper. Ctrl-C stops
+reading proxies and prints what was checked so far (exit 130).`;
   static examples = [
     '<%= config.bin %> check -A --from examples/incident-4-catch-all-serviceentry',
     '<%= config.bin %> check -n shop',
@@ -20,14 +23,45 @@ resource, the pods affected, the evidence line and the command that digs deeper.
   static args = {};
   static flags = {};
 
+  /** Settled once the report is written: Ctrl-C's cleanup waits for it before the process exits. */
+  private written?: () => void;
+
+  override async run(): Promise<void> {
+    try {
+      await super.run();
+    } finally {
+      this.written?.();
+    }
+  }
+
   protected async diagnose(context: RunContext<FlagsOf<typeof Check>, ArgsOf<typeof Check>>): Promise<Report> {
     const source = await context.source();
-    const { flags } = context;
-    return check(context.guide, source, {
-      ...(flags.namespace ? { namespace: flags.namespace } : {}),
-      allNamespaces: flags['all-namespaces'],
-      concurrency: flags.concurrency,
+    const { flags, guide } = context;
+    const stop = new AbortController();
+    const reported = new Promise<void>((resolve) => { this.written = resolve; });
+    // Ctrl-C: stop reading proxies, let the report of those checked be written, then exit 130 (lifecycle.ts).
+    // On a normal end the cleanup has nothing to wait for (the report is being written by the caller).
+    registerCleanup(async () => {
+      if (!interruption()) return;
+      stop.abort();
+      await reported;
     });
+    const line = new ProgressLine();
+    const progress = ({ checked, total, errors }: CheckProgress) => {
+      const text = `checked ${checked}/${total} proxies, ${errors} error${errors === 1 ? '' : 's'} so far`;
+      if (!guide.progress(text)) line.update(text);
+    };
+    try {
+      return await check(guide, source, {
+        ...(flags.namespace ? { namespace: flags.namespace } : {}),
+        allNamespaces: flags['all-namespaces'],
+        concurrency: flags.concurrency,
+        onProxy: progress,
+        signal: stop.signal,
+      });
+    } finally {
+      line.done();
+    }
   }
 
   /** The grouped lines already name each culprit; the findings in full come with --details (and always in json/yaml/markdown). */

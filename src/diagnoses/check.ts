@@ -245,21 +245,27 @@ const EVIDENCE_WIDTH = 140;
 
 /**
  * The first evidence item on one line: a table's rows without its header
- * (istioctl's), a YAML excerpt's lines without comments, then where it is from.
+ * (istioctl's); for a resource's YAML, the note that says what in it matters,
+ * else the YAML in flow style; then where it is from.
  */
 function evidenceLine(finding: Finding): string | undefined {
   const item = finding.evidence[0];
   if (!item) return undefined;
-  const text = oneLine(item.excerpt);
+  const text = isTable(item.excerpt) || !item.note ? oneLine(item.excerpt) : item.note;
   if (!text) return undefined;
   return `${text.length > EVIDENCE_WIDTH ? `${text.slice(0, EVIDENCE_WIDTH - 3)}...` : text}   (${item.file ?? item.source})`;
 }
 
 const PORT_OWNERSHIP_CODES = new Set(['MD1001', 'MD1002', 'MD1003', 'MD2002']);
 
+/** istioctl's tables start with an upper-case header line. */
+function isTable(excerpt: string): boolean {
+  return /^[A-Z][A-Z ]+$/.test(excerpt.split('\n')[0].trim().replace(/\s+/g, ' '));
+}
+
 function oneLine(excerpt: string): string {
   const lines = excerpt.split('\n').map((l) => l.trim()).filter((l) => l && !l.startsWith('#'));
-  if (/^[A-Z][A-Z ]+$/.test(lines[0]?.replace(/\s+/g, ' ') ?? '')) return lines.slice(1).map((l) => l.replace(/\s{2,}/g, ' ')).join(' ');
+  if (isTable(excerpt)) return lines.slice(1).map((l) => l.replace(/\s{2,}/g, ' ')).join(' ');
   try {
     const value: unknown = parseYaml(excerpt);
     if (value && typeof value === 'object') return toYaml(value, { collectionStyle: 'flow', lineWidth: 0 }).trim();
@@ -274,6 +280,9 @@ function digDeeper(finding: Finding, pod: string | undefined): string {
   // The port-ownership findings name the port in their istioctl command; who-owns-443 shows every chain on it.
   const port = /--port (\d+)/.exec(finding.remediation.command ?? '')?.[1];
   if (port && PORT_OWNERSHIP_CODES.has(finding.code)) return `kubectl mesh-doctor who-owns-443 ${pod ?? '-A'} --port ${port}`;
+  // A TLS contradiction: why-503 from any sidecar client shows the failing request it causes.
+  const destination = finding.code === 'MD1006' ? / to (\S+?):(\d+) \(tls /.exec(finding.message) : undefined;
+  if (destination) return `kubectl mesh-doctor why-503 <client pod> --to ${destination[1]}:${destination[2]}`;
   return finding.remediation.command ?? finding.docs;
 }
 

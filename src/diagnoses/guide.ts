@@ -50,6 +50,11 @@ export class Guide {
     }
   }
 
+  /** Tell the observer how far the running step has got; false when nobody shows it. */
+  progress(text: string): boolean {
+    return this.observer?.progress?.(text) ?? false;
+  }
+
   report(finding: Finding, step?: StepRecorder): void {
     this.findings.push(finding);
     if (step) step.status = 'found';

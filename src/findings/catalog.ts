@@ -25,6 +25,7 @@ const entries = [
   { code: 'MD1003', severity: 'warning', title: 'ServiceEntry without addresses on a TCP or TLS port', relatedIstio: ['IST0134'] },
   { code: 'MD1004', severity: 'warning', title: 'Port 443 declared with an HTTP-family protocol', relatedIstio: ['IST0118'] },
   { code: 'MD1005', severity: 'warning', title: 'One port declared with different protocols', relatedIstio: ['IST0177'] },
+  { code: 'MD1006', severity: 'error', title: "A DestinationRule's TLS mode contradicts the server's PeerAuthentication", relatedIstio: ['IST0113'] },
   { code: 'MD2001', severity: 'error', title: 'REGISTRY_ONLY blocks an unregistered host' },
   { code: 'MD2002', severity: 'error', title: 'A ServiceEntry exists but is hidden from this pod' },
   { code: 'MD3001', severity: 'error', title: 'Plaintext sent to a server that requires mTLS', relatedIstio: ['IST0113'] },

@@ -23,6 +23,12 @@ export class TranscriptPrinter implements StepObserver {
     if (this.spinners) this.spinner = ora({ text: title, stream: process.stderr }).start();
   }
 
+  progress(text: string): boolean {
+    if (!this.spinner) return false;
+    this.spinner.text = text;
+    return true;
+  }
+
   finished(step: Step): void {
     this.spinner?.stop();
     this.spinner = undefined;
@@ -31,5 +37,38 @@ export class TranscriptPrinter implements StepObserver {
 
   stop(): void {
     this.spinner?.stop();
+  }
+}
+
+/**
+ * A long run's progress on stderr where no spinner shows it: on a terminal one
+ * line rewritten in place; otherwise a plain line at most every `periodMs`
+ * (CI logs, pipes), none for a run shorter than that.
+ */
+export class ProgressLine {
+  private last = Date.now();
+  private shown = false;
+
+  constructor(
+    private readonly stream: NodeJS.WriteStream = process.stderr,
+    private readonly periodMs = 10_000,
+  ) {}
+
+  update(text: string): void {
+    if (this.stream.isTTY) {
+      this.stream.write(`\r\x1b[K${text}`);
+      this.shown = true;
+      return;
+    }
+    const now = Date.now();
+    if (now - this.last < this.periodMs) return;
+    this.last = now;
+    this.stream.write(`${text}\n`);
+  }
+
+  /** Clears the rewritten line so what follows starts clean. */
+  done(): void {
+    if (this.shown) this.stream.write('\r\x1b[K');
+    this.shown = false;
   }
 }

@@ -25,6 +25,8 @@ export interface Step {
 export interface StepObserver {
   started(title: string): void;
   finished(step: Step): void;
+  /** How far the running step has got (`checked 143/1000 proxies`); false when the observer shows no progress. */
+  progress?(text: string): boolean;
 }
 
 /** A rule that could not run, and why (its evidence was missing). Never dropped silently. */

@@ -1,5 +1,8 @@
 import { expect } from 'chai';
+import { cp, mkdtemp, rename, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { create } from 'tar';
 import { jsonOf, REPO_ROOT, runCli } from '../support/cli.js';
 
 // The scenarios are Istio's own generator's output for the seeds (test/scenarios/*/scenario.yaml says
@@ -53,6 +56,19 @@ describe('check (CLI, offline)', () => {
     expect(lines(healthy).filter((l) => l.culprits.length)).to.deep.equal([]);
   });
 
+  it('seed 004 found statically: the DestinationRule that turns mTLS off against STRICT servers; healthy twins none', async () => {
+    for (const dir of ['seed004-dr-tls-disable', 'seed004-dr-no-tls-automtls-off']) {
+      const r = await runCli(['check', '-A', '--from', scenario(dir), '-o', 'json']);
+      expect(r.exitCode, dir).to.equal(3);
+      expect(culprits(jsonOf(r)), dir).to.deep.equal(['MD1006 DestinationRule foo/httpbin']);
+    }
+    for (const dir of ['seed004-dr-tls-disable-healthy', 'seed004-dr-no-tls-automtls-off-healthy']) {
+      const r = await runCli(['check', '-A', '--from', scenario(dir), '-o', 'json']);
+      expect(r.exitCode, dir).to.equal(0);
+      expect(culprits(jsonOf(r)), dir).to.deep.equal([]);
+    }
+  });
+
   it('a snapshot without config dumps: the per-proxy checks are skipped with the reason, the static ones still run', async () => {
     const r = await runCli(['check', '-A', '--from', fixture('static-only-seed003'), '-o', 'json']);
     const report = jsonOf(r);
@@ -61,6 +77,26 @@ describe('check (CLI, offline)', () => {
     expect(owner.because).to.contain('the snapshot holds no config dump of sample-c59f744df-8kq7m.istio-demo');
     expect(line(report, 'md1003-serviceentry-without-addresses').status).to.equal('error');
     expect(report.skipped.map((s: { rule: string }) => s.rule)).to.include('md1002-catch-all-owns-port');
+  });
+
+  it('an istioctl bug-report archive of the same mesh gives the same lines', async () => {
+    // istioctl writes its tree under bug-report/ and names the dump config_dump
+    // (tools/bug-report/pkg/archive/archive.go, pkg/common/common.go).
+    const work = await mkdtemp(path.join(tmpdir(), 'check-bug-report-'));
+    try {
+      await cp(scenario('seed003-sidecar-hides-external-se'), path.join(work, 'bug-report'), { recursive: true });
+      const pod = path.join(work, 'bug-report/proxies/istio-demo/sample-c59f744df-8kq7m');
+      await rename(path.join(pod, 'config_dump?include_eds'), path.join(pod, 'config_dump'));
+      const archive = path.join(work, 'bug-report.tar.gz');
+      await create({ gzip: true, file: archive, cwd: work }, ['bug-report']);
+      const fromArchive = jsonOf(await runCli(['check', '-A', '--from', archive, '-o', 'json']));
+      const fromSnapshot = jsonOf(await runCli(['check', '-A', '--from', scenario('seed003-sidecar-hides-external-se'), '-o', 'json']));
+      const shape = (report: any) => lines(report).map((l) => [l.rule, l.status, l.culprits.map((c) => [c.target, c.pods.names])]);
+      expect(shape(fromArchive)).to.deep.equal(shape(fromSnapshot));
+      expect(culprits(fromArchive)).to.include('MD1002 ServiceEntry istio-demo/traefik-cutom-name');
+    } finally {
+      await rm(work, { recursive: true, force: true });
+    }
   });
 
   it('table output: groups, √ ‼ × – and the culprit under its check', async () => {

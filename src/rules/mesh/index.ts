@@ -5,6 +5,7 @@
  *   md1003-serviceentry-without-addresses   MD1003
  *   md1004-http-on-443                      MD1004
  *   md1005-port-protocol-conflict           MD1005
+ *   md1006-dr-tls-contradicts-peer-authentication   MD1006
  */
 import type { Finding } from '../../findings/finding.js';
 import { DEFAULT_MESH_CONFIG, type MeshConfigView } from '../../model/istio/mesh-config.js';
@@ -15,9 +16,10 @@ import type { RuleOutcome } from '../rule.js';
 import { meshEvidence, type MeshRule } from './evidence.js';
 import { httpOn443 } from './http-on-443.js';
 import { portProtocolConflict } from './port-protocol-conflict.js';
+import { drTlsContradictsPeerAuthentication } from './dr-tls-contradicts-peer-authentication.js';
 import { serviceEntryWithoutAddresses } from './serviceentry-without-addresses.js';
 
-export const STATIC_RULES: readonly MeshRule[] = [serviceEntryWithoutAddresses, httpOn443, portProtocolConflict];
+export const STATIC_RULES: readonly MeshRule[] = [serviceEntryWithoutAddresses, httpOn443, portProtocolConflict, drTlsContradictsPeerAuthentication];
 
 /** Runs the mesh rules over a set of resources (the default mesh config when none is given). */
 export function runStaticChecks(

@@ -135,6 +135,7 @@ describe('static-checks runner', () => {
       ['md1003-serviceentry-without-addresses', 'skipped'],
       ['md1004-http-on-443', 'ran'],
       ['md1005-port-protocol-conflict', 'ran'],
+      ['md1006-dr-tls-contradicts-peer-authentication', 'skipped'],
     ]);
     expect(outcomes[0].because).to.match(/no ServiceEntry objects/);
   });
@@ -159,4 +160,45 @@ describe('static-checks runner', () => {
     expect(findings[0].evidence[0].source).to.equal('kubectl get service my-app -n default -o yaml');
     expect(findings[0].evidence[0].excerpt).to.contain('name: http').and.contain('port: 443');
   });
+});
+
+// MD1006: the scenarios' istio.yaml/services.yaml are the seed 004 resources (test/scenarios/seed004-*/scenario.yaml);
+// seed004-mtls-era.yaml is the pre-1.5 mesh the seed ran on.
+const seed004 = (dir: string) => `${scenario(dir)}\n---\n${readFileSync(join('test', 'scenarios', dir, 'services.yaml'), 'utf8')}`;
+const noAutoMtls = meshConfigFromObject({ enableAutoMtls: false });
+
+ruleTester('md1006-dr-tls-contradicts-peer-authentication', {
+  valid: [
+    { name: 'seed 004 healthy twin: tls ISTIO_MUTUAL', yaml: seed004('seed004-dr-tls-disable-healthy') },
+    { name: 'seed 004 no-tls healthy twin', yaml: seed004('seed004-dr-no-tls-automtls-off-healthy'), mesh: noAutoMtls },
+    { name: 'no tls and auto mTLS on: the client picks mTLS', yaml: seed004('seed004-dr-no-tls-automtls-off') },
+    {
+      name: 'DISABLE against a PERMISSIVE server',
+      yaml: seed004('seed004-dr-tls-disable').replace('mode: STRICT', 'mode: PERMISSIVE'),
+    },
+  ],
+  invalid: [
+    {
+      name: 'seed 004: tls DISABLE, mesh-wide STRICT',
+      yaml: seed004('seed004-dr-tls-disable'),
+      expect: [{ code: 'MD1006', target: 'DestinationRule foo/httpbin', severity: 'error' }],
+    },
+    {
+      name: 'seed 004: no tls with auto mTLS off',
+      yaml: seed004('seed004-dr-no-tls-automtls-off'),
+      mesh: noAutoMtls,
+      expect: [{ code: 'MD1006', target: 'DestinationRule foo/httpbin' }],
+    },
+    {
+      name: 'seed 004 as it happened: Istio 1.4, no tls, MeshPolicy STRICT',
+      yaml: fixture('seed004-mtls-era.yaml'),
+      istioVersion: parseIstioVersion('1.4.6'),
+      expect: [{ code: 'MD1006', target: 'DestinationRule foo/httpbin' }],
+    },
+    {
+      name: 'SIMPLE (TLS without the Istio certificate) against STRICT',
+      yaml: seed004('seed004-dr-tls-disable').replace('mode: DISABLE', 'mode: SIMPLE'),
+      expect: [{ code: 'MD1006', target: 'DestinationRule foo/httpbin' }],
+    },
+  ],
 });
