@@ -17,6 +17,7 @@ import { cpus } from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { startTestCluster } from '../test/cluster/server.js';
+import { buildSnapshot, SEED003_REPLICA } from './sidecar-snapshot.js';
 
 const PODS = 200;
 const LATENCY_MS = 100;
@@ -24,34 +25,6 @@ const CONCURRENCY = 8;
 
 type Row = [string, string, string, string];
 const verdict = (ok: boolean) => (ok ? 'met' : '**missed**');
-
-/** A snapshot with PODS sidecar pods in 10 namespaces; each proxy's dump is the seed 003 replica (a catch-all on 0.0.0.0:443). */
-function buildCluster(root: string, dir: string): void {
-  rmSync(dir, { recursive: true, force: true });
-  const fixture = path.join(root, 'test/fixtures/egress/seed003-istio-1.11-catch-all');
-  const dump = readFileSync(path.join(fixture, 'proxies/istio-demo/sample-c59f744df-8kq7m/config_dump?include_eds'), 'utf8');
-  const pods: string[] = [];
-  for (let i = 0; i < PODS; i++) {
-    const ns = `team-${i % 10}`;
-    const name = `app-${i}-7f9c8d`;
-    pods.push(`- apiVersion: v1
-  kind: Pod
-  metadata: {name: ${name}, namespace: ${ns}, labels: {app: app-${i}}}
-  spec:
-    nodeName: node-${i % 3}
-    containers: [{name: app, image: app:1}, {name: istio-proxy, image: docker.io/istio/proxyv2:1.11.0}]
-  status:
-    phase: Running
-    podIP: 10.244.${Math.floor(i / 250)}.${(i % 250) + 1}
-    containerStatuses: [{name: app, ready: true}, {name: istio-proxy, ready: true}]`);
-    const proxyDir = path.join(dir, 'proxies', ns, name);
-    mkdirSync(proxyDir, { recursive: true });
-    writeFileSync(path.join(proxyDir, 'config_dump?include_eds'), dump);
-  }
-  mkdirSync(path.join(dir, 'cluster'), { recursive: true });
-  writeFileSync(path.join(dir, 'cluster/k8s-resources'), `apiVersion: v1\nkind: List\nitems:\n${pods.join('\n')}\n`);
-  writeFileSync(path.join(dir, 'cluster/crs'), readFileSync(path.join(fixture, 'cluster/crs'), 'utf8'));
-}
 
 function runCli(root: string, args: string[], env: Record<string, string>): Promise<{ ms: number; code: number; stdout: string; stderr: string }> {
   const start = performance.now();
@@ -81,7 +54,7 @@ async function kubectlExecFloor(env: Record<string, string>, concurrency: number
 
 async function whoOwnsAcrossPods(root: string, out: string): Promise<Row[]> {
   const dir = path.join(out, `egress-${PODS}-pods`);
-  buildCluster(root, dir);
+  buildSnapshot(root, dir, PODS, path.join(root, SEED003_REPLICA, 'proxies/istio-demo/sample-c59f744df-8kq7m/config_dump?include_eds'));
   const cluster = await startTestCluster({ snapshotDir: dir, faults: { execLatencyMs: LATENCY_MS } });
   try {
     // What the run costs besides the per-pod execs: start-up, the API reads, one exec.

@@ -11,6 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { syntheticConfigDump } from './synthetic-dump.js';
 import { certsBenchmarks } from './certs.js';
 import { egressBenchmarks } from './egress.js';
+import { checkBenchmarks } from './check.js';
 import { startupBenchmarks } from './startup.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -82,6 +83,8 @@ async function main(): Promise<void> {
   rows.push(...(await egressBenchmarks({ root: ROOT, out: OUT, dumpFile: file, runs: RUNS })));
   // Certificates: certs -A across 200 proxies (bench/certs.ts).
   rows.push(...certsBenchmarks({ root: ROOT, out: OUT, runs: RUNS }));
+  // Issue 13: check -A live over 1,000 sidecars, its peak RSS over 1,000 2 MB dumps, offline over 200 (bench/check.ts).
+  rows.push(...(await checkBenchmarks({ root: ROOT, out: OUT, runs: RUNS })));
   const cpu = cpus()[0]?.model ?? 'unknown CPU';
   const doc = `# Performance
 

@@ -1,3 +1,5 @@
+import { Flags } from '@oclif/core';
+import { parseDuration } from '../duration.js';
 import { MeshDoctorCommand, type FlagsOf, type ArgsOf, type RunContext } from '../base-command.js';
 import { check, type CheckProgress } from '../diagnoses/check.js';
 import { interruption, registerCleanup } from '../lifecycle.js';
@@ -21,7 +23,9 @@ reading proxies and prints what was checked so far (exit 130).`;
     '<%= config.bin %> check -A -o json',
   ];
   static args = {};
-  static flags = {};
+  static flags = {
+    since: Flags.string({ description: "live: how far back each sidecar's access log is read (10m, 1h, ...); offline the recorded log is read whole", default: '10m' }),
+  };
 
   /** Settled once the report is written: Ctrl-C's cleanup waits for it before the process exits. */
   private written?: () => void;
@@ -35,8 +39,9 @@ reading proxies and prints what was checked so far (exit 130).`;
   }
 
   protected async diagnose(context: RunContext<FlagsOf<typeof Check>, ArgsOf<typeof Check>>): Promise<Report> {
-    const source = await context.source();
     const { flags, guide } = context;
+    const sinceMs = parseDuration(flags.since, '--since');
+    const source = await context.source();
     const stop = new AbortController();
     const reported = new Promise<void>((resolve) => { this.written = resolve; });
     // Ctrl-C: stop reading proxies, let the report of those checked be written, then exit 130 (lifecycle.ts).
@@ -56,6 +61,7 @@ reading proxies and prints what was checked so far (exit 130).`;
         ...(flags.namespace ? { namespace: flags.namespace } : {}),
         allNamespaces: flags['all-namespaces'],
         concurrency: flags.concurrency,
+        sinceMs,
         onProxy: progress,
         signal: stop.signal,
       });

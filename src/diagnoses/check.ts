@@ -12,7 +12,9 @@ import type { Guide, StepRecorder } from './guide.js';
 import { parseConfigDump, type ConfigDump } from '../model/envoy/config-dump.js';
 import { meshConfigFrom, type MeshConfigView } from '../model/istio/mesh-config.js';
 import { parseIstioVersion } from '../model/istio/version-behaviour.js';
-import type { PodView } from '../model/k8s/pods.js';
+import { PROXY_CONTAINER, type PodView } from '../model/k8s/pods.js';
+import { servicesSelecting } from '../model/istio/services.js';
+import { parseAccessLog } from '../model/logs/access-log.js';
 import { formatRef, type ResourceSet } from '../model/k8s/resources.js';
 import { portOwnership, type PortOwnership } from '../model/outbound/index.js';
 import { catalogEntry, type FindingCode } from '../findings/catalog.js';
@@ -21,6 +23,10 @@ import { findingsOf, runRules, type RuleRun } from '../rules/engine.js';
 import type { Rule, RuleOutcome } from '../rules/rule.js';
 import { proxyEvidence, type ProxyEvidence } from '../rules/egress/evidence.js';
 import { tlsPorts, UNMATCHED_TLS_RULES } from '../rules/egress/unmatched-tls.js';
+import { registryOnlyBlocked } from '../rules/egress/blocked-hosts.js';
+import type { InboundFacts, LoggedAccess } from '../rules/inbound/facts.js';
+import { forwardingForPort, inboundPorts } from '../rules/inbound/path.js';
+import { INBOUND_RULES, inboundEvidence } from '../rules/inbound/rules.js';
 import { runStaticChecks, STATIC_RULES } from '../rules/mesh/index.js';
 import { buildReport, type Report, type VerdictStatus } from '../report/report.js';
 import type { CheckCulprit, CheckData, CheckGroup, CheckLine, CheckStatus } from '../report/check.js';
@@ -31,6 +37,8 @@ export interface CheckOptions {
   allNamespaces: boolean;
   /** Proxies read at once; each holds at most one dump in memory. */
   concurrency: number;
+  /** Live: how far back each sidecar's access log is read (ms); offline the whole recorded log is read. */
+  sinceMs?: number;
   /** Called after each proxy, for a progress line. */
   onProxy?: (progress: CheckProgress) => void;
   /** When aborted, no further proxy is read; the report covers those checked. */
@@ -43,9 +51,22 @@ export interface CheckProgress {
   errors: number;
 }
 
-/** The per-proxy rules `check` runs, in order, with the group each belongs to. */
-const PROXY_RULES: ReadonlyArray<{ group: string; rules: readonly Rule<ProxyEvidence, any>[] }> = [
-  { group: 'Egress', rules: UNMATCHED_TLS_RULES },
+/** One proxy's evidence once read: the dump parsed, the access log parsed; the texts are already released. */
+interface ProxyRead {
+  pod: PodView;
+  podArg: string;
+  dump?: ConfigDump;
+  dumpSource?: string;
+  dumpFile?: string;
+  dumpMissing?: string;
+  accessLog?: ProxyEvidence['accessLog'];
+  istioVersion?: ReturnType<typeof parseIstioVersion>;
+}
+
+/** The per-proxy rules `check` runs, in order, by group, and how each group runs them on the engine for one proxy. */
+const PROXY_GROUPS: ReadonlyArray<{ group: string; rules: readonly Rule<any, any>[]; run(read: ProxyRead, ctx: MeshContext): RuleRun }> = [
+  { group: 'Egress', rules: [...UNMATCHED_TLS_RULES, registryOnlyBlocked], run: runEgress },
+  { group: 'Inbound', rules: INBOUND_RULES, run: runInbound },
 ];
 
 /** What one proxy left behind once its dump was released: outcomes and findings only. */
@@ -59,7 +80,7 @@ export async function check(guide: Guide, source: EvidenceSource, options: Check
   const { resources, mesh } = await guide.step('Read the mesh: resources and mesh config', (step) => readMesh(source, step));
   const pods = await guide.step(`List sidecar pods${options.allNamespaces ? ' in every namespace' : ` in ${options.namespace ?? source.defaultNamespace}`}`, (step) => findPods(source, options, step));
   const ctx: MeshContext = { resources, mesh, ports: tlsPorts(resources), staticsByVersion: new Map() };
-  const perProxy = await guide.step(`Proxies: ${PROXY_RULES.flatMap((g) => g.rules).length} checks on each of ${pods.length} sidecars`, (step) => checkProxies(source, pods, ctx, options, step));
+  const perProxy = await guide.step(`Proxies: ${PROXY_GROUPS.flatMap((g) => g.rules).length} checks on each of ${pods.length} sidecars`, (step) => checkProxies(source, pods, ctx, options, step));
   const statics = await guide.step('Resources: the static checks', async (step) => staticChecks(ctx, perProxy, step));
   const data = collect(pods.length, statics, perProxy, Boolean(options.signal?.aborted));
   for (const f of reportedFindings(data, statics.findings, perProxy)) guide.report(f);
@@ -101,7 +122,7 @@ async function checkProxies(source: EvidenceSource, pods: PodView[], ctx: MeshCo
   let errors = 0;
   await Promise.all(pods.map((pod) => limit(async () => {
     if (options.signal?.aborted) return;
-    const result = await checkProxy(source, pod, ctx);
+    const result = await checkProxy(source, pod, ctx, options);
     results.push(result);
     errors += result.findings.filter((f) => f.severity === 'error').length;
     options.onProxy?.({ checked: results.length, total: pods.length, errors });
@@ -119,29 +140,87 @@ interface MeshContext {
   staticsByVersion: Map<string, RuleRun>;
 }
 
-/** One proxy: read its dump, derive what the rules share, run them, release the dump. */
-async function checkProxy(source: EvidenceSource, pod: PodView, ctx: MeshContext): Promise<ProxyResult> {
+/** One proxy: read its dump and access log (then released), run every group's rules on the engine; keep the findings only. */
+async function checkProxy(source: EvidenceSource, pod: PodView, ctx: MeshContext, options: CheckOptions): Promise<ProxyResult> {
   const ref = { namespace: pod.namespace, name: pod.name };
-  const podArg = formatPod(ref);
-  const read = await readDump(source, pod);
-  const istioVersion = parseIstioVersion(read.dump?.versions?.istio);
+  const dumped = await readDump(source, pod);
+  const accessLog = await readAccessLog(source, pod, options);
+  const istioVersion = parseIstioVersion(dumped.dump?.versions?.istio);
+  const read: ProxyRead = {
+    pod, podArg: formatPod(ref),
+    ...(dumped.dump ? { dump: dumped.dump } : {}), ...(dumped.source ? { dumpSource: dumped.source } : {}), ...(dumped.file ? { dumpFile: dumped.file } : {}),
+    ...(dumped.why ? { dumpMissing: dumped.why } : {}), ...(accessLog ? { accessLog } : {}), ...(istioVersion ? { istioVersion } : {}),
+  };
+  const runs = PROXY_GROUPS.map((g) => g.run(read, ctx));
+  return {
+    pod: read.podArg,
+    ...(dumped.dump?.versions?.istio ? { istio: dumped.dump.versions.istio } : {}),
+    findings: runs.flatMap((r) => r.findings),
+    outcomes: runs.flatMap((r) => r.outcomes),
+    ...(dumped.why ? { unreadable: dumped.why } : {}),
+  };
+}
+
+/** Egress: who takes unmatched TLS on each TLS port, derived once for the proxy, and the hosts its access log shows blocked. */
+function runEgress(read: ProxyRead, ctx: MeshContext): RuleRun {
   const ownership = new Map<number, PortOwnership>();
-  if (read.dump) for (const port of ctx.ports) ownership.set(port, portOwnership(read.dump, port, ctx.resources, pod.ip ? { sourceIp: pod.ip } : {}));
+  if (read.dump) for (const port of ctx.ports) ownership.set(port, portOwnership(read.dump, port, ctx.resources, read.pod.ip ? { sourceIp: read.pod.ip } : {}));
   const model = proxyEvidence({
-    pod, podArg, resources: ctx.resources, mesh: ctx.mesh,
-    ...(read.dump ? { dump: read.dump } : {}), ...(read.source ? { dumpSource: read.source } : {}), ...(read.file ? { dumpFile: read.file } : {}),
-    ...(istioVersion ? { istioVersion } : {}),
-    staticFindings: staticsFor(ctx, istioVersion).findings,
-    ...(read.why ? { dumpMissing: read.why } : {}),
+    pod: read.pod, podArg: read.podArg, resources: ctx.resources, mesh: ctx.mesh,
+    ...(read.dump ? { dump: read.dump } : {}), ...(read.dumpSource ? { dumpSource: read.dumpSource } : {}), ...(read.dumpFile ? { dumpFile: read.dumpFile } : {}),
+    ...(read.istioVersion ? { istioVersion: read.istioVersion } : {}), ...(read.accessLog ? { accessLog: read.accessLog } : {}),
+    staticFindings: staticsFor(ctx, read.istioVersion).findings,
+    ...(read.dumpMissing ? { dumpMissing: read.dumpMissing } : {}),
   });
-  const outcomes: RuleOutcome[] = [];
-  const findings: Finding[] = [];
-  for (const { rules } of PROXY_RULES) {
-    const run = runRules(rules, model, { ownership });
-    outcomes.push(...run.outcomes);
-    findings.push(...run.findings);
+  return runRules([...UNMATCHED_TLS_RULES, registryOnlyBlocked], model, { ownership });
+}
+
+/** Inbound: the rules for each port a Service sends to the pod (else its container ports), one outcome per rule for the proxy. */
+function runInbound(read: ProxyRead, ctx: MeshContext): RuleRun {
+  const ports = inboundPorts(read.pod, servicesSelecting(ctx.resources, read.pod.object));
+  if (ports.length === 0) {
+    return { findings: [], outcomes: INBOUND_RULES.map((r) => ({ rule: r.id, code: r.code, status: 'skipped' as const, because: 'no Service port or container port on this pod', findings: 0 })) };
   }
-  return { pod: podArg, ...(read.dump?.versions?.istio ? { istio: read.dump.versions.istio } : {}), outcomes, findings, ...(read.why ? { unreadable: read.why } : {}) };
+  return mergePorts(ports.map((port) => {
+    const facts: InboundFacts = { pod: read.pod, port, ...(read.istioVersion ? { istioVersion: read.istioVersion.raw } : {}) };
+    if (read.dump && port.appPort !== undefined) {
+      facts.forwarding = { value: forwardingForPort(read.dump, port.appPort), source: `istioctl proxy-config cluster ${read.podArg} --direction inbound --port ${port.appPort} -o json`, ...(read.dumpFile ? { file: read.dumpFile } : {}) };
+    }
+    if (read.accessLog) facts.accessLog = { value: read.accessLog.entries as LoggedAccess[], source: read.accessLog.source, ...(read.accessLog.file ? { file: read.accessLog.file } : {}) };
+    return runRules(INBOUND_RULES, inboundEvidence(facts));
+  }));
+}
+
+/** One outcome per rule across a proxy's ports: ran where it ran on any port, its findings from every port. */
+function mergePorts(runs: RuleRun[]): RuleRun {
+  const findings: Finding[] = [];
+  const outcomes: RuleOutcome[] = [];
+  for (const outcome of runs[0].outcomes) {
+    const per = runs.map((run) => ({ outcome: run.outcomes.find((o) => o.rule === outcome.rule)!, found: findingsOf(run, outcome.rule) }));
+    const ran = per.filter((p) => p.outcome.status === 'ran');
+    const found = ran.flatMap((p) => p.found);
+    findings.push(...found);
+    outcomes.push(ran.length
+      ? { rule: outcome.rule, code: outcome.code, status: 'ran', findings: found.length }
+      : { rule: outcome.rule, code: outcome.code, status: 'skipped', because: [...new Set(per.map((p) => p.outcome.because))].join('; '), findings: 0 });
+  }
+  return { findings, outcomes };
+}
+
+/** The sidecar's access log: live the last `sinceMs`, offline what the snapshot recorded; parsed, the text released. */
+async function readAccessLog(source: EvidenceSource, pod: PodView, options: CheckOptions): Promise<ProxyEvidence['accessLog']> {
+  const ref = { namespace: pod.namespace, name: pod.name };
+  try {
+    const since = source.mode === 'live' && options.sinceMs ? { sinceTime: new Date(Date.now() - options.sinceMs).toISOString() } : {};
+    const log = await source.containerLog(ref, PROXY_CONTAINER, since);
+    if (!log) return undefined;
+    return { entries: parseAccessLog(log.text).entries, source: log.source, ...(log.file ? { file: log.file } : {}) };
+  } catch {
+    // A log that cannot be read is absent evidence: the rules that need it are skipped, with why.
+    return undefined;
+  } finally {
+    source.release?.(ref, { container: PROXY_CONTAINER });
+  }
 }
 
 /** The proxy's dump, parsed; the source forgets the text at once, so only this proxy's parse is alive. */
@@ -178,7 +257,7 @@ function collect(selected: number, statics: RuleRun, perProxy: ProxyResult[], in
   const groups: CheckGroup[] = [];
   groups.push(...PENDING_GROUPS_BEFORE);
   groups.push({ title: 'Resources', checks: STATIC_RULES.map((rule) => staticLine(rule, statics)) });
-  for (const { group, rules } of PROXY_RULES) groups.push({ title: group, checks: rules.map((rule) => proxyLine(rule, perProxy)) });
+  for (const { group, rules } of PROXY_GROUPS) groups.push({ title: group, checks: rules.map((rule) => proxyLine(rule, perProxy)) });
   groups.push(...PENDING_GROUPS_AFTER);
   const versions = new Map<string, number>();
   for (const r of perProxy) if (r.istio) versions.set(r.istio, (versions.get(r.istio) ?? 0) + 1);
@@ -208,7 +287,7 @@ function proxyLine(rule: Rule<ProxyEvidence, any>, perProxy: ProxyResult[]): Che
   const skipped = perProxy.length - ran;
   const because = perProxy.length === 0
     ? 'no sidecar pod was selected'
-    : skipped ? [...reasons].map(([why, n]) => `${n} proxy(ies): ${why}`).join('; ') : undefined;
+    : skipped ? [...reasons].map(([why, n]) => `${n} of ${perProxy.length} proxies: ${why}`).join('; ') : undefined;
   const result = line(rule, ran === 0 ? because : undefined, culpritsOf(seen));
   return { ...result, proxies: { ran, skipped }, ...(ran > 0 && because ? { because: `skipped on ${because}` } : {}) };
 }
@@ -246,40 +325,41 @@ const EVIDENCE_WIDTH = 140;
 /**
  * The first evidence item on one line: a table's rows without its header
  * (istioctl's); for a resource's YAML, the note that says what in it matters,
- * else the YAML in flow style; then where it is from.
+ * else the YAML in flow style; a log's lines as they are; then where it is from.
  */
 function evidenceLine(finding: Finding): string | undefined {
   const item = finding.evidence[0];
   if (!item) return undefined;
-  const text = isTable(item.excerpt) || !item.note ? oneLine(item.excerpt) : item.note;
+  const text = oneLine(item.excerpt, item.note);
   if (!text) return undefined;
   return `${text.length > EVIDENCE_WIDTH ? `${text.slice(0, EVIDENCE_WIDTH - 3)}...` : text}   (${item.file ?? item.source})`;
 }
 
-const PORT_OWNERSHIP_CODES = new Set(['MD1001', 'MD1002', 'MD1003', 'MD2002']);
-
-/** istioctl's tables start with an upper-case header line. */
-function isTable(excerpt: string): boolean {
-  return /^[A-Z][A-Z ]+$/.test(excerpt.split('\n')[0].trim().replace(/\s+/g, ' '));
-}
-
-function oneLine(excerpt: string): string {
+function oneLine(excerpt: string, note: string | undefined): string {
   const lines = excerpt.split('\n').map((l) => l.trim()).filter((l) => l && !l.startsWith('#'));
-  if (isTable(excerpt)) return lines.slice(1).map((l) => l.replace(/\s{2,}/g, ' ')).join(' ');
+  // istioctl's tables start with an upper-case header line.
+  if (/^[A-Z][A-Z ]+$/.test(lines[0]?.replace(/\s+/g, ' ') ?? '')) return lines.slice(1).map((l) => l.replace(/\s{2,}/g, ' ')).join(' ');
   try {
     const value: unknown = parseYaml(excerpt);
-    if (value && typeof value === 'object') return toYaml(value, { collectionStyle: 'flow', lineWidth: 0 }).trim();
+    if (value && typeof value === 'object') return note ?? toYaml(value, { collectionStyle: 'flow', lineWidth: 0 }).trim();
   } catch {
-    // Not YAML: the lines as they are.
+    // Not YAML (a log line): the lines as they are.
   }
   return lines.join(' ');
 }
+
+const PORT_OWNERSHIP_CODES = new Set(['MD1001', 'MD1002', 'MD1003', 'MD2002']);
+const INBOUND_CODES = new Set(['MD4001', 'MD4003', 'MD4004']);
 
 /** The mesh-doctor command that explains one affected pod in full; for a static finding, its documentation. */
 function digDeeper(finding: Finding, pod: string | undefined): string {
   // The port-ownership findings name the port in their istioctl command; who-owns-443 shows every chain on it.
   const port = /--port (\d+)/.exec(finding.remediation.command ?? '')?.[1];
   if (port && PORT_OWNERSHIP_CODES.has(finding.code)) return `kubectl mesh-doctor who-owns-443 ${pod ?? '-A'} --port ${port}`;
+  // A blocked host: the request followed through the pod's sidecar (why-502 for HTTP, why-https-fails for TLS).
+  const blocked = finding.code === 'MD2001' && pod ? /outbound\|(\d+)\|\|([^'\s]+)/.exec(finding.remediation.command ?? '') : undefined;
+  if (blocked) return blocked[1] === '80' ? `kubectl mesh-doctor why-502 ${pod} --host ${blocked[2]}` : `kubectl mesh-doctor why-https-fails ${pod} --host ${blocked[2]} --port ${blocked[1]}`;
+  if (pod && INBOUND_CODES.has(finding.code)) return `kubectl mesh-doctor why-inbound-fails ${pod}`;
   // A TLS contradiction: why-503 from any sidecar client shows the failing request it causes.
   const destination = finding.code === 'MD1006' ? / to (\S+?):(\d+) \(tls /.exec(finding.message) : undefined;
   if (destination) return `kubectl mesh-doctor why-503 <client pod> --to ${destination[1]}:${destination[2]}`;
@@ -309,10 +389,6 @@ const PENDING_GROUPS_BEFORE: CheckGroup[] = [
   { title: 'Config delivery', checks: [notYet('rejected-config', '', 'rejected config (error_state) and warming proxies', 'not checked by this version of check')] },
 ];
 const PENDING_GROUPS_AFTER: CheckGroup[] = [
-  { title: 'Inbound', checks: [
-    notYet('md4001-localhost-only', 'MD4001', catalogEntry('MD4001').title, 'runs in why-inbound-fails for one pod; not yet per proxy in check'),
-    notYet('md4004-target-port', 'MD4004', catalogEntry('MD4004').title, 'runs in why-inbound-fails for one pod; not yet per proxy in check'),
-  ] },
   { title: 'Certificates', checks: [notYet('certificates', '', 'expired or expiring certificates, root mismatch, identity', 'not checked by this version of check')] },
   { title: 'Traffic', checks: [notYet('access-log-failures', '', "failures in the sidecars' access logs, grouped and explained", 'not checked by this version of check')] },
 ];

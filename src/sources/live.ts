@@ -130,8 +130,9 @@ export class LiveSource implements EvidenceSource {
     });
   }
 
-  release(ref: PodRef, artifact: ProxyArtifact): void {
-    this.memo.forget(`proxy:${ref.namespace}/${ref.name}:${artifact}`);
+  release(ref: PodRef, what: ProxyArtifact | { container: string }): void {
+    // Container logs are not kept (each call fetches): only proxy artifacts are forgotten.
+    if (typeof what === 'string') this.memo.forget(`proxy:${ref.namespace}/${ref.name}:${what}`);
   }
 
   proxy(ref: PodRef, artifact: ProxyArtifact): Promise<Evidence | undefined> {

@@ -149,8 +149,8 @@ export class SnapshotSource implements EvidenceSource {
     return found;
   }
 
-  release(ref: PodRef, artifact: ProxyArtifact): void {
-    this.memo.forget(`proxy:${ref.namespace}/${ref.name}:${artifact}`);
+  release(ref: PodRef, what: ProxyArtifact | { container: string }): void {
+    this.memo.forget(typeof what === 'string' ? `proxy:${ref.namespace}/${ref.name}:${what}` : `log:${ref.namespace}/${ref.name}:${what.container}`);
   }
 
   proxy(ref: PodRef, artifact: ProxyArtifact): Promise<Evidence | undefined> {

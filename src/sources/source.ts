@@ -104,10 +104,11 @@ export interface EvidenceSource {
    */
   capturedAt?(): Promise<Date | undefined>;
   /**
-   * Forget a fetched artifact so its text can be collected: a mesh-wide run
-   * reads each proxy's dump once and releases it before reading the next.
+   * Forget a fetched artifact (or a container's log) so its text can be
+   * collected: a mesh-wide run reads each proxy's dump once and releases it
+   * before reading the next.
    */
-  release?(ref: PodRef, artifact: ProxyArtifact): void;
+  release?(ref: PodRef, what: ProxyArtifact | { container: string }): void;
   /** A container's log, or undefined when not available. */
   containerLog(ref: PodRef, container: string, options?: LogOptions): Promise<Evidence | undefined>;
   /**

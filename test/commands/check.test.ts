@@ -9,6 +9,7 @@ import { jsonOf, REPO_ROOT, runCli } from '../support/cli.js';
 // where each shape comes from); the egress fixtures are istioctl-era dumps (test/fixtures/egress/PROVENANCE.md).
 const scenario = (name: string) => path.join(REPO_ROOT, 'test/scenarios', name, 'snapshot');
 const fixture = (name: string) => path.join(REPO_ROOT, 'test/fixtures/egress', name);
+const checkFixture = (name: string) => path.join(REPO_ROOT, 'test/fixtures/check', name);
 
 interface Line { rule: string; code: string; status: string; because?: string; culprits: Array<{ code: string; target: string; pods: { count: number; names: string[] }; evidence?: string; next: string }> }
 const lines = (report: any): Line[] => report.data.groups.flatMap((g: { checks: Line[] }) => g.checks);
@@ -69,6 +70,35 @@ describe('check (CLI, offline)', () => {
     }
   });
 
+  it('seed 002 from the access log: the host REGISTRY_ONLY blocked, the mesh config as culprit, why-502 to dig; healthy twin none', async () => {
+    // test/fixtures/check: the scenario's snapshot plus the mesh lab's real sidecar log (PROVENANCE.md there).
+    const r = await runCli(['check', '-A', '--from', checkFixture('seed002-registry-only-unregistered'), '-o', 'json']);
+    expect(r.exitCode).to.equal(3);
+    const blocked = line(jsonOf(r), 'md2001-registry-only-blocked');
+    expect(blocked.culprits.map((c) => `${c.code} ${c.target}`)).to.deep.equal(['MD2001 ConfigMap istio-system/istio']);
+    expect(blocked.culprits[0].evidence).to.match(/"GET \/headers HTTP\/1\.1" 502 - direct_response/);
+    expect(blocked.culprits[0].next).to.equal('kubectl mesh-doctor why-502 ubuntu-deployment-54bbd6f4ff-q9sdj.default --host httpbin.org');
+    const healthy = await runCli(['check', '-A', '--from', checkFixture('seed002-registry-only-unregistered-healthy'), '-o', 'json']);
+    expect(healthy.exitCode).to.equal(0);
+    expect(culprits(jsonOf(healthy))).to.deep.equal([]);
+    // Without an access log the rule is skipped, with why.
+    const noLog = jsonOf(await runCli(['check', '-A', '--from', scenario('seed002-registry-only-unregistered'), '-o', 'json']));
+    expect(line(noLog, 'md2001-registry-only-blocked')).to.include({ status: 'skipped' });
+    expect(line(noLog, 'md2001-registry-only-blocked').because).to.contain('no access log of this proxy');
+  });
+
+  it('seed 001 from the access log: the app refuses the sidecar on the pod IP (Istio >= 1.10); an app on all interfaces passes', async () => {
+    const r = await runCli(['check', '-A', '--from', checkFixture('seed001-app-on-localhost'), '-o', 'json']);
+    expect(r.exitCode).to.equal(3);
+    const inbound = line(jsonOf(r), 'md4001-app-not-on-pod-ip');
+    expect(inbound.status).to.equal('error');
+    expect(inbound.culprits.map((c) => `${c.code} ${c.target}`)).to.deep.equal(['MD4003 Pod default/app-5f7b9c6d8-q7w2e']);
+    expect(inbound.culprits[0].next).to.equal('kubectl mesh-doctor why-inbound-fails app-5f7b9c6d8-q7w2e.default');
+    const healthy = await runCli(['check', '-A', '--from', checkFixture('seed001-app-on-all-interfaces'), '-o', 'json']);
+    expect(healthy.exitCode).to.equal(0);
+    expect(culprits(jsonOf(healthy))).to.deep.equal([]);
+  });
+
   it('a snapshot without config dumps: the per-proxy checks are skipped with the reason, the static ones still run', async () => {
     const r = await runCli(['check', '-A', '--from', fixture('static-only-seed003'), '-o', 'json']);
     const report = jsonOf(r);
@@ -103,7 +133,7 @@ describe('check (CLI, offline)', () => {
     const r = await runCli(['check', '-A', '--from', scenario('seed003-se-no-addresses-tcp')]);
     expect(r.exitCode).to.equal(3);
     expect(r.stdout).to.match(/\nEgress\n------\n√ MD1001 [^\n]+\n× MD1002 [^\n]+\n {4}ServiceEntry abc\/traefik-cutom-name, 1 pod: sample-c59f744df-8kq7m\.istio-demo\n {6}evidence: 0\.0\.0\.0 443 ALL/);
-    expect(r.stdout).to.match(/\n– MD4001 .*\(skipped: /);
+    expect(r.stdout).to.match(/\n– MD2001 .*\(skipped: 1 of 1 proxies: no access log of this proxy/);
     expect(r.stdout).to.contain('Verdict: ');
   });
 

@@ -13,6 +13,8 @@ import type { PodView } from '../../model/k8s/pods.js';
 import type { ResourceSet } from '../../model/k8s/resources.js';
 import type { PortOwnership } from '../../model/outbound/index.js';
 import type { Finding } from '../../findings/finding.js';
+import type { AccessLogEntry } from '../../model/logs/access-log.js';
+import type { Provenance } from '../../model/provenance.js';
 import type { EvidenceKind, EvidenceModel, Rule } from '../rule.js';
 
 export interface ProxyEvidence {
@@ -30,6 +32,8 @@ export interface ProxyEvidence {
   staticFindings: readonly Finding[];
   /** Why the dump is absent, in the report's words. */
   dumpMissing?: string;
+  /** The sidecar's access-log entries (its istio-proxy log), and where they came from. */
+  accessLog?: Provenance & { entries: AccessLogEntry[] };
 }
 
 /** What an egress diagnosis derives once per proxy: who takes unmatched TLS on each port asked about. */
@@ -43,7 +47,11 @@ export function proxyEvidence(evidence: ProxyEvidence): EvidenceModel<ProxyEvide
   const kinds = new Set<string>(evidence.resources.kinds());
   return {
     evidence,
-    holds: (kind: EvidenceKind) => (kind === 'config-dump' ? evidence.dump !== undefined : kind === 'mesh-config' || kinds.has(kind)),
+    holds: (kind: EvidenceKind) => {
+      if (kind === 'config-dump') return evidence.dump !== undefined;
+      if (kind === 'access-log') return evidence.accessLog !== undefined;
+      return kind === 'mesh-config' || kinds.has(kind);
+    },
     absent: (wanted) => (wanted.includes('config-dump') && !evidence.dump
       ? evidence.dumpMissing ?? `no config dump of ${evidence.podArg}`
       : `no ${wanted.join(' and no ')} objects in the evidence (none exist, or they were not collected)`),
