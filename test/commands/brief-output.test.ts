@@ -53,7 +53,10 @@ describe('human output fits a screen; --details and JSON keep everything', () =>
   });
 });
 
-describe('words for users', () => {
+describe('words for users', function () {
+  // Eight CLI runs at once: on a busy shared machine they outlast mocha's default.
+  this.timeout(120_000);
+
   it('help and explain speak of the product, not of the incidents it was built from', async () => {
     const outputs = await Promise.all([
       ...['who-owns-443', 'why-502', 'why-https-fails', 'why-503', 'why-inbound-fails', 'iptables', 'explain'].map((c) => runCli([c, '--help'])),

@@ -22,7 +22,10 @@ async function expectUsage(args: string[], message: RegExp): Promise<void> {
   expect(error.suggestion).to.be.a('string').and.not.equal('');
 }
 
-describe('usage errors carry their reason', () => {
+describe('usage errors carry their reason', function () {
+  // Up to eight CLI runs in one test: on a busy shared machine they outlast mocha's default.
+  this.timeout(120_000);
+
   it('a missing required flag names the flag and what it is for', async () => {
     await expectUsage(['why-502', 'cart-5d9f.shop', '--from', TWO_PODS], /^Error: --host is required \(the Host the app sends\)/);
   });

@@ -5,7 +5,10 @@ import { jsonOf, REPO_ROOT, runCli } from '../support/cli.js';
 const FIXTURES = path.join(REPO_ROOT, 'test/fixtures/why-503');
 const CLIENT = 'sleep-5b597748b4-77kj5.foo';
 
-describe('why-503 command (offline, as a subprocess)', () => {
+describe('why-503 command (offline, as a subprocess)', function () {
+  // Some tests run the CLI several times: on a busy shared machine they outlast mocha's default.
+  this.timeout(120_000);
+
   it('seed 004 replica: exit 3, verdict names the culprit DestinationRule and the fix, JSON carries everything', async () => {
     const result = await runCli(['why-503', CLIENT, '--to', 'httpbin:8000', '--from', path.join(FIXTURES, 'seed004-istio-1.0-replica'), '-o', 'json']);
     expect(result.exitCode, result.stderr).to.equal(3);
