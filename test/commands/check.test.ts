@@ -16,7 +16,10 @@ const lines = (report: any): Line[] => report.data.groups.flatMap((g: { checks: 
 const line = (report: any, rule: string): Line => lines(report).find((l) => l.rule === rule)!;
 const culprits = (report: any) => lines(report).flatMap((l) => l.culprits.filter((c) => l.status === 'error').map((c) => `${c.code} ${c.target}`));
 
-describe('check (CLI, offline)', () => {
+describe('check (CLI, offline)', function () {
+  // Most tests run the CLI two to five times: on a busy shared machine they outlast mocha's default.
+  this.timeout(120_000);
+
   it('seed 003: the catch-all ServiceEntry is the culprit, with the pod, the chain row and who-owns-443; exit 3', async () => {
     const r = await runCli(['check', '-A', '--from', scenario('seed003-se-no-addresses-tcp'), '-o', 'json']);
     const report = jsonOf(r);
