@@ -31,12 +31,6 @@ export class TranscriptPrinter implements StepObserver {
     return true;
   }
 
-  progress(text: string): boolean {
-    if (!this.spinner) return false;
-    this.spinner.text = text;
-    return true;
-  }
-
   finished(step: Step): void {
     this.spinner?.stop();
     this.spinner = undefined;
