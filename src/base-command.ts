@@ -9,7 +9,7 @@ import { renderConclusion } from './render/human.js';
 import { renderMarkdown } from './render/markdown.js';
 import { TranscriptPrinter } from './render/progress.js';
 import { colorEnabled, painter, type Painter } from './render/style.js';
-import { buildErrorReport, hasFindingsAtOrAbove, sortFindings, type FailOn, type Report } from './report/report.js';
+import { buildErrorReport, exitCodeOf, sortFindings, type FailOn, type Report } from './report/report.js';
 import { LiveSource } from './sources/live.js';
 import { resolvePodArgument } from './sources/pod-argument.js';
 import { SnapshotSource } from './sources/snapshot.js';
@@ -30,7 +30,7 @@ export const baseFlags = {
   json: Flags.boolean({ description: 'same as -o json', default: false, helpGroup: 'OUTPUT' }),
   from: Flags.string({ description: 'run offline on a snapshot directory or .tar.gz (also istioctl bug-report archives)', helpGroup: 'SOURCE' }),
   'read-only': Flags.boolean({ description: 'never change anything, not even an Envoy log level', default: false, helpGroup: 'SOURCE' }),
-  'fail-on': Flags.string({ description: 'exit 3 when a finding is at or above this severity', options: ['error', 'warning', 'info', 'never'], default: 'error', helpGroup: 'OUTPUT' }),
+  'fail-on': Flags.string({ description: 'exit 3 when a finding is at or above this severity (an inconclusive run exits 4 whatever this says)', options: ['error', 'warning', 'info', 'never'], default: 'error', helpGroup: 'OUTPUT' }),
   timeout: Flags.string({ description: 'time limit for each cluster call (30s, 2m, ...)', default: '30s', helpGroup: 'SOURCE' }),
   concurrency: Flags.integer({ description: 'cluster calls in flight at once', default: 8, min: 1, max: 64, helpGroup: 'SOURCE' }),
   verbose: Flags.boolean({ description: 'print every kubectl/istioctl/Envoy admin call as a command you could run', default: false, helpGroup: 'OUTPUT' }),
@@ -65,7 +65,7 @@ export interface RunContext<F = object, A = Record<string, unknown>> {
 /**
  * The base of every command: shared flags, the source, the guided transcript,
  * the output formats and the exit codes (0 nothing at --fail-on, 3 findings,
- * 1 the run failed, 2 usage), identical with --json.
+ * 4 inconclusive, 1 the run failed, 2 usage), identical with --json.
  */
 export abstract class MeshDoctorCommand extends Command {
   static baseFlags = baseFlags;
@@ -124,7 +124,8 @@ export abstract class MeshDoctorCommand extends Command {
     report.findings = sortFindings(report.findings);
     this.write(report, format, paint);
     await runCleanups();
-    if (hasFindingsAtOrAbove(report, flags['fail-on'] as FailOn)) process.exitCode = ExitCode.findings;
+    const code = exitCodeOf(report, flags['fail-on'] as FailOn);
+    if (code !== ExitCode.ok) process.exitCode = code;
   }
 
   private async openSource(flags: BaseFlags, timeoutMs: number): Promise<EvidenceSource> {

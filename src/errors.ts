@@ -8,6 +8,12 @@ export const ExitCode = {
   runFailed: 1,
   usage: 2,
   findings: 3,
+  /**
+   * The run worked but could not check what its verdict needs (no config
+   * dump, every dump unreadable, the one exec refused): never 0, which means
+   * "checked and healthy" (design: "Output and exit codes").
+   */
+  inconclusive: 4,
   /** Ctrl-C, or a prompt cancelled: 128 + SIGINT, as shells report it. */
   interrupted: 130,
 } as const;

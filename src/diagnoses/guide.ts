@@ -55,9 +55,13 @@ export class Guide {
     return this.observer?.progress?.(text) ?? false;
   }
 
+  /**
+   * Records a finding; the step is marked found (✖) only for a fault (error or
+   * warning): an info finding beside a healthy verdict must not read as one.
+   */
   report(finding: Finding, step?: StepRecorder): void {
     this.findings.push(finding);
-    if (step) step.status = 'found';
+    if (step && finding.severity !== 'info') step.status = 'found';
   }
 
   skip(rule: string, reason: string, step?: StepRecorder): void {

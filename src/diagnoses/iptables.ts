@@ -121,9 +121,10 @@ export async function iptables(source: EvidenceSource, ref: PodRef, guide: Guide
         const walk: PacketWalk = walkPacket(nat.value, w.packet, { hook: w.hook });
         data.walks.push({ title: w.title, hook: w.hook, packet: w.packet, verdict: verdictText(walk.verdict), loop: walk.loop, actual: w.actual, text: formatWalk(walk) });
         step.note(`${w.title}: ${verdictText(walk.verdict)}${walk.loop ? ' — LOOP' : ''}`);
-        if (walk.loop && w.actual) {
+        // A what-if packet (--packet) is answered, not blamed: only a packet this proxy really sends is MD4005.
+        if (walk.loop && w.actual && !given) {
           const p = w.packet;
-          guide.report(loopFinding(pod, nat, walk, `${given ? 'the given packet' : "Envoy's connection to the app"} (${p.src} -> ${p.dst}${p.dport ? `:${p.dport}` : ''}${p.uid !== undefined ? `, uid ${p.uid}` : ''})`), step);
+          guide.report(loopFinding(pod, nat, walk, `Envoy's connection to the app (${p.src} -> ${p.dst}${p.dport ? `:${p.dport}` : ''}${p.uid !== undefined ? `, uid ${p.uid}` : ''})`), step);
         }
       }
     });
@@ -137,11 +138,22 @@ export async function iptables(source: EvidenceSource, ref: PodRef, guide: Guide
     transcript: guide,
     verdict: !nat
       ? { status: 'inconclusive', summary: `The nat table of ${formatPod(pod)} could not be read: ${data.tried.join('; ')}.` }
-      : loops > 0
+      : given
+        ? { status: 'informational', summary: whatIfAnswer(given, data.walks[0]) }
+        : loops > 0
         ? { status: 'problem', summary: `${guide.findings[0]!.message.split('. ')[0]!.replace(/\.$/, '')}; fix: make istio-init/istio-cni and the proxy the same release, so ISTIO_OUTPUT starts with -o lo -s 127.0.0.6/32 -j RETURN.` }
         : { status: 'healthy', summary: `The nat table of ${formatPod(pod)} captures inbound and outbound traffic and lets the proxy's own connections through; ${data.walks.length} packet${data.walks.length === 1 ? '' : 's'} walked.` },
     data,
   });
+}
+
+/** The answer to --packet: where the given packet ends, and whether it loops back into the proxy. */
+function whatIfAnswer(p: Packet, walk: WalkData | undefined): string {
+  const packet = `${p.src} -> ${p.dst}${p.dport ? `:${p.dport}` : ''}${p.uid !== undefined ? ` (uid ${p.uid})` : ''}`;
+  if (!walk) return `The packet ${packet} was not walked.`;
+  return walk.loop
+    ? `The packet ${packet} loops: ${walk.verdict}; if the proxy sent it, it would come back to the proxy (MD4005).`
+    : `The packet ${packet}: ${walk.verdict}.`;
 }
 
 /** A packet with an owner or an out interface leaves the pod (OUTPUT); one with an in interface, or from elsewhere, arrives (PREROUTING). */

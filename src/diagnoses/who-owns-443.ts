@@ -112,7 +112,13 @@ async function readChains(source: EvidenceSource, pods: PodView[], port: number,
   const read = results.filter((r) => 'ownership' in r);
   if (pods.length === 1 && read.length === 1) step.looked(read[0].evidence);
   else step.looked(`kubectl exec <pod> -c istio-proxy -- pilot-agent request GET config_dump   (${read.length} of ${pods.length} pods)`);
-  for (const r of results) if ('error' in r && r.error) step.note(`${formatPod(r.pod)}: ${r.error}`);
+  // A sidecar that could not be read is a failed read, not a ✔: the verdict cannot cover it.
+  const unread = results.filter((r) => 'error' in r && r.error);
+  for (const r of unread) step.note(`${formatPod(r.pod)}: ${'error' in r ? r.error : ''}`);
+  if (unread.length) {
+    step.status = 'failed';
+    step.note(`failed: ${unread.length} of ${results.length} sidecars could not be read: ${unread.slice(0, 3).map((r) => formatPod(r.pod)).join(', ')}${unread.length > 3 ? ', ...' : ''}`);
+  }
   return results;
 }
 
@@ -218,7 +224,8 @@ async function declaredOnly(guide: Guide, pods: PodView[], port: number, resourc
 function whoOwnsReport(r: { guide: Guide; source: EvidenceSource; options: WhoOwnsOptions; port: number; mode: WhoOwnsData['mode']; podData: PodOwnershipData[]; winners: Winners; culprits: Culprits; anyHttp: boolean; findings: Finding[]; declarations: WhoOwnsData['declarations'] }): Report<WhoOwnsData> {
   const { guide, source, options, port, mode, podData, winners, culprits, anyHttp, findings, declarations } = r;
   const errors = findings.filter((f) => f.severity === 'error');
-  const status: VerdictStatus = errors.length ? 'problem' : mode === 'static' ? 'inconclusive' : 'healthy';
+  const unreadPods = podData.filter((p) => p.error).map((p) => `${p.pod}.${p.namespace}`);
+  const status: VerdictStatus = errors.length ? 'problem' : mode === 'static' || unreadPods.length ? 'inconclusive' : 'healthy';
   const winnerList = [...winners.values()];
   let summary: string;
   if (errors.length) {
@@ -232,6 +239,8 @@ function whoOwnsReport(r: { guide: Guide; source: EvidenceSource; options: WhoOw
       })();
   } else if (mode === 'static') {
     summary = `No sidecar config was available; ${declarations?.length ?? 0} resource(s) declare port ${port}${findings.length ? `, ${findings.length} with a warning` : ''}.`;
+  } else if (unreadPods.length) {
+    summary = `Not every sidecar could be read, so port ${port} is unchecked in ${unreadPods.slice(0, 5).join(', ')}${unreadPods.length > 5 ? ', ...' : ''}; in the ${podData.length - unreadPods.length} read, unmatched traffic goes to ${winnerList.map((w) => w.destination).join(', ')}.`;
   } else {
     summary = `Unmatched traffic to port ${port} goes to ${winnerList.map((w) => w.destination).join(', ') || 'nothing read'} in ${podData.filter((p) => !p.error).length} pod(s): no catch-all captures it.`;
   }

@@ -138,7 +138,7 @@ export async function diagnoseOutbound(
       verdict: {
         findings: statics,
         status: 'inconclusive',
-        summary: `Without ${podArg}'s sidecar config the path of ${options.host}:${port} cannot be followed; ${statics.length ? `the resources alone show ${statics.length} related finding(s)` : 'the resources alone show nothing wrong with port ' + port}.`,
+        summary: `Without ${podArg}'s sidecar config the path of ${options.host}:${port} cannot be followed, so it is unchecked; ${statics.length ? `the resources alone show ${statics.length} related finding(s)` : `the static checks of the resources raise nothing for port ${port}`}.`,
         observations: [],
       },
     };

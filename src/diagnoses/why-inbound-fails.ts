@@ -172,9 +172,11 @@ async function checkAppSockets(run: InboundRun, step: StepRecorder): Promise<voi
         step.note(`port ${f.port.appPort}: ${who.sockets.length ? who.sockets.map((s) => `${s.address}:${s.port}${s.process ? ` (${s.process})` : ''}`).join(', ') : 'nothing listens'}`);
       }
     } catch (error) {
-      step.note(`could not read the sockets: ${(error as Error).message}`);
+      step.status = 'failed';
+      step.note(`failed: could not read the sockets: ${(error as Error).message}`);
     }
   } else {
+    step.status = 'skipped';
     step.note('no ss or netstat output (not in the proxy image, or not in the snapshot)');
   }
   for (const f of facts) {
@@ -322,19 +324,20 @@ function verdict(pod: PodView, facts: InboundFacts[], findings: Finding[], haveD
     const fix = worst.remediation.text.split(/(?<=[.;])\s/)[0]!.replace(/[.;]$/, '');
     return { status: 'problem', summary: `${worst.code} ${worst.title} (${formatRef(worst.target)}): fix: ${fix}.` };
   }
-  const haveSockets = facts.some((f) => f.sockets);
   if (facts.length === 0) return { status: 'inconclusive', summary: `No Service port or container port leads to ${formatPod(pod)}; give --port.` };
-  if (!haveSockets || !haveDump) {
-    const missing = [!haveDump ? 'the config dump' : '', !haveSockets ? 'the listening sockets' : ''].filter(Boolean).join(' and ');
-    return { status: 'inconclusive', summary: `No problem found on the inbound path of ${formatPod(pod)}, but ${missing} could not be read, so the app end of the path is unchecked.` };
-  }
   const ports = facts.map((f) => f.port.appPort).filter((p) => p !== undefined).join(', ');
+  const unread = [
+    !haveDump ? 'the config dump (how the sidecar forwards)' : '',
+    !facts.some((f) => f.sockets) ? 'the listening sockets (where the app listens)' : '',
+    !facts.some((f) => f.nat) ? 'the nat table (iptables is unchecked)' : '',
+  ].filter(Boolean);
   const note = worst ? ` (note ${worst.code}: ${worst.title.toLowerCase()})` : '';
-  const nat = facts.some((f) => f.nat);
+  if (unread.length) {
+    // Never "intact" for a path with a hop it could not see: the verdict covers only what was read.
+    return { status: 'inconclusive', summary: `The inbound path to ${formatPod(pod)} port ${ports} was not fully checked: ${unread.join(', ')} could not be read; the hops that were read do not fail${note}.` };
+  }
   return {
     status: 'healthy',
-    summary: nat
-      ? `The inbound path to ${formatPod(pod)} port ${ports} is intact: iptables captures it into the sidecar, the sidecar forwards it to where the app listens, and iptables lets the forward through${note}.`
-      : `The inbound path to ${formatPod(pod)} port ${ports} is intact as far as it could be read: the sidecar forwards to where the app listens (the nat table could not be read, so iptables is unchecked)${note}.`,
+    summary: `The inbound path to ${formatPod(pod)} port ${ports} is intact: iptables captures it into the sidecar, the sidecar forwards it to where the app listens, and iptables lets the forward through${note}.`,
   };
 }

@@ -78,7 +78,9 @@ export function renderConclusion(report: Report, paint: Painter, options: HumanO
     blocks.push(paint('gray', `Skipped ${report.skipped.length} check${report.skipped.length === 1 ? '' : 's'} for want of evidence (--details says which and why).`));
   }
   const verdictStyle = report.verdict.status === 'problem' ? 'red' : report.verdict.status === 'healthy' ? 'green' : 'yellow';
-  blocks.push(`${paint(verdictStyle, 'Verdict:')} ${report.verdict.summary}`);
+  // Inconclusive says so in words (exit 4): what follows is not a health verdict.
+  const label = report.verdict.status === 'inconclusive' ? 'Verdict (inconclusive):' : 'Verdict:';
+  blocks.push(`${paint(verdictStyle, label)} ${report.verdict.summary}`);
   return blocks.join('\n\n');
 }
 

@@ -93,6 +93,17 @@ export function hasFindingsAtOrAbove(report: Report, failOn: FailOn): boolean {
   return report.findings.some((f) => SEVERITY_RANK[f.severity] >= SEVERITY_RANK[failOn]);
 }
 
+/**
+ * The exit code of a finished run: 3 when a finding is at or above --fail-on
+ * (a fault seen outweighs what could not be seen); else 4 when the verdict is
+ * inconclusive, whatever --fail-on says, since --fail-on ranks findings and an
+ * unchecked path is not one; else 0.
+ */
+export function exitCodeOf(report: Report, failOn: FailOn): 0 | 3 | 4 {
+  if (hasFindingsAtOrAbove(report, failOn)) return 3;
+  return report.verdict.status === 'inconclusive' ? 4 : 0;
+}
+
 /** Findings worst first, then by code, for stable output. */
 export function sortFindings(findings: Finding[]): Finding[] {
   return [...findings].sort((a, b) => SEVERITY_RANK[b.severity] - SEVERITY_RANK[a.severity] || a.code.localeCompare(b.code));

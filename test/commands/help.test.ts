@@ -53,7 +53,7 @@ describe('help', function () {
       const run = await runCli(args);
       const out = args[args.indexOf('--out') + 1];
       if (args.includes('--out')) await rm(path.join(REPO_ROOT, out), { recursive: true, force: true });
-      expect([0, 3], `${offline[0]}\n${run.stderr}`).to.include(run.exitCode);
+      expect([0, 3, 4], `${offline[0]}\n${run.stderr}`).to.include(run.exitCode);
     });
   }
 

@@ -68,7 +68,7 @@ describe('who-owns-443 (CLI, offline)', () => {
       const pods = jsonOf(await runCli(['who-owns-443', '-A', '--from', snapshot, '-o', 'json'])).data.pods;
       const full = pods.find((p: { error?: string }) => p.error).error as string;
       expect(full.length).to.be.greaterThan(40);
-      const row = r.stdout.split('\n').find((l) => l.includes('httpbin-94fdb8c79-h9zrq'))!;
+      const row = r.stdout.split('\n').find((l) => !l.startsWith(' ') && l.includes('httpbin-94fdb8c79-h9zrq'))!;
       expect(row).to.match(/\(unreadable config dump \[1\]\)/);
       expect(row).not.to.contain(full);
       expect(r.stdout).to.contain(`[1] foo/httpbin-94fdb8c79-h9zrq: ${full}`);
