@@ -6,7 +6,8 @@ import { tabwriterFormat } from '../model/envoy/go-compat.js';
 import { formatListenerTable, listenerTable } from '../model/envoy/listener-table.js';
 import { formatRef } from '../model/k8s/resources.js';
 import { ownersOfChain } from '../model/owner.js';
-import { buildReport, type Report } from '../report/report.js';
+import { meshVersionOf } from '../diagnoses/mesh-version.js';
+import { buildReport, reportVersions, type Report } from '../report/report.js';
 import { formatPod } from '../sources/source.js';
 
 export interface ListenerRowData {
@@ -61,7 +62,7 @@ chain's destination where it can be derived. --no-owner prints istioctl's table 
       command: 'listeners',
       subject: `pod ${formatPod(pod)}`,
       source,
-      versions: dump.versions ? { istio: dump.versions.istio, envoy: dump.versions.envoy } : undefined,
+      versions: reportVersions(await meshVersionOf(source, { dump, pod: await source.pod(pod), resources })),
       verdict: { status: 'informational', summary: `${rows.length} filter chains in ${new Set(rows.map((r) => r.listener)).size} listeners` },
       data: {
         rows: rows.map((r) => ({

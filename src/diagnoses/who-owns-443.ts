@@ -13,14 +13,15 @@ import { formatRef, type ObjectRef, type ResourceSet } from '../model/k8s/resour
 import type { PodView } from '../model/k8s/pods.js';
 import { meshConfigFrom, type MeshConfigView } from '../model/istio/mesh-config.js';
 import { runStaticChecks } from '../rules/mesh/index.js';
-import { parseIstioVersion } from '../model/istio/version-behaviour.js';
+import type { MeshVersion } from '../model/mesh-version.js';
+import { meshVersionOf } from './mesh-version.js';
 import { isBlackHole, isPassthrough, portOwnership, staticPortDeclarations, type PortDeclaration } from '../model/outbound/index.js';
 import { relevantStaticFindings } from '../rules/egress/outbound-path.js';
 import { proxyEvidence } from '../rules/egress/evidence.js';
 import { UNMATCHED_TLS_RULES } from '../rules/egress/unmatched-tls.js';
 import { runRules } from '../rules/engine.js';
 import type { Finding } from '../findings/finding.js';
-import { buildReport, type Report, type VerdictStatus } from '../report/report.js';
+import { buildReport, reportVersions, type Report, type VerdictStatus } from '../report/report.js';
 import { formatPod, type EvidenceSource, type PodRef } from '../sources/source.js';
 
 export interface ChainRowData {
@@ -68,18 +69,18 @@ export async function whoOwns(guide: Guide, source: EvidenceSource, options: Who
   const { resources, mesh } = await guide.step('Read the mesh: Services, ServiceEntries, Sidecars, mesh config', (step) => readMesh(source, step));
   const pods: PodView[] = await guide.step(podScopeTitle(source, options), (step) => findSidecarPods(source, options, step));
   const perPod = await guide.step(`Read each sidecar's chains on port ${port}`, (step) => readChains(source, pods, port, resources, step));
-  // The static checks for the port, with the version of the first proxy read (their severity depends on it).
-  const firstDump = perPod.map((r) => ('dump' in r ? r.dump : undefined)).find((d) => d !== undefined);
-  const firstVersion = parseIstioVersion(firstDump?.versions?.istio);
-  const staticFindings = runStaticChecks(resources, { mesh, ...(firstVersion ? { istioVersion: firstVersion } : {}) }).findings;
+  // The static checks for the port, with the version of the first proxy read (their severity depends on it);
+  // without one, the versions file, a pod's image or istiod's (diagnoses/mesh-version.ts).
+  const version = perPod.map((r) => r.version).find((v) => v.source !== 'unknown') ?? await meshVersionOf(source, { resources, ...(pods[0] ? { pod: pods[0] } : {}) });
+  const staticFindings = runStaticChecks(resources, { mesh, ...(version.istio ? { istioVersion: version.istio } : {}) }).findings;
   const { podData, culprits, anyHttp } = ownershipPerPod(perPod, resources, mesh, port);
   const winners = winnersOf(podData);
   const findings: Finding[] = [];
   await guide.step(`Decide who owns port ${port}`, (step) => decideOwner(guide, port, winners, culprits, staticFindings, findings, step));
   const readAny = podData.some((p) => !p.error);
-  const declarations = readAny ? undefined : await guide.step(`No proxy data: the resources that declare port ${port}`, (step) => declaredOnly(guide, pods, port, resources, mesh, findings, step));
+  const declarations = readAny ? undefined : await guide.step(`No proxy data: the resources that declare port ${port}`, (step) => declaredOnly(guide, pods, port, resources, mesh, version, findings, step));
   const mode: WhoOwnsData['mode'] = !readAny ? 'static' : options.pod ? 'pod' : 'pods';
-  return whoOwnsReport({ guide, source, options, port, mode, podData, winners, culprits, anyHttp, findings, declarations });
+  return whoOwnsReport({ guide, source, options, port, mode, podData, winners, culprits, anyHttp, findings, declarations, version });
 }
 
 export interface WhoOwnsOptions extends PodScope { port: number }
@@ -102,11 +103,12 @@ async function readChains(source: EvidenceSource, pods: PodView[], port: number,
     const ref = { namespace: pod.namespace, name: pod.name };
     try {
       const evidence = await source.proxy(ref, 'config_dump');
-      if (!evidence) return { pod, error: 'no config dump' as string };
+      if (!evidence) return { pod, version: await meshVersionOf(source, { pod, resources }), error: 'no config dump' as string };
       const dump = parseConfigDump(evidence.text, `config_dump of ${formatPod(ref)}`);
-      return { pod, dump, evidence, ownership: portOwnership(dump, port, resources, pod.ip ? { sourceIp: pod.ip } : {}) };
+      const version = await meshVersionOf(source, { dump, pod, resources });
+      return { pod, dump, evidence, version, ownership: portOwnership(dump, port, resources, pod.ip ? { sourceIp: pod.ip } : {}, version.istio ? { istioVersion: version.istio.raw } : {}) };
     } catch (error) {
-      return { pod, error: (error as Error).message };
+      return { pod, version: await meshVersionOf(source, { pod, resources }), error: (error as Error).message };
     }
   }));
   const read = results.filter((r) => 'ownership' in r);
@@ -138,7 +140,7 @@ function ownershipPerPod(perPod: PerPod, resources: ResourceSet, mesh: MeshConfi
     podData.push({
       pod: r.pod.name,
       namespace: r.pod.namespace,
-      ...(r.dump.versions?.istio ? { istio: r.dump.versions.istio } : {}),
+      ...(r.version.istio ? { istio: r.version.istio.raw } : {}),
       chains: o.chains.map((c) => ({ addresses: c.addresses, port: c.port, match: c.match, destination: c.destination, owners: c.owners.map(formatRef), catchAll: c.catchAll, capturesUnmatched: c.capturesUnmatched, httpCatchAll: c.httpCatchAll, listener: c.listener, filterChain: c.filterChain })),
       unmatched: {
         destination: winnerText(o.unmatchedTls),
@@ -152,7 +154,7 @@ function ownershipPerPod(perPod: PerPod, resources: ResourceSet, mesh: MeshConfi
     const problem = out.kind === 'tls_into_http' || (out.kind === 'cluster' && !isPassthrough(out.cluster) && !isBlackHole(out.cluster));
     if (!problem) continue;
     if (out.kind === 'tls_into_http') anyHttp = true;
-    const istioVersion = parseIstioVersion(r.dump.versions?.istio);
+    const istioVersion = r.version.istio;
     // The static checks depend only on the resources and the version: once per version, not once per pod.
     const versionKey = istioVersion?.raw ?? '';
     let statics = staticsByVersion.get(versionKey);
@@ -208,12 +210,13 @@ async function decideOwner(guide: Guide, port: number, winners: Winners, culprit
 }
 
 /** Without proxy data: what the resources declare for the port, and the static checks. */
-async function declaredOnly(guide: Guide, pods: PodView[], port: number, resources: ResourceSet, mesh: MeshConfigView, findings: Finding[], step: StepRecorder): Promise<WhoOwnsData['declarations']> {
+async function declaredOnly(guide: Guide, pods: PodView[], port: number, resources: ResourceSet, mesh: MeshConfigView, version: MeshVersion, findings: Finding[], step: StepRecorder): Promise<WhoOwnsData['declarations']> {
   const namespaces = [...new Set(pods.map((p) => p.namespace))];
   const decl = staticPortDeclarations(resources, port, { mesh, namespaces });
   const declarations = decl.map((d) => ({ ...d, ref: formatRef(d.ref) }));
   for (const d of decl) step.note(`${formatRef(d.ref)}: ${d.protocol} (${d.protocolFrom}); addresses ${d.addresses.join(', ') || 'none'}; exportTo ${d.exportTo}; visible in ${d.visibleIn.join(', ') || 'no namespace read'}`);
-  const statics = runStaticChecks(resources, { mesh }).findings;
+  step.note(version.text);
+  const statics = runStaticChecks(resources, { mesh, ...(version.istio ? { istioVersion: version.istio } : {}) }).findings;
   for (const f of relevantStaticFindings(statics, port)) {
     findings.push(f);
     guide.report(f, step);
@@ -221,8 +224,8 @@ async function declaredOnly(guide: Guide, pods: PodView[], port: number, resourc
   guide.skip('filter-chain ownership', `no sidecar config dump was available for ${pods.length ? pods.map((p) => formatPod(p)).slice(0, 3).join(', ') : 'any pod'}; showing what the resources declare`, step);  return declarations;
 }
 
-function whoOwnsReport(r: { guide: Guide; source: EvidenceSource; options: WhoOwnsOptions; port: number; mode: WhoOwnsData['mode']; podData: PodOwnershipData[]; winners: Winners; culprits: Culprits; anyHttp: boolean; findings: Finding[]; declarations: WhoOwnsData['declarations'] }): Report<WhoOwnsData> {
-  const { guide, source, options, port, mode, podData, winners, culprits, anyHttp, findings, declarations } = r;
+function whoOwnsReport(r: { guide: Guide; source: EvidenceSource; options: WhoOwnsOptions; port: number; mode: WhoOwnsData['mode']; podData: PodOwnershipData[]; winners: Winners; culprits: Culprits; anyHttp: boolean; findings: Finding[]; declarations: WhoOwnsData['declarations']; version: MeshVersion }): Report<WhoOwnsData> {
+  const { guide, source, options, port, mode, podData, winners, culprits, anyHttp, findings, declarations, version } = r;
   const errors = findings.filter((f) => f.severity === 'error');
   const unreadPods = podData.filter((p) => p.error).map((p) => `${p.pod}.${p.namespace}`);
   const status: VerdictStatus = errors.length ? 'problem' : mode === 'static' || unreadPods.length ? 'inconclusive' : 'healthy';
@@ -248,7 +251,7 @@ function whoOwnsReport(r: { guide: Guide; source: EvidenceSource; options: WhoOw
     command: 'who-owns-443',
     subject: options.pod ? `pod ${formatPod(options.pod)}` : options.allNamespaces ? 'every namespace' : `namespace ${options.namespace ?? source.defaultNamespace}`,
     source,
-    versions: podData[0]?.istio ? { istio: podData[0].istio } : undefined,
+    versions: reportVersions(version),
     transcript: guide,
     verdict: { status, summary },
     data: { port, mode, pods: podData, winners: winnerList, ...(declarations ? { declarations } : {}) },

@@ -25,14 +25,16 @@ import type { EnvoyLogLevel } from '../model/envoy-logging.js';
 import { destinationRuleFor, type DestinationRuleLookup } from '../model/istio/destination-rule.js';
 import { meshConfigFrom, type MeshConfigView } from '../model/istio/mesh-config.js';
 import { resolveTargetPort, servicesSelecting } from '../model/istio/services.js';
-import { parseIstioVersion, type IstioVersion } from '../model/istio/version-behaviour.js';
+import type { IstioVersion } from '../model/istio/version-behaviour.js';
+import type { MeshVersion } from '../model/mesh-version.js';
+import { meshVersionOf } from './mesh-version.js';
 import { appContainers, type PodView } from '../model/k8s/pods.js';
 import type { ResourceSet } from '../model/k8s/resources.js';
 import { parseAccessLog, type AccessLogEntry } from '../model/logs/access-log.js';
 import { parseEnvoyLog, type EnvoyLogEvent } from '../model/logs/envoy-log.js';
 import { decodeResponseCodeDetails, lookupResponseFlag } from '../model/logs/response-flags.js';
 import { parseListeningSockets, whoListensOn } from '../model/sockets.js';
-import { buildReport, type Report } from '../report/report.js';
+import { buildReport, reportVersions, type Report } from '../report/report.js';
 import { parseAdminClusters } from '../model/envoy/admin-clusters.js';
 import { clusterStat, parseEnvoyStats } from '../model/envoy/admin-stats.js';
 import { clientTls, describeTransport } from '../rules/upstream/client-tls.js';
@@ -164,6 +166,8 @@ interface Why503Run {
   clientLogText: string;
   subset?: string;
   istioVersion?: IstioVersion;
+  /** The run's one version decision (diagnoses/mesh-version.ts): the client proxy's, else the next source. */
+  version?: MeshVersion;
   clientDump?: ConfigDump;
   servers: ServerEvidence[];
 }
@@ -222,18 +226,9 @@ async function readClientCluster(run: Why503Run, lookup: DestinationRuleLookup, 
   const { source, guide, options, destination, client, resources, mesh, serverPods, subset } = run;
   const { dump, cited } = await parseDump(source, options.client, step);
   run.clientDump = dump;
-  run.istioVersion = parseIstioVersion(dump?.versions?.istio) ?? run.istioVersion;
-  let versionFrom = 'the proxy\'s node metadata';
-  if (!run.istioVersion) {
-    const versions = await source.versions().catch(() => undefined);
-    const match = versions ? /(?:istio|proxy)\S*\s[^\n]*?\b(1\.\d+(?:\.\d+)?)\b/i.exec(versions.text) : null;
-    run.istioVersion = parseIstioVersion(match?.[1]);
-    if (versions) {
-      step.looked(versions);
-      versionFrom = versions.source;
-    }
-  }
-  step.note(run.istioVersion ? `Istio ${run.istioVersion.raw} (from ${versionFrom})` : 'Istio version unknown: behaviour that changed across versions is assumed to be current (auto mTLS on)');
+  run.version = await meshVersionOf(source, { ...(dump ? { dump } : {}), pod: run.clientPod, resources }, step);
+  run.istioVersion = run.version.istio;
+  if (!run.istioVersion) step.note('behaviour that changed across versions is assumed to be current (auto mTLS on)');
   const base = destination.clusterName;
   const name = base && subset ? base.replace('||', `|${subset}|`) : base;
   // A subset the sidecar has no cluster for: its TLS settings are the host's, but its endpoints are unknown.
@@ -325,7 +320,11 @@ async function readServerDemands(run: Why503Run, step: StepRecorder): Promise<vo
       const { dump, cited } = await parseDump(source, ref, step);
       const demand = serverDemand({ dump, port, podIp: pod.ip, workload: { namespace: pod.namespace, labels: pod.labels }, resources, mesh });
       server.demand = { ...demand, ...(cited ? { cited } : {}) };
-      if (!run.istioVersion) run.istioVersion = parseIstioVersion(dump?.versions?.istio);
+      // The client's proxy did not say: a server proxy's own version is the next best (same mesh).
+      if (run.version?.source !== 'proxy' && dump?.versions?.istio) {
+        run.version = await meshVersionOf(source, { dump, pod, resources });
+        run.istioVersion = run.version.istio;
+      }
       step.looked(`istioctl proxy-config listeners ${formatPod(ref)} --port ${port}`);
       if (demand.mtls.decidedBy) step.looked(`kubectl get ${demand.mtls.decidedBy.kind.toLowerCase()} ${demand.mtls.decidedBy.name}${demand.mtls.decidedBy.namespace ? ` -n ${demand.mtls.decidedBy.namespace}` : ''} -o yaml`);
       step.note(`${formatPod(ref)} port ${port}: ${demand.requires === 'mtls' ? 'requires mTLS' : demand.requires === 'tls' ? 'requires TLS' : demand.requires === 'plaintext-accepted' ? 'accepts plaintext' : 'unknown'} — ${demand.because}`);
@@ -457,7 +456,7 @@ function why503Report(run: Why503Run, outcome: ReturnType<typeof runRules>, capt
     command: 'why-503',
     subject: `${formatPod(options.client)} -> ${destination.host}${destination.port ? `:${destination.port}` : ''}`,
     source,
-    versions: clientDump?.versions ? { istio: clientDump.versions.istio, envoy: clientDump.versions.envoy } : undefined,
+    versions: run.version ? reportVersions(run.version) : undefined,
     transcript: guide,
     verdict,
     data,

@@ -18,7 +18,9 @@ import { meshConfigFrom, type MeshConfigView } from '../model/istio/mesh-config.
 import { serviceEntries } from '../model/istio/service-entry.js';
 import { services } from '../model/istio/services.js';
 import { runStaticChecks } from '../rules/mesh/index.js';
-import { parseIstioVersion, type IstioVersion } from '../model/istio/version-behaviour.js';
+import type { IstioVersion } from '../model/istio/version-behaviour.js';
+import type { MeshVersion } from '../model/mesh-version.js';
+import { meshVersionOf } from './mesh-version.js';
 import { parseCurlOutput, type CurlOutput } from '../model/logs/curl.js';
 import {
   describeConnection, describePath, httpConnection, httpsConnection, simulateOutbound,
@@ -27,7 +29,7 @@ import {
 import { explainOutboundPath, relevantStaticFindings, type OutboundVerdict } from '../rules/egress/outbound-path.js';
 import { tieProbeToVerdict } from '../rules/egress/probe.js';
 import type { Finding } from '../findings/finding.js';
-import { buildReport, type Report, type VerdictStatus } from '../report/report.js';
+import { buildReport, reportVersions, type Report, type VerdictStatus } from '../report/report.js';
 import { formatPod, type EvidenceSource, type PodRef } from '../sources/source.js';
 
 export interface SidecarEvidence {
@@ -39,6 +41,8 @@ export interface SidecarEvidence {
   resources: ResourceSet;
   mesh: MeshConfigView;
   istioVersion?: IstioVersion;
+  /** The run's one version decision (source, skew): diagnoses/mesh-version.ts. */
+  version: MeshVersion;
   staticFindings: Finding[];
 }
 
@@ -55,7 +59,7 @@ export async function gatherSidecarEvidence(guide: Guide, source: EvidenceSource
       return { pod };
     }
     const dump = parseConfigDump(evidence.text, `config_dump of ${podArg}`);
-    step.note(`${dump.listeners.length} listeners, ${dump.clusters.length} clusters, ${dump.routeConfigs.length} route configs; Istio ${dump.versions?.istio ?? 'version unknown'}`);
+    step.note(`${dump.listeners.length} listeners, ${dump.clusters.length} clusters, ${dump.routeConfigs.length} route configs`);
     return { pod, dump, dumpSource: evidence.source, dumpFile: evidence.file };
   });
   return guide.step('Read the mesh: Services, ServiceEntries, Sidecars, mesh config', async (step) => {
@@ -63,11 +67,12 @@ export async function gatherSidecarEvidence(guide: Guide, source: EvidenceSource
     step.looked('kubectl get services,serviceentries,sidecars -A -o yaml');
     const mesh = meshConfigFrom(resources);
     if (mesh.source) step.looked(`kubectl get configmap ${mesh.source.name} -n ${mesh.source.namespace} -o yaml`);
-    const istioVersion = parseIstioVersion(dump?.versions?.istio);
+    const version = await meshVersionOf(source, { ...(dump ? { dump } : {}), pod, resources }, step);
+    const istioVersion = version.istio;
     step.note(`outboundTrafficPolicy ${mesh.outboundTrafficPolicyMode}${mesh.source ? ` (ConfigMap ${mesh.source.namespace}/${mesh.source.name})` : ' (default: no mesh ConfigMap found)'}; ${services(resources).length} Services, ${serviceEntries(resources).length} ServiceEntries`);
     const { findings, outcomes } = runStaticChecks(resources, { mesh, ...(istioVersion ? { istioVersion } : {}) });
     for (const o of outcomes) if (o.status === 'skipped') guide.skip(o.rule, o.because ?? 'its inputs are missing', step);
-    return { pod, podArg, dump, dumpSource, dumpFile, resources, mesh, ...(istioVersion ? { istioVersion } : {}), staticFindings: findings };
+    return { pod, podArg, dump, dumpSource, dumpFile, resources, mesh, ...(istioVersion ? { istioVersion } : {}), version, staticFindings: findings };
   });
 }
 
@@ -151,7 +156,7 @@ export async function diagnoseOutbound(
     const connection = kind === 'https'
       ? httpsConnection(options.host, { port, ...(resolved.ip ? { ip: resolved.ip } : {}), ...(pod.ip ? { sourceIp: pod.ip } : {}) })
       : httpConnection(options.host, { port, ...(resolved.ip ? { ip: resolved.ip } : {}), ...(options.path ? { path: options.path } : {}), ...(pod.ip ? { sourceIp: pod.ip } : {}) });
-    const sim = simulateOutbound(dump, connection);
+    const sim = simulateOutbound(dump, connection, evidence.istioVersion ? { istioVersion: evidence.istioVersion.raw } : {});
     for (const line of describePath(sim)) step.note(line);
     if (sim.confidence !== 'high') step.note(`confidence ${sim.confidence}: ${sim.notes.join('; ')}`);
     return sim;
@@ -245,7 +250,7 @@ export function outboundReport(command: string, source: EvidenceSource, guide: G
     command,
     subject: `pod ${evidence.podArg}`,
     source,
-    versions: evidence.dump?.versions ? { istio: evidence.dump.versions.istio, envoy: evidence.dump.versions.envoy } : undefined,
+    versions: reportVersions(evidence.version),
     transcript: guide,
     verdict: { status, summary: result.verdict.summary },
     data: result.data,

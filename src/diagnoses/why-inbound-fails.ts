@@ -15,7 +15,9 @@ import type { PodView } from '../model/k8s/pods.js';
 import { formatRef } from '../model/k8s/resources.js';
 import { parseAccessLog } from '../model/logs/access-log.js';
 import { parseListeningSockets, whoListensOn } from '../model/sockets.js';
-import { buildReport, type Report, type VerdictStatus } from '../report/report.js';
+import { buildReport, reportVersions, type Report, type VerdictStatus } from '../report/report.js';
+import type { MeshVersion } from '../model/mesh-version.js';
+import { meshVersionOf } from './mesh-version.js';
 import type { InboundFacts, LoggedAccess, InboundCheck, Sourced } from '../rules/inbound/facts.js';
 import { ingressDefaultEndpoint, refusedInbound } from '../rules/inbound/facts.js';
 import { iptablesPath } from '../rules/inbound/iptables-loop.js';
@@ -85,8 +87,8 @@ interface InboundRun {
   facts: InboundFacts[];
   pathWalks: Map<InboundFacts, ReturnType<typeof iptablesPath>>;
   dump?: ConfigDump;
-  versionIstio?: string;
-  versionEnvoy?: string;
+  /** The run's one version decision (diagnoses/mesh-version.ts). */
+  version?: MeshVersion;
 }
 
 /** 1. Which Service ports lead to the pod, and where they land. */
@@ -116,21 +118,20 @@ async function findInboundPorts(run: InboundRun, sidecarEndpoints: Map<InboundPo
 async function readInboundForwarding(run: InboundRun, step: StepRecorder): Promise<void> {
   const { source, guide, pod, podRef, facts } = run;
   const evidence = await source.proxy(podRef, 'config_dump');
-  if (!evidence) {
+  const dump = run.dump = evidence ? parseConfigDump(evidence.text, `config_dump of ${formatPod(pod)}`) : undefined;
+  if (evidence) step.looked(evidence);
+  const version = run.version = await meshVersionOf(source, { ...(dump ? { dump } : {}), pod, resources: await source.resources() }, step);
+  const versionIstio = version.istio?.raw;
+  if (versionIstio) for (const f of facts) f.istioVersion = versionIstio;
+  if (!evidence || !dump) {
     guide.skip('inbound-forwarding', 'no Envoy config dump for the pod', step);
     step.status = 'skipped';
     return;
   }
-  step.looked(evidence);
-  const dump = run.dump = parseConfigDump(evidence.text, `config_dump of ${formatPod(pod)}`);
-  const versionIstio = run.versionIstio = dump.versions?.istio;
-  run.versionEnvoy = dump.versions?.envoy;
-  if (versionIstio) step.note(`proxy: Istio ${versionIstio}`);
   for (const f of facts) {
     if (f.port.appPort === undefined) continue;
     const fw = forwardingForPort(dump, f.port.appPort);
     f.forwarding = { value: fw, source: `istioctl proxy-config cluster ${formatPod(pod)} --direction inbound --port ${f.port.appPort} -o json`, ...(evidence.file ? { file: evidence.file } : {}) };
-    if (versionIstio) f.istioVersion = versionIstio;
     step.note(`port ${f.port.appPort}: ${fw.because}`);
     if (fw.forwarding) step.note(`  ${fw.forwarding.explanation}`);
   }
@@ -244,7 +245,7 @@ async function readClientView(run: InboundRun, fromPod: PodRef, step: StepRecord
 
 /** The report: each port's path, hop by hop, and the verdict. */
 function inboundReport(run: InboundRun, nat: Awaited<ReturnType<typeof readNatTable>>, client: WhyInboundFailsData['client']): Report<WhyInboundFailsData> {
-  const { source, guide, pod, options, facts, pathWalks, dump, versionIstio, versionEnvoy } = run;
+  const { source, guide, pod, options, facts, pathWalks, dump, version } = run;
   const findings = guide.findings;
   const data: WhyInboundFailsData = {
     pod: formatPod(pod),
@@ -257,7 +258,7 @@ function inboundReport(run: InboundRun, nat: Awaited<ReturnType<typeof readNatTa
     command: 'why-inbound-fails',
     subject: `pod ${formatPod(pod)}${options.port ? ` port ${options.port}` : ''}`,
     source,
-    versions: versionIstio || versionEnvoy ? { ...(versionIstio ? { istio: versionIstio } : {}), ...(versionEnvoy ? { envoy: versionEnvoy } : {}) } : undefined,
+    versions: version ? reportVersions(version) : undefined,
     transcript: guide,
     verdict: verdict(pod, facts, findings, dump !== undefined),
     data,

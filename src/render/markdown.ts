@@ -36,7 +36,8 @@ export function renderMarkdown(report: Report, dataMarkdown?: string): string {
 }
 
 function versionLine(report: Report): string {
-  const parts = [report.versions?.istio && `Istio ${report.versions.istio}`, report.versions?.envoy && `Envoy ${report.versions.envoy}`].filter(Boolean);
+  const v = report.versions;
+  const parts = [v?.istio && `Istio ${v.istio}${v.from ? ` (from ${v.from})` : ''}`, v?.envoy && `Envoy ${v.envoy}`, v?.skew].filter(Boolean);
   return parts.length ? ` · ${parts.join(' · ')}` : '';
 }
 

@@ -1,4 +1,5 @@
 import { SEVERITY_RANK, type Finding, type Severity, type VerdictStatus } from '../findings/finding.js';
+import type { MeshVersion, VersionSource } from '../model/mesh-version.js';
 
 export type { VerdictStatus } from '../findings/finding.js';
 
@@ -42,13 +43,37 @@ export interface Report<Data = unknown> {
   /** What the command was run on: "pod sleep-7f.foo", "mesh", ... */
   subject?: string;
   source: { mode: 'live' | 'snapshot' | 'none'; label: string };
-  versions?: { istio?: string; envoy?: string };
+  versions?: ReportVersions;
   steps: Step[];
   findings: Finding[];
   skipped: Skipped[];
   verdict: { status: VerdictStatus; summary: string };
   /** Command-specific payload (listener rows, an explanation, ...). */
   data?: Data;
+}
+
+/** The versions a run assumed, where they came from (model/mesh-version.ts), and proxy/control-plane skew. */
+export interface ReportVersions {
+  istio?: string;
+  envoy?: string;
+  /** proxy | versions-file | proxy-image | istiod-image | unknown */
+  source?: VersionSource;
+  /** Exactly where: `server_info of sleep.foo`, `versions`, `image docker.io/istio/proxyv2:1.7.4 of pod foo/sleep`. */
+  from?: string;
+  controlPlane?: string;
+  skew?: string;
+}
+
+/** The report's `versions` from the run's one version decision. */
+export function reportVersions(v: MeshVersion): ReportVersions {
+  return {
+    ...(v.istio ? { istio: v.istio.raw } : {}),
+    ...(v.envoy ? { envoy: v.envoy } : {}),
+    source: v.source,
+    ...(v.from ? { from: v.from } : {}),
+    ...(v.controlPlane ? { controlPlane: v.controlPlane.raw } : {}),
+    ...(v.skew ? { skew: v.skew } : {}),
+  };
 }
 
 /** What a report is made of; the envelope (schema, key order, empty lists) is added by buildReport. */

@@ -106,3 +106,25 @@ export function ist0143Available(v: IstioVersion | string | undefined): Behaviou
       : `${label(version)} has no IST0143 (${semver.lt(version.version, '1.10.0') ? 'added in 1.10' : 'removed in 1.21'})`,
   };
 }
+
+/**
+ * The networking.istio.io apiVersion a fix's YAML should carry, one the cluster
+ * serves: v1 from Istio 1.22 (its release notes: the networking APIs promoted to v1), v1beta1 from 1.5,
+ * v1alpha3 before. Unknown: v1beta1, which every release since 1.5 serves.
+ */
+export function networkingApiVersion(v: IstioVersion | string | undefined): string {
+  const version = asVersion(v);
+  if (!version) return 'networking.istio.io/v1beta1';
+  if (semver.gte(version.version, '1.22.0')) return 'networking.istio.io/v1';
+  return semver.gte(version.version, '1.5.0') ? 'networking.istio.io/v1beta1' : 'networking.istio.io/v1alpha3';
+}
+
+/**
+ * The outlierDetection field that counts consecutive errors: consecutive5xxErrors
+ * from Istio 1.5 (which deprecated consecutiveErrors, istio/api OutlierDetection),
+ * consecutiveErrors before it. Unknown: the current field.
+ */
+export function outlierErrorsField(v: IstioVersion | string | undefined): 'consecutive5xxErrors' | 'consecutiveErrors' {
+  const version = asVersion(v);
+  return version && semver.lt(version.version, '1.5.0') ? 'consecutiveErrors' : 'consecutive5xxErrors';
+}

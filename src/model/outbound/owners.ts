@@ -54,7 +54,7 @@ function ownersOf(row: ListenerRow, resources: ResourceSet, dump: ConfigDump): O
   return refs.filter((r) => (seen.has(formatRef(r)) ? false : (seen.add(formatRef(r)), true)));
 }
 
-export function portOwnership(dump: ConfigDump, port: number, resources: ResourceSet, probe: Partial<OutboundConnection> = {}): PortOwnership {
+export function portOwnership(dump: ConfigDump, port: number, resources: ResourceSet, probe: Partial<OutboundConnection> = {}, options: { istioVersion?: string } = {}): PortOwnership {
   const rows = listenerTable(dump, { port });
   const chains: PortChain[] = rows.map((row) => {
     const catchAll = isCatchAllChain(row.filterChain);
@@ -75,7 +75,7 @@ export function portOwnership(dump: ConfigDump, port: number, resources: Resourc
       row,
     };
   });
-  const unmatchedTls = simulateOutbound(dump, { ...httpsConnection(UNCLAIMED_HOST, { port }), ...probe });
+  const unmatchedTls = simulateOutbound(dump, { ...httpsConnection(UNCLAIMED_HOST, { port }), ...probe }, options);
   const unmatchedOwners = unmatchedTls.chain ? ownersOfChain(unmatchedTls.chain, resources, dump) : [];
   return { port, chains, unmatchedTls, unmatchedOwners };
 }

@@ -191,7 +191,7 @@ export function isCatchAllChain(chain: FilterChain): boolean {
   return m.serverNames.length === 0 && m.prefixRanges.every((r) => r.prefixLen === 0) && !m.transportProtocol && m.applicationProtocols.length === 0;
 }
 
-export function simulateOutbound(dump: ConfigDump, connection: OutboundConnection): SimulationResult {
+export function simulateOutbound(dump: ConfigDump, connection: OutboundConnection, options: { istioVersion?: string } = {}): SimulationResult {
   const decisions: Decision[] = [];
   const notes: string[] = [];
   let confidence: Confidence = 'high';
@@ -200,8 +200,9 @@ export function simulateOutbound(dump: ConfigDump, connection: OutboundConnectio
     if (to === 'low' || (to === 'medium' && confidence === 'high')) confidence = to;
   };
 
-  const istio = dump.versions?.istio;
-  if (!istio) lower('medium', 'the dump does not say which Istio version built it (no ISTIO_VERSION in the node metadata)');
+  // The run's version (from the proxy, else the versions file or an image tag) when the dump does not say.
+  const istio = dump.versions?.istio ?? options.istioVersion;
+  if (!istio) lower('medium', 'no source says which Istio version built the dump (no ISTIO_VERSION in the node metadata, no versions file or image tag)');
   else if ((compareVersions(istio, '1.7.0') ?? 0) < 0) lower('medium', `Istio ${istio} is older than 1.7, the oldest listener layout this simulation is written for`);
 
   const pick = selectListener(dump, connection);

@@ -23,7 +23,7 @@ import { describeProtocol, isHttpFamily } from '../../model/istio/protocol.js';
 import { serviceEntries, type ServiceEntryView } from '../../model/istio/service-entry.js';
 import { services } from '../../model/istio/services.js';
 import { sidecarFor, visibleTo } from '../../model/istio/sidecar.js';
-import { httpOn443Breaks, type IstioVersion } from '../../model/istio/version-behaviour.js';
+import { httpOn443Breaks, networkingApiVersion, type IstioVersion } from '../../model/istio/version-behaviour.js';
 import { ownersOfChain } from '../../model/owner.js';
 import { absentFields } from '../mesh/support.js';
 import { describePath, isBlackHole, isPassthrough, type SimulationResult } from '../../model/outbound/index.js';
@@ -297,7 +297,7 @@ function registryOnlyBlocks(ctx: OutboundContext): OutboundVerdict {
   const target: ObjectRef = policySource ?? sidecarPolicy?.ref ?? { kind: 'ConfigMap', namespace: ctx.mesh.rootNamespace, name: 'istio' };
   const protocol = ctx.simulation.connection.transport === 'tls' ? (ctx.port === 443 ? 'TLS' : 'TLS') : 'HTTP';
   const entryPatch = toYaml({
-    apiVersion: 'networking.istio.io/v1',
+    apiVersion: networkingApiVersion(ctx.istioVersion),
     kind: 'ServiceEntry',
     metadata: { name: ctx.host.replace(/[^a-z0-9-]/gi, '-').replace(/^-+|-+$/g, '').toLowerCase(), namespace: ctx.pod.namespace },
     spec: { hosts: [ctx.host], location: 'MESH_EXTERNAL', ports: [{ number: ctx.port, name: `${protocol.toLowerCase()}-${ctx.port}`, protocol }], resolution: 'DNS' },

@@ -12,7 +12,7 @@
  */
 import { makeFinding } from '../../findings/make.js';
 import type { Finding } from '../../findings/finding.js';
-import { inboundForwardsToPodIp } from '../../model/istio/version-behaviour.js';
+import { inboundForwardsToPodIp, networkingApiVersion } from '../../model/istio/version-behaviour.js';
 import { whoListensOn, type ListeningSocket } from '../../model/sockets.js';
 import { clusterExcerpt } from './path.js';
 import { evidenceOf, outcome, podName, refusedInbound, type InboundFacts, type LoggedAccess, type InboundCheck } from './facts.js';
@@ -159,7 +159,7 @@ function sidecarPatch(facts: InboundFacts, appPort: number): string {
   const name = port.servicePort?.name ?? `tcp-${appPort}`;
   const labels = Object.entries(selector).slice(0, 3).map(([k, v]) => `      ${k}: ${JSON.stringify(v)}`);
   return [
-    'apiVersion: networking.istio.io/v1',
+    `apiVersion: ${networkingApiVersion(facts.istioVersion)}`,
     'kind: Sidecar',
     'metadata:',
     `  name: ${workloadOf(pod).name}-localhost-${appPort}`,

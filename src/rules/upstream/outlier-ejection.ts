@@ -19,6 +19,7 @@ import { makeFinding } from '../../findings/make.js';
 import type { EvidenceItem, Finding } from '../../findings/finding.js';
 import { effectivePolicy, type DestinationRuleView, type OutlierDetectionView } from '../../model/istio/destination-rule.js';
 import { formatPod } from '../../model/pod.js';
+import { outlierErrorsField } from '../../model/istio/version-behaviour.js';
 import { ejected } from '../../model/envoy/admin-clusters.js';
 import type { UpstreamEvidence } from './evidence.js';
 import type { UpstreamRule } from './rule.js';
@@ -79,13 +80,20 @@ function hostCount(e: UpstreamEvidence): number | undefined {
   return undefined;
 }
 
-function relaxed(s: Settings, hosts: number | undefined): Record<string, unknown> {
+/**
+ * The relaxed settings, in the fields the run's Istio has: consecutiveErrors
+ * before 1.5, else consecutive5xxErrors with the deprecated field set to null,
+ * so the merge patch removes it instead of leaving the old value beside the new.
+ */
+function relaxed(s: Settings, hosts: number | undefined, istioVersion: UpstreamEvidence['istioVersion']): Record<string, unknown> {
   const od = (s.rule?.object.spec as { trafficPolicy?: { outlierDetection?: Record<string, unknown> } } | undefined)?.trafficPolicy?.outlierDetection ?? {};
-  const { consecutiveErrors: _legacy, ...rest } = od as Record<string, unknown>;
+  const { consecutiveErrors: legacy, consecutive5xxErrors: _current, ...rest } = od as Record<string, unknown>;
+  const field = outlierErrorsField(istioVersion);
+  const errors = Math.max(5, s.consecutive ?? 5);
   return {
     outlierDetection: {
       ...rest,
-      consecutive5xxErrors: Math.max(5, s.consecutive ?? 5),
+      ...(field === 'consecutiveErrors' ? { consecutiveErrors: errors } : { consecutive5xxErrors: errors, ...(legacy !== undefined ? { consecutiveErrors: null } : {}) }),
       baseEjectionTime: '30s',
       maxEjectionPercent: hosts !== undefined && hosts <= 1 ? 0 : 50,
     },
@@ -104,9 +112,9 @@ function target(e: UpstreamEvidence, s: Settings) {
   return s.rule?.ref ?? e.destination.service?.ref ?? { kind: 'Pod', namespace: e.client.pod.namespace, name: e.client.pod.name };
 }
 
-function fix(s: Settings, hosts: number | undefined) {
+function fix(s: Settings, hosts: number | undefined, istioVersion: UpstreamEvidence['istioVersion']) {
   const text = `Relax outlier detection${s.rule ? ` in DestinationRule ${s.rule.namespace}/${s.rule.name}` : ''}: more consecutive errors before ejecting, a short baseEjectionTime, and a maxEjectionPercent that never ejects every host${hosts !== undefined && hosts <= 1 ? ' (with a single endpoint, 0 turns ejection off)' : ''}.`;
-  return s.rule ? { text, ...rulePatch(s.rule, s.rulePath, relaxed(s, hosts)) } : { text };
+  return s.rule ? { text, ...rulePatch(s.rule, s.rulePath, relaxed(s, hosts, istioVersion)) } : { text };
 }
 
 export const outlierEjection: UpstreamRule = {
@@ -144,7 +152,7 @@ export const outlierEjection: UpstreamRule = {
       message: `Outlier detection ejected ${allEjected ? 'every host' : 'the hosts'} of ${e.destination.host}${s ? ` (${describe(s)})` : ''}, so ${formatPod(e.client.pod)} answers 503 UH "no healthy upstream"${first ? `; the first cause was ${first.responseCode} ${first.responseFlags.join(',') || '-'}${first.responseCodeDetails ? ` ${first.responseCodeDetails}` : ''}, which the ejection now hides` : ''}.`,
       target: s ? target(e, s) : (e.destination.service?.ref ?? { kind: 'Pod', namespace: e.client.pod.namespace, name: e.client.pod.name }),
       evidence,
-      remediation: s ? fix(s, hosts) : { text: 'Find which rule or EnvoyFilter sets outlier detection on this cluster, and relax it.' },
+      remediation: s ? fix(s, hosts, e.istioVersion) : { text: 'Find which rule or EnvoyFilter sets outlier detection on this cluster, and relax it.' },
     })];
   },
 };
@@ -165,7 +173,7 @@ export const outlierSettings: UpstreamRule = {
       message: `${s.rule ? `DestinationRule ${s.rule.namespace}/${s.rule.name}` : `The cluster for ${e.destination.host}`}: ${describe(s)}; one failed request ejects ${hosts !== undefined && hosts <= 1 ? 'the only endpoint' : 'every endpoint'} for ${Math.round((s.baseEjectionSeconds ?? 0) / 60)} min, after which requests fail with 503 UH and hide the first cause.`,
       target: target(e, s),
       evidence: settingsEvidence(e, s),
-      remediation: fix(s, hosts),
+      remediation: fix(s, hosts, e.istioVersion),
     })];
   },
 };

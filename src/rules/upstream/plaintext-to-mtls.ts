@@ -23,6 +23,7 @@ import type { ServerEvidence, UpstreamEvidence } from './evidence.js';
 import type { UpstreamAnalysis, UpstreamRule } from './rule.js';
 import { clusterExcerpt, failedRequests, logLines, rawLines, ruleExcerpt, rulePatch } from './support.js';
 import { clusterStat } from '../../model/envoy/admin-stats.js';
+import { networkingApiVersion } from '../../model/istio/version-behaviour.js';
 
 function breaks(transport: string, requires: string): boolean {
   if (requires === 'mtls') return transport === 'plaintext' || transport === 'tls-without-client-cert';
@@ -94,7 +95,7 @@ function culprit(e: UpstreamEvidence, dest: string): Culprit {
       evidence: [{ source: kubectlGet(ref), excerpt: 'mesh: |\n  enableAutoMtls: false', note: tls.autoMtls.because }],
       remediation: {
         text: `Turn auto mTLS back on (enableAutoMtls: true in the mesh config), or add a DestinationRule for ${e.destination.host} with tls.mode ISTIO_MUTUAL.`,
-        patch: toYaml({ apiVersion: 'networking.istio.io/v1', kind: 'DestinationRule', metadata: { name: e.destination.service?.name ?? e.destination.host.split('.')[0], namespace: e.destination.service?.namespace ?? e.client.pod.namespace }, spec: { host: e.destination.host, trafficPolicy: { tls: { mode: 'ISTIO_MUTUAL' } } } }),
+        patch: toYaml({ apiVersion: networkingApiVersion(e.istioVersion), kind: 'DestinationRule', metadata: { name: e.destination.service?.name ?? e.destination.host.split('.')[0], namespace: e.destination.service?.namespace ?? e.client.pod.namespace }, spec: { host: e.destination.host, trafficPolicy: { tls: { mode: 'ISTIO_MUTUAL' } } } }),
       },
     };
   }
