@@ -10,6 +10,7 @@
  */
 import { ParseError } from '../../errors.js';
 import { Cluster, readClustersConfigDump } from './clusters.js';
+import { type ConfigProblem, readConfigProblems } from './config-state.js';
 import { ClusterLoadAssignment, readEndpointsConfigDump } from './endpoints.js';
 import { type JsonObject, isObject, obj } from './json.js';
 import { Listener, readListenersConfigDump } from './listeners.js';
@@ -60,6 +61,7 @@ export class ConfigDump {
     routes?: RouteConfig[];
     endpoints?: ClusterLoadAssignment[];
     secrets?: Secret[];
+    problems?: ConfigProblem[];
     node?: ProxyNode | null;
     listenerByName?: Map<string, Listener>;
     clusterByName?: Map<string, Cluster>;
@@ -108,7 +110,21 @@ export class ConfigDump {
     return n ? versionsFromNode(n) : undefined;
   }
 
-  /** Every listener in the dump: dynamic (active, warming, draining) in dump order, then static. */
+  /**
+   * What Envoy rejected (error_state) or has not made ready (warming) among
+   * listeners, clusters, route configs and secrets (model/envoy/config-state.ts).
+   */
+  get configProblems(): ConfigProblem[] {
+    this.cache.problems ??= readConfigProblems({
+      listeners: this.byKind.get('ListenersConfigDump'),
+      clusters: this.byKind.get('ClustersConfigDump'),
+      routes: this.byKind.get('RoutesConfigDump'),
+      secrets: this.byKind.get('SecretsConfigDump'),
+    });
+    return this.cache.problems;
+  }
+
+  /** Every listener in the dump: dynamic (active, warming, draining, rejected) in dump order, then static. */
   get allListeners(): Listener[] {
     if (!this.cache.listeners) {
       const d = this.byKind.get('ListenersConfigDump');

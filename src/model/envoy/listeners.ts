@@ -22,7 +22,8 @@ import {
 import { RouteConfig } from './routes.js';
 import { type TransportSocket, readTransportSocket } from './tls.js';
 
-export type ListenerState = 'static' | 'active' | 'warming' | 'draining' | 'bare';
+/** `rejected`: Envoy refused it and no active version exists; the view is the failed configuration (error_state). */
+export type ListenerState = 'static' | 'active' | 'warming' | 'draining' | 'rejected' | 'bare';
 
 /** Filter names istioctl compares against (istio pkg/wellknown). */
 export const HTTP_CONNECTION_MANAGER = 'envoy.filters.network.http_connection_manager';
@@ -317,6 +318,13 @@ export function readListenersConfigDump(dump: JsonObject): Listener[] {
           }),
         );
       }
+    }
+    // Never loaded: real Envoy keeps only the failed configuration (model/envoy/config-state.ts).
+    const failed = obj(errorState, 'failed_configuration');
+    const failedName = str(failed, 'name');
+    const already = out.some((l) => l.state === 'rejected' && l.name === failedName);
+    if (failed && !obj(d, 'active_state') && !obj(d, 'warming_state') && !already) {
+      out.push(new Listener(failed, 'rejected', { lastUpdated: str(errorState, 'last_update_attempt'), ...(errorDetails !== undefined ? { errorDetails } : {}) }));
     }
   }
   for (const s of objs(dump, 'static_listeners')) {
