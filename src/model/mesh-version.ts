@@ -52,13 +52,14 @@ const PROXY_CONTAINER = 'istio-proxy';
  * (`@sha256:...`) or a tag without a version (`latest`) tells nothing.
  */
 export function imageIstioVersion(image: string | undefined): IstioVersion | undefined {
-  if (!image) return undefined;
+  // OpenShift Service Mesh (maistra) tags its proxy with its own release (proxyv2-rhel8:2.6.7 is Istio 1.20).
+  if (!image || /openshift-service-mesh|maistra/i.test(image)) return undefined;
   const name = image.slice(image.lastIndexOf('/') + 1);
   if (name.includes('@')) return undefined;
   const colon = name.indexOf(':');
   if (colon < 0) return undefined;
   const tag = name.slice(colon + 1);
-  if (!/^v?\d+\.\d+/.test(tag)) return undefined;
+  if (!/^v?1\.\d+/.test(tag)) return undefined;
   return parseIstioVersion(tag.replace(/^v/, ''));
 }
 

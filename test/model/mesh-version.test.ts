@@ -28,6 +28,8 @@ describe('one Istio version for a run, from every source (resolveMeshVersion)', 
     expect(imageIstioVersion('registry.local:5000/istio/proxyv2:1.18.2')?.version).to.equal('1.18.2');
     expect(imageIstioVersion('docker.io/istio/proxyv2@sha256:0123abcd')).to.equal(undefined);
     expect(imageIstioVersion('docker.io/istio/proxyv2:latest')).to.equal(undefined);
+    // OpenShift Service Mesh tags the proxy with its own release: 2.6.7 is not an Istio version.
+    expect(imageIstioVersion('registry.redhat.io/openshift-service-mesh/proxyv2-rhel8:2.6.7')).to.equal(undefined);
   });
 
   it('reads istioctl version and mesh-doctor\'s own versions file; ignores the client, kubectl and mesh-doctor versions', () => {
