@@ -4,7 +4,10 @@ import { MeshDoctorError } from '../errors.js';
 import { parseConfigDump } from '../model/envoy/config-dump.js';
 import { tabwriterFormat } from '../model/envoy/go-compat.js';
 import { formatListenerTable, listenerTable } from '../model/envoy/listener-table.js';
+import { reasonOf } from '../model/envoy/config-state.js';
+import { meshConfigFrom } from '../model/istio/mesh-config.js';
 import { formatRef } from '../model/k8s/resources.js';
+import { configStateOnPath } from '../rules/proxy/config-state.js';
 import { ownersOfChain } from '../model/owner.js';
 import { meshVersionOf } from '../diagnoses/mesh-version.js';
 import { buildReport, reportVersions, type Report } from '../report/report.js';
@@ -21,8 +24,19 @@ export interface ListenerRowData {
   filterChain: string;
 }
 
+/** A listener Envoy refused and does not serve (error_state only): shown, not dropped. */
+export interface RejectedListenerData {
+  name: string;
+  addresses: string;
+  port?: number;
+  /** Envoy's reason (error_state.details without its debug preamble). */
+  reason: string;
+  lastUpdateAttempt?: string;
+}
+
 interface ListenersData {
   rows: ListenerRowData[];
+  rejected: RejectedListenerData[];
   /** Exactly what `istioctl proxy-config listeners` prints for the same dump and filters. */
   istioctl: string;
 }
@@ -58,13 +72,25 @@ chain's destination where it can be derived. --no-owner prints istioctl's table 
     const dump = parseConfigDump(evidence.text, `config_dump of ${formatPod(pod)}`);
     const resources = await source.resources();
     const rows = listenerTable(dump, { port: flags.port, address: flags.address, type: flags.type });
+    const view = await source.pod(pod);
+    const rejected = dump.allListeners
+      .filter((l) => l.state === 'rejected' && (flags.port === undefined || l.port === flags.port) && (flags.address === undefined || l.address?.address === flags.address))
+      .map((l) => ({ name: l.name, addresses: l.address?.address ?? '-', ...(l.port !== undefined ? { port: l.port } : {}), reason: reasonOf(l.errorDetails), ...(l.lastUpdated ? { lastUpdateAttempt: l.lastUpdated } : {}) }));
+    // Each rejected listener is a finding too: traffic to it has no listener at all.
+    const findings = configStateOnPath({
+      pod: { namespace: pod.namespace, name: pod.name, labels: view.labels }, dump, dumpProvenance: { source: evidence.source, ...(evidence.file ? { file: evidence.file } : {}) },
+      resources, rootNamespace: meshConfigFrom(resources).rootNamespace,
+      onPath: (p) => p.kind === 'listener' && rejected.some((r) => r.name === p.name), pathText: 'traffic to that listener',
+    });
     return buildReport({
       command: 'listeners',
       subject: `pod ${formatPod(pod)}`,
       source,
-      versions: reportVersions(await meshVersionOf(source, { dump, pod: await source.pod(pod), resources })),
-      verdict: { status: 'informational', summary: `${rows.length} filter chains in ${new Set(rows.map((r) => r.listener)).size} listeners` },
+      versions: reportVersions(await meshVersionOf(source, { dump, pod: view, resources })),
+      transcript: { steps: [], findings, skipped: [] },
+      verdict: { status: 'informational', summary: `${rows.length} filter chains in ${new Set(rows.map((r) => r.listener)).size} listeners${rejected.length ? `; ${rejected.length} listener${rejected.length > 1 ? 's' : ''} rejected by Envoy (${rejected.map((r) => r.name).join(', ')}), not serving` : ''}` },
       data: {
+        rejected,
         rows: rows.map((r) => ({
           addresses: r.addresses,
           port: r.port,
@@ -84,6 +110,8 @@ chain's destination where it can be derived. --no-owner prints istioctl's table 
     if (this.argv.includes('--no-owner')) return data.istioctl.trimEnd();
     const lines = ['ADDRESSES\tPORT\tMATCH\tDESTINATION\tOWNER'];
     for (const r of data.rows) lines.push(`${r.addresses}\t${r.port}\t${r.match}\t${r.destination}\t${r.owners.join(', ') || '-'}`);
+    // istioctl drops what Envoy rejected; it is listed here, marked, with Envoy's reason.
+    for (const r of data.rejected) lines.push(`${r.addresses}\t${r.port ?? '-'}\tREJECTED\t${r.name}: ${r.reason}\t-`);
     return tabwriterFormat(lines.join('\n') + '\n').trimEnd();
   }
 }

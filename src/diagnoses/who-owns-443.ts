@@ -21,6 +21,8 @@ import { proxyEvidence } from '../rules/egress/evidence.js';
 import { UNMATCHED_TLS_RULES } from '../rules/egress/unmatched-tls.js';
 import { runRules } from '../rules/engine.js';
 import type { Finding } from '../findings/finding.js';
+import { outboundPathCrosses } from '../rules/proxy/config-state.js';
+import { reportConfigState } from './config-state.js';
 import { buildReport, reportVersions, type Report, type VerdictStatus } from '../report/report.js';
 import { formatPod, type EvidenceSource, type PodRef } from '../sources/source.js';
 
@@ -68,14 +70,15 @@ export async function whoOwns(guide: Guide, source: EvidenceSource, options: Who
   const port = options.port;
   const { resources, mesh } = await guide.step('Read the mesh: Services, ServiceEntries, Sidecars, mesh config', (step) => readMesh(source, step));
   const pods: PodView[] = await guide.step(podScopeTitle(source, options), (step) => findSidecarPods(source, options, step));
-  const perPod = await guide.step(`Read each sidecar's chains on port ${port}`, (step) => readChains(source, pods, port, resources, step));
+  const perPod = await guide.step(`Read each sidecar's chains on port ${port}`, (step) => readChains(source, pods, port, resources, step, guide, mesh));
   // The static checks for the port, with the version of the first proxy read (their severity depends on it);
   // without one, the versions file, a pod's image or istiod's (diagnoses/mesh-version.ts).
   const version = perPod.map((r) => r.version).find((v) => v.source !== 'unknown') ?? await meshVersionOf(source, { resources, ...(pods[0] ? { pod: pods[0] } : {}) });
   const staticFindings = runStaticChecks(resources, { mesh, ...(version.istio ? { istioVersion: version.istio } : {}) }).findings;
   const { podData, culprits, anyHttp } = ownershipPerPod(perPod, resources, mesh, port);
   const winners = winnersOf(podData);
-  const findings: Finding[] = [];
+  // A listener on the port that Envoy rejected or has not readied (MD7001/MD7002, reported while reading) decides too.
+  const findings: Finding[] = guide.findings.filter((f) => f.code === 'MD7001' || f.code === 'MD7002');
   await guide.step(`Decide who owns port ${port}`, (step) => decideOwner(guide, port, winners, culprits, staticFindings, findings, step));
   const readAny = podData.some((p) => !p.error);
   const declarations = readAny ? undefined : await guide.step(`No proxy data: the resources that declare port ${port}`, (step) => declaredOnly(guide, pods, port, resources, mesh, version, findings, step));
@@ -98,7 +101,7 @@ async function readMesh(source: EvidenceSource, step: StepRecorder): Promise<{ r
 }
 
 /** Each sidecar's filter chains on the port, and which one takes unmatched traffic. */
-async function readChains(source: EvidenceSource, pods: PodView[], port: number, resources: ResourceSet, step: StepRecorder) {
+async function readChains(source: EvidenceSource, pods: PodView[], port: number, resources: ResourceSet, step: StepRecorder, guide: Guide, mesh: MeshConfigView) {
   const results = await Promise.all(pods.map(async (pod) => {
     const ref = { namespace: pod.namespace, name: pod.name };
     try {
@@ -112,6 +115,13 @@ async function readChains(source: EvidenceSource, pods: PodView[], port: number,
     }
   }));
   const read = results.filter((r) => 'ownership' in r);
+  for (const r of read) {
+    if (!r.dump || !r.evidence) continue;
+    reportConfigState(guide, step, {
+      pod: r.pod, dump: r.dump, dumpProvenance: { source: r.evidence.source, ...(r.evidence.file ? { file: r.evidence.file } : {}) }, resources,
+      rootNamespace: mesh.rootNamespace, onPath: outboundPathCrosses(port), pathText: `connections from ${formatPod(r.pod)} to port ${port}`,
+    });
+  }
   if (pods.length === 1 && read.length === 1) step.looked(read[0].evidence);
   else step.looked(`kubectl exec <pod> -c istio-proxy -- pilot-agent request GET config_dump   (${read.length} of ${pods.length} pods)`);
   // A sidecar that could not be read is a failed read, not a ✔: the verdict cannot cover it.
@@ -231,7 +241,9 @@ function whoOwnsReport(r: { guide: Guide; source: EvidenceSource; options: WhoOw
   const status: VerdictStatus = errors.length ? 'problem' : mode === 'static' || unreadPods.length ? 'inconclusive' : 'healthy';
   const winnerList = [...winners.values()];
   let summary: string;
-  if (errors.length) {
+  if (errors.length && (errors[0]!.code === 'MD7001' || errors[0]!.code === 'MD7002')) {
+    summary = `${errors[0]!.message.split(/(?<=\.)\s/)[0]} Fix ${formatRef(errors[0]!.target)}.`;
+  } else if (errors.length) {
     const first = errors[0];
     summary = anyHttp && first.code === 'MD1001'
       ? `Port ${port} is treated as HTTP by ${formatRef(first.target)}'s declaration, so TLS on ${port} fails in ${culprits.get(`MD1001 ${formatRef(first.target)}`)?.pods.length ?? 1} pod(s); name the port https.`

@@ -34,6 +34,9 @@ import { parseAccessLog, type AccessLogEntry } from '../model/logs/access-log.js
 import { parseEnvoyLog, type EnvoyLogEvent } from '../model/logs/envoy-log.js';
 import { decodeResponseCodeDetails, lookupResponseFlag } from '../model/logs/response-flags.js';
 import { parseListeningSockets, whoListensOn } from '../model/sockets.js';
+import type { ConfigProblem } from '../model/envoy/config-state.js';
+import { inboundPathCrosses, outboundPathCrosses } from '../rules/proxy/config-state.js';
+import { reportConfigState } from './config-state.js';
 import { buildReport, reportVersions, type Report } from '../report/report.js';
 import { parseAdminClusters } from '../model/envoy/admin-clusters.js';
 import { clusterStat, parseEnvoyStats } from '../model/envoy/admin-stats.js';
@@ -126,7 +129,7 @@ export async function diagnoseWhy503(source: EvidenceSource, guide: Guide, optio
   const clientPod = await source.pod(options.client);
   const { destination, servers: serverPods } = await guide.step('Destination: the Service and the server pods behind it', (step) => findDestination(source, options, resources, step));
   const at = `${destination.host}${destination.port ? `:${destination.port}` : ''}`;
-  const run: Why503Run = { source, guide, options, resources, mesh, clientPod, destination, serverPods, client: { pod: options.client, labels: clientPod.labels }, clientLogText: '', servers: [] };
+  const run: Why503Run = { source, guide, options, resources, mesh, clientPod, destination, serverPods, client: { pod: options.client, labels: clientPod.labels }, clientLogText: '', servers: [], configProblems: [] };
   await guide.step(`Client ${formatPod(options.client)}: access-log lines for ${at}`, (step) => readClientAccessLog(run, step));
   // The subset the failing requests went to (outbound|8000|v2|host).
   run.subset = (run.client.accessLog?.entries ?? []).map((x) => (x.upstreamCluster ? parseIstioClusterName(x.upstreamCluster)?.subset : undefined)).find((s) => s) || undefined;
@@ -170,6 +173,8 @@ interface Why503Run {
   version?: MeshVersion;
   clientDump?: ConfigDump;
   servers: ServerEvidence[];
+  /** Rejected or warming config on the path, client and servers (MD7001/MD7002 reported where it was read). */
+  configProblems: ConfigProblem[];
 }
 
 /** 1. The destination and the server pods behind it. */
@@ -233,6 +238,12 @@ async function readClientCluster(run: Why503Run, lookup: DestinationRuleLookup, 
   const name = base && subset ? base.replace('||', `|${subset}|`) : base;
   // A subset the sidecar has no cluster for: its TLS settings are the host's, but its endpoints are unknown.
   const exact = dump && name ? dump.cluster(name) : undefined;
+  if (dump && cited) {
+    run.configProblems.push(...reportConfigState(guide, step, {
+      pod: { ...options.client, labels: run.clientPod.labels }, dump, dumpProvenance: cited, resources, rootNamespace: mesh.rootNamespace,
+      onPath: outboundPathCrosses(destination.port ?? 0, [name, base].filter((x): x is string => Boolean(x))), pathText: `${formatPod(options.client)}'s requests to ${destination.host}`,
+    }));
+  }
   if (dump && name && !exact && name !== base) step.note(`the client has no cluster ${name}: the subset is missing from its config (a DestinationRule subset it cannot see, or one selecting nothing)`);
   const cluster = exact ?? (dump && base ? dump.cluster(base) : undefined);
   const endpoints = dump && exact ? dump.endpoints.find((c) => c.clusterName === exact.name)?.endpoints ?? [] : undefined;
@@ -318,6 +329,12 @@ async function readServerDemands(run: Why503Run, step: StepRecorder): Promise<vo
     const server: ServerEvidence = { pod: ref, ...(pod.ip ? { ip: pod.ip } : {}), labels: pod.labels, hasSidecar: pod.hasSidecar, ...(port !== undefined ? { port } : {}) };
     if (pod.hasSidecar && port !== undefined) {
       const { dump, cited } = await parseDump(source, ref, step);
+      if (dump && cited) {
+        run.configProblems.push(...reportConfigState(guide, step, {
+          pod: { ...ref, labels: pod.labels }, dump, dumpProvenance: cited, resources, rootNamespace: mesh.rootNamespace,
+          onPath: inboundPathCrosses([port]), pathText: `requests from ${formatPod(run.options.client)} into ${formatPod(ref)}`,
+        }));
+      }
       const demand = serverDemand({ dump, port, podIp: pod.ip, workload: { namespace: pod.namespace, labels: pod.labels }, resources, mesh });
       server.demand = { ...demand, ...(cited ? { cited } : {}) };
       // The client's proxy did not say: a server proxy's own version is the next best (same mesh).

@@ -29,6 +29,9 @@ import {
 import { explainOutboundPath, relevantStaticFindings, type OutboundVerdict } from '../rules/egress/outbound-path.js';
 import { tieProbeToVerdict } from '../rules/egress/probe.js';
 import type { Finding } from '../findings/finding.js';
+import { describeProblem, type ConfigProblem } from '../model/envoy/config-state.js';
+import { outboundPathCrosses } from '../rules/proxy/config-state.js';
+import { reportConfigState } from './config-state.js';
 import { buildReport, reportVersions, type Report, type VerdictStatus } from '../report/report.js';
 import { formatPod, type EvidenceSource, type PodRef } from '../sources/source.js';
 
@@ -149,7 +152,7 @@ export async function diagnoseOutbound(
     };
   }
   const dump = evidence.dump;
-  const sim = await guide.step(`Follow ${kind === 'https' ? 'TLS' : 'HTTP'} to ${options.host}:${port} through the sidecar`, async (step) => {
+  const { sim, broken } = await guide.step(`Follow ${kind === 'https' ? 'TLS' : 'HTTP'} to ${options.host}:${port} through the sidecar`, async (step) => {
     step.looked(`istioctl proxy-config listeners ${podArg} --port ${port}`);
     const resolved = options.ip ? { ip: options.ip, because: `--ip ${options.ip}` } : resolveDestinationIp(options.host, resources, pod.namespace);
     step.note(`destination: ${resolved.because}`);
@@ -159,9 +162,15 @@ export async function diagnoseOutbound(
     const sim = simulateOutbound(dump, connection, evidence.istioVersion ? { istioVersion: evidence.istioVersion.raw } : {});
     for (const line of describePath(sim)) step.note(line);
     if (sim.confidence !== 'high') step.note(`confidence ${sim.confidence}: ${sim.notes.join('; ')}`);
-    return sim;
+    // What Envoy rejected or has not readied on the path is a failed hop (MD7001/MD7002).
+    const cluster = sim.outcome.kind === 'cluster' && sim.outcome.cluster ? [sim.outcome.cluster] : [];
+    const problems = evidence.dumpSource ? reportConfigState(guide, step, {
+      pod, dump, dumpProvenance: { source: evidence.dumpSource, ...(evidence.dumpFile ? { file: evidence.dumpFile } : {}) }, resources,
+      rootNamespace: evidence.mesh.rootNamespace, onPath: outboundPathCrosses(port, cluster), pathText: `${kind === 'https' ? 'TLS' : 'HTTP'} from ${podArg} to ${options.host}:${port}`,
+    }) : [];
+    return { sim, broken: problems.filter((p) => !p.serving) };
   });
-  const verdict = await guide.step('Explain where it ends', async (step) => {
+  const verdict = broken.length ? brokenPathVerdict(guide, broken, sim) : await guide.step('Explain where it ends', async (step) => {
     const verdict = explainOutboundPath({
       pod, podArg, resources, mesh: evidence.mesh, dump, ...(evidence.istioVersion ? { istioVersion: evidence.istioVersion } : {}),
       host: options.host, port, simulation: sim, dumpSource: evidence.dumpSource ?? `istioctl proxy-config all ${podArg} -o json`,
@@ -242,6 +251,28 @@ async function probe(guide: Guide, source: EvidenceSource, evidence: SidecarEvid
       f.evidence.push({ source: `kubectl exec ${evidence.pod.name} -n ${evidence.pod.namespace} -c ${container} -- ${argv.join(' ')}`, excerpt, ...(result.file ? { file: result.file } : {}), note: ties.join(' ') || undefined });
     }
   });
+}
+
+/**
+ * A hop Envoy refused or has not readied decides the verdict: the simulated path
+ * runs over what Envoy serves, so it ends elsewhere (virtualOutbound's fallback)
+ * and the rules that explain that end would blame the wrong resource.
+ */
+function brokenPathVerdict(guide: Guide, broken: readonly ConfigProblem[], sim: SimulationResult): OutboundVerdict {
+  const findings = guide.findings.filter((f) => f.code === 'MD7001' || f.code === 'MD7002');
+  const first = findings[0];
+  return {
+    findings,
+    status: 'problem',
+    summary: `${describeProblem(broken[0]!)}; without it the connection ${describeOutcome(sim)} instead${first ? `; fix ${formatRef(first.target)}` : ''}.`,
+    observations: [],
+    ...(first ? { culprit: first.target } : {}),
+  };
+}
+
+function describeOutcome(sim: SimulationResult): string {
+  const o = sim.outcome;
+  return o.kind === 'cluster' ? `goes to ${o.cluster}` : o.kind === 'direct_response' ? `gets Envoy's direct response ${o.status ?? ''}`.trimEnd() : `ends in ${o.kind}`;
 }
 
 export function outboundReport(command: string, source: EvidenceSource, guide: Guide, evidence: SidecarEvidence, result: { verdict: OutboundVerdict; data?: OutboundData }): Report<OutboundData | undefined> {

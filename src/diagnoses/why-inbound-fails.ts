@@ -9,6 +9,10 @@
  */
 import { SEVERITY_RANK, type Finding } from '../findings/finding.js';
 import { parseConfigDump, type ConfigDump } from '../model/envoy/config-dump.js';
+import { describeProblem, type ConfigProblem } from '../model/envoy/config-state.js';
+import { meshConfigFrom } from '../model/istio/mesh-config.js';
+import { inboundPathCrosses } from '../rules/proxy/config-state.js';
+import { reportConfigState } from './config-state.js';
 import { servicesSelecting } from '../model/istio/services.js';
 import { sidecarFor } from '../model/istio/sidecar.js';
 import type { PodView } from '../model/k8s/pods.js';
@@ -89,6 +93,8 @@ interface InboundRun {
   dump?: ConfigDump;
   /** The run's one version decision (diagnoses/mesh-version.ts). */
   version?: MeshVersion;
+  /** Rejected or warming config on the inbound path. */
+  configProblems?: ConfigProblem[];
 }
 
 /** 1. Which Service ports lead to the pod, and where they land. */
@@ -128,6 +134,13 @@ async function readInboundForwarding(run: InboundRun, step: StepRecorder): Promi
     step.status = 'skipped';
     return;
   }
+  // What Envoy rejected or has not made ready on the inbound path is a failed hop (MD7001/MD7002).
+  const ports = facts.flatMap((f) => (f.port.appPort !== undefined ? [f.port.appPort] : []));
+  const resources = await source.resources();
+  run.configProblems = reportConfigState(guide, step, {
+    pod, dump, dumpProvenance: { source: evidence.source, ...(evidence.file ? { file: evidence.file } : {}) }, resources,
+    rootNamespace: meshConfigFrom(resources).rootNamespace, onPath: inboundPathCrosses(ports), pathText: `the inbound path to ${formatPod(pod)}`,
+  });
   for (const f of facts) {
     if (f.port.appPort === undefined) continue;
     const fw = forwardingForPort(dump, f.port.appPort);
@@ -250,7 +263,7 @@ function inboundReport(run: InboundRun, nat: Awaited<ReturnType<typeof readNatTa
   const data: WhyInboundFailsData = {
     pod: formatPod(pod),
     ...(pod.ip ? { podIp: pod.ip } : {}),
-    ports: facts.map((f) => portPath(f, findings, pathWalks.get(f))),
+    ports: facts.map((f) => portPath(f, findings, pathWalks.get(f), run.configProblems ?? [])),
     natTable: { ...(nat.nat ? { source: nat.nat.source } : {}), tried: nat.tried },
     ...(client ? { client } : {}),
   };
@@ -287,7 +300,7 @@ async function quietLog(source: EvidenceSource, ref: PodRef, container: string, 
   }
 }
 
-function portPath(f: InboundFacts, findings: Finding[], walks: ReturnType<typeof iptablesPath> | undefined): InboundPortPath {
+function portPath(f: InboundFacts, findings: Finding[], walks: ReturnType<typeof iptablesPath> | undefined, problems: readonly ConfigProblem[]): InboundPortPath {
   const hops: InboundHop[] = [];
   const { pod, port } = f;
   const p = port.appPort;
@@ -300,7 +313,9 @@ function portPath(f: InboundFacts, findings: Finding[], walks: ReturnType<typeof
     hops.push({ hop: `${pod.ip}:${p} PREROUTING`, detail: v.kind === 'REDIRECT' ? `${walks.capture.path.join(' -> ')} -> REDIRECT ${v.port}` : `not captured (${v.kind})`, ok: v.kind === 'REDIRECT' });
   } else hops.push({ hop: `${pod.ip ?? 'pod IP'}:${p ?? '?'} PREROUTING`, detail: 'nat table not read', ok: 'unknown' });
   const fw = f.forwarding?.value;
-  if (fw?.cluster) {
+  const inbound = problems.find((x) => x.kind === 'listener' && x.name === 'virtualInbound' && !x.serving);
+  if (inbound) hops.push({ hop: 'virtualInbound 0.0.0.0:15006', detail: describeProblem(inbound), ok: false });
+  else if (fw?.cluster) {
     hops.push({ hop: `virtualInbound 0.0.0.0:15006${fw.chains[0] ? ` chain ${fw.chains[0].name}` : ''}`, detail: `-> cluster ${fw.cluster.name}`, ok: true });
     const m = fw.forwarding;
     const to = m?.mode === 'static-localhost' ? `${m.targetAddress}:${p}` : `${pod.ip ?? 'pod IP'}:${p}`;

@@ -10,6 +10,7 @@ import type { Severity } from './finding.js';
  *   MD3xxx  upstream connections and mTLS (503s)
  *   MD4xxx  inbound path (forwarding, sockets, iptables)
  *   MD5xxx  certificates and workload identity
+ *   MD7xxx  the proxy's own config state (what Envoy rejected or has not made ready)
  */
 export interface CatalogEntry {
   code: string;
@@ -45,6 +46,8 @@ const entries = [
   { code: 'MD5002', severity: 'warning', title: 'A proxy certificate is about to expire or was not rotated in time' },
   { code: 'MD5003', severity: 'error', title: 'Proxies trust different root certificates' },
   { code: 'MD5004', severity: 'error', title: "A proxy's identity does not match its pod's service account" },
+  { code: 'MD7001', severity: 'error', title: 'Envoy rejected config on this path' },
+  { code: 'MD7002', severity: 'error', title: 'Config on this path is not ready (warming)' },
 ] as const satisfies readonly CatalogEntry[];
 
 export type FindingCode = (typeof entries)[number]['code'];

@@ -59,6 +59,7 @@ const KIND_NAMES = {
   'virtualservices.networking.istio.io': 'VirtualService',
   'sidecars.networking.istio.io': 'Sidecar',
   'gateways.networking.istio.io': 'Gateway',
+  'envoyfilters.networking.istio.io': 'EnvoyFilter',
   'peerauthentications.security.istio.io': 'PeerAuthentication',
 } as const;
 
@@ -69,6 +70,8 @@ export const ISTIO_KINDS = [
   'virtualservices.networking.istio.io',
   'sidecars.networking.istio.io',
   'gateways.networking.istio.io',
+  // Read for MD7001: the EnvoyFilter behind a filter Envoy rejected.
+  'envoyfilters.networking.istio.io',
   'peerauthentications.security.istio.io',
 ] as const;
 

@@ -51,6 +51,7 @@ export const KINDS: KindInfo[] = [
     singular: singular as string, namespaced: true, shortNames: shortNames as string[],
     categories: ['istio-io', 'networking-istio-io'], subresources: ['status'],
   })),
+  {group: ISTIO_NET[0], versions: ['v1alpha3'], kind: 'EnvoyFilter', resource: 'envoyfilters', singular: 'envoyfilter', namespaced: true, shortNames: [], categories: ['istio-io', 'networking-istio-io'], subresources: ['status']},
   {group: 'security.istio.io', versions: ['v1', 'v1beta1'], kind: 'PeerAuthentication', resource: 'peerauthentications', singular: 'peerauthentication', namespaced: true, shortNames: ['pa'], categories: ['istio-io', 'security-istio-io'], subresources: ['status']},
   {group: 'security.istio.io', versions: ['v1', 'v1beta1'], kind: 'AuthorizationPolicy', resource: 'authorizationpolicies', singular: 'authorizationpolicy', namespaced: true, shortNames: ['ap'], categories: ['istio-io', 'security-istio-io'], subresources: ['status']},
 ];

@@ -118,7 +118,7 @@ const KIND_NAMES: Record<string, string> = {
   pods: 'Pod', services: 'Service', endpoints: 'Endpoints', namespaces: 'Namespace', configmaps: 'ConfigMap',
   'serviceentries.networking.istio.io': 'ServiceEntry', 'destinationrules.networking.istio.io': 'DestinationRule',
   'virtualservices.networking.istio.io': 'VirtualService', 'sidecars.networking.istio.io': 'Sidecar',
-  'gateways.networking.istio.io': 'Gateway', 'peerauthentications.security.istio.io': 'PeerAuthentication',
+  'gateways.networking.istio.io': 'Gateway', 'envoyfilters.networking.istio.io': 'EnvoyFilter', 'peerauthentications.security.istio.io': 'PeerAuthentication',
 };
 
 function matchesKind(object: KubeObject, kind: string): boolean {
