@@ -2,33 +2,77 @@
  * why-502 <pod> --host H: follows a plain HTTP request through the sidecar
  * (incident 3: REGISTRY_ONLY's block_all route answers 502 itself), names the
  * missing or hidden ServiceEntry, and quotes the matching access-log lines.
+ * Without the sidecar's config dump the access log and the resources decide
+ * what they can (rules/egress/blocked-without-dump.ts), with the confidence
+ * and what was missing in the verdict.
  */
-import type { Guide } from './guide.js';
+import type { Guide, StepRecorder } from './guide.js';
 import { PROXY_CONTAINER } from '../model/k8s/pods.js';
+import { parseAccessLog, type AccessLogEntry } from '../model/logs/access-log.js';
+import type { Provenance } from '../model/provenance.js';
+import { blockedWithoutDump, NO_DUMP } from '../rules/egress/blocked-without-dump.js';
+import type { OutboundVerdict } from '../rules/egress/outbound-path.js';
 import type { Report } from '../report/report.js';
 import type { EvidenceSource, PodRef } from '../sources/source.js';
-import { diagnoseOutbound, gatherSidecarEvidence, outboundReport, type OutboundData, type OutboundOptions } from './why-https-fails.js';
+import { diagnoseOutbound, gatherSidecarEvidence, outboundReport, type OutboundData, type OutboundOptions, type SidecarEvidence } from './why-https-fails.js';
 
 export async function why502(guide: Guide, source: EvidenceSource, ref: PodRef, options: OutboundOptions): Promise<Report<OutboundData | undefined>> {
   const evidence = await gatherSidecarEvidence(guide, source, ref);
+  if (!evidence.dump) {
+    // Without the sidecar's config its access log is the traffic evidence: read it first, then decide from what exists.
+    const log = await readHostLines(guide, source, evidence, options.host);
+    const verdict = await guide.step('Decide from the resources and the access log (no sidecar config)', async (step) => decideWithoutDump(guide, evidence, options, log, step));
+    const result = verdict ? { verdict } : await diagnoseOutbound(guide, source, evidence, 'http', options);
+    if (!verdict) quoteLines(result.verdict, log);
+    return outboundReport('why-502', source, guide, evidence, result);
+  }
   const result = await diagnoseOutbound(guide, source, evidence, 'http', options);
-  await guide.step(`Find the sidecar's access-log lines for ${options.host}`, async (step) => {
+  quoteLines(result.verdict, await readHostLines(guide, source, evidence, options.host));
+  return outboundReport('why-502', source, guide, evidence, result);
+}
+
+interface HostLines {
+  log?: Provenance;
+  entries: AccessLogEntry[];
+}
+
+/** The sidecar's 502/503 access-log lines for the host (the last five). */
+async function readHostLines(guide: Guide, source: EvidenceSource, evidence: SidecarEvidence, host: string): Promise<HostLines> {
+  return guide.step(`Find the sidecar's access-log lines for ${host}`, async (step) => {
+    const ref = { namespace: evidence.pod.namespace, name: evidence.pod.name };
     const log = await source.containerLog(ref, PROXY_CONTAINER, { tail: 5000 });
     if (!log) {
       guide.skip('access-log lines', `no ${PROXY_CONTAINER} log for ${evidence.podArg} in ${source.label}`, step);
-      return;
+      return { entries: [] };
     }
     step.looked(log);
-    const host = options.host.toLowerCase();
-    const lines = log.text.split('\n').filter((l) => l.toLowerCase().includes(`"${host}`) && /\s50[23]\s/.test(l)).slice(-5);
-    if (lines.length === 0) {
-      step.note(`no 502/503 access-log line for ${options.host} (the access log may be off, or the request was not made since the log started)`);
-      return;
-    }
-    for (const l of lines) step.note(l);
-    for (const f of result.verdict.findings.filter((x) => x.code === 'MD2001' || x.code === 'MD2002')) {
-      f.evidence.push({ source: log.source, excerpt: lines.join('\n'), ...(log.file ? { file: log.file } : {}), note: 'The sidecar logged these requests: `502 - direct_response ... block_all` is REGISTRY_ONLY\'s own reply.' });
-    }
+    const wanted = host.toLowerCase();
+    const entries = parseAccessLog(log.text).entries.filter((e) => e.authority?.toLowerCase().replace(/:\d+$/, '') === wanted && (e.responseCode === 502 || e.responseCode === 503)).slice(-5);
+    if (entries.length === 0) step.note(`no 502/503 access-log line for ${host} (the access log may be off, or the request was not made since the log started)`);
+    for (const e of entries) step.note(e.raw);
+    return { log: { source: log.source, ...(log.file ? { file: log.file } : {}) }, entries };
   });
-  return outboundReport('why-502', source, guide, evidence, result);
+}
+
+function quoteLines(verdict: OutboundVerdict, lines: HostLines): void {
+  if (!lines.log || !lines.entries.length) return;
+  for (const f of verdict.findings.filter((x) => x.code === 'MD2001' || x.code === 'MD2002')) {
+    f.evidence.push({ ...lines.log, excerpt: lines.entries.map((e) => e.raw).join('\n'), note: 'The sidecar logged these requests: `502 - direct_response ... block_all` is REGISTRY_ONLY\'s own reply.' });
+  }
+}
+
+async function decideWithoutDump(guide: Guide, evidence: SidecarEvidence, options: OutboundOptions, lines: HostLines, step: StepRecorder): Promise<OutboundVerdict | undefined> {
+  const verdict = blockedWithoutDump({
+    pod: evidence.pod, podArg: evidence.podArg, resources: evidence.resources, mesh: evidence.mesh, ...(evidence.istioVersion ? { istioVersion: evidence.istioVersion } : {}),
+    host: options.host, port: options.port ?? 80, protocol: 'HTTP', ...(lines.log ? { accessLog: { ...lines.log, entries: lines.entries } } : {}),
+  });
+  if (!verdict) {
+    step.status = 'skipped';
+    step.note(`the resources and the access log do not decide it without ${NO_DUMP}`);
+    return undefined;
+  }
+  for (const line of verdict.observations) step.note(line);
+  step.note(`confidence ${verdict.confidence!.level}; missing: ${verdict.confidence!.missing.join('; ')}`);
+  for (const f of verdict.findings) guide.report(f, step);
+  return verdict;
 }

@@ -283,7 +283,7 @@ export function outboundReport(command: string, source: EvidenceSource, guide: G
     source,
     versions: reportVersions(evidence.version),
     transcript: guide,
-    verdict: { status, summary: result.verdict.summary },
+    verdict: { status, summary: result.verdict.summary, ...(result.verdict.confidence ? { confidence: result.verdict.confidence } : {}) },
     data: result.data,
   });
 }

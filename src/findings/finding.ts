@@ -6,6 +6,16 @@ export type Severity = 'error' | 'warning' | 'info';
 /** What a report concludes (a rule may propose one: an egress path that works is 'healthy'). */
 export type VerdictStatus = 'problem' | 'healthy' | 'inconclusive' | 'informational';
 
+/**
+ * How far a verdict can be trusted when it rests on part of the evidence: high
+ * when independent sources agree, medium when one source carries it, low when
+ * it is an assumption; `missing` names each source the run did not have.
+ */
+export interface VerdictConfidence {
+  level: 'high' | 'medium' | 'low';
+  missing: string[];
+}
+
 export const SEVERITY_RANK: Record<Severity, number> = { info: 1, warning: 2, error: 3 };
 
 /** One item of proof: what was seen, and the command that shows it (principle 1). */

@@ -1,4 +1,4 @@
-import { SEVERITY_RANK, type Finding, type Severity, type VerdictStatus } from '../findings/finding.js';
+import { SEVERITY_RANK, type Finding, type Severity, type VerdictConfidence, type VerdictStatus } from '../findings/finding.js';
 import type { MeshVersion, VersionSource } from '../model/mesh-version.js';
 
 export type { VerdictStatus } from '../findings/finding.js';
@@ -47,7 +47,8 @@ export interface Report<Data = unknown> {
   steps: Step[];
   findings: Finding[];
   skipped: Skipped[];
-  verdict: { status: VerdictStatus; summary: string };
+  /** confidence: set when the verdict rests on part of the evidence (which sources were missing). */
+  verdict: { status: VerdictStatus; summary: string; confidence?: VerdictConfidence };
   /** Command-specific payload (listener rows, an explanation, ...). */
   data?: Data;
 }

@@ -29,7 +29,7 @@ import { absentFields } from '../mesh/support.js';
 import { describePath, isBlackHole, isPassthrough, type SimulationResult } from '../../model/outbound/index.js';
 import type { EvidenceItem, Finding } from '../../findings/finding.js';
 import { makeFinding } from '../../findings/make.js';
-import type { VerdictStatus } from '../../findings/finding.js';
+import type { VerdictConfidence, VerdictStatus } from '../../findings/finding.js';
 
 export interface OutboundContext {
   pod: PodView;
@@ -60,6 +60,8 @@ export interface OutboundVerdict {
   observations: string[];
   /** The resource blamed, when there is one. */
   culprit?: ObjectRef;
+  /** How sure, and which evidence the verdict lacked (set when a source was missing). */
+  confidence?: VerdictConfidence;
 }
 
 function pathEvidence(ctx: OutboundContext): EvidenceItem {
@@ -95,7 +97,7 @@ function clusterServesHost(cluster: string | undefined, host: string): boolean {
 
 /** ServiceEntries whose hosts cover the host (and declare the port, when ports are listed). */
 function entriesFor(ctx: OutboundContext): ServiceEntryView[] {
-  return serviceEntries(ctx.resources).filter((se) => se.hosts.some((h) => hostMatches(h, ctx.host)) && (se.ports.length === 0 || se.ports.some((p) => p.number === ctx.port)));
+  return entriesDeclaring(ctx.resources, ctx.host, ctx.port);
 }
 
 function serviceEntryExcerpt(se: ServiceEntryView): string {
@@ -263,17 +265,79 @@ function blockingRouteEvidence(ctx: OutboundContext): EvidenceItem | undefined {
   };
 }
 
+/**
+ * Where REGISTRY_ONLY comes from for a pod (its Sidecar, else the mesh config;
+ * no `from` when neither says it), and the resource MD2001 blames.
+ */
+export function registryOnlyPolicy(pod: PodView, resources: ResourceSet, mesh: MeshConfigView): { from?: string; target: ObjectRef } {
+  const sidecarPolicy = sidecarFor({ namespace: pod.namespace, labels: pod.labels, name: pod.name }, resources, { mesh }).sidecar;
+  const target = mesh.source ?? sidecarPolicy?.ref ?? { kind: 'ConfigMap', namespace: mesh.rootNamespace, name: 'istio' };
+  if (sidecarPolicy?.outboundTrafficPolicyMode === 'REGISTRY_ONLY') return { from: `Sidecar ${sidecarPolicy.namespace}/${sidecarPolicy.name} (outboundTrafficPolicy.mode: REGISTRY_ONLY)`, target };
+  if (mesh.outboundTrafficPolicyMode === 'REGISTRY_ONLY') return { from: `the mesh config${mesh.source ? ` (ConfigMap ${mesh.source.namespace}/${mesh.source.name})` : ''}: outboundTrafficPolicy.mode REGISTRY_ONLY`, target };
+  return { target };
+}
+
+/** What MD2001 for an unregistered host needs, whichever evidence showed the block. */
+export interface UnregisteredHost {
+  pod: PodView;
+  podArg: string;
+  mesh: MeshConfigView;
+  istioVersion?: IstioVersion;
+  host: string;
+  port: number;
+  protocol: 'HTTP' | 'TLS';
+  /** How the block shows: `the block_all route answers 502 itself`. */
+  how: string;
+  /** The policy's source, as a phrase. */
+  policyFrom: string;
+  target: ObjectRef;
+  evidence: EvidenceItem[];
+  /** A ServiceEntry declares the host and the pod sees it (the sidecar lacks it anyway). */
+  visible?: ServiceEntryView;
+  /** What the verdict assumed beyond REGISTRY_ONLY's behaviour (evidence it did not have). */
+  assumes?: string[];
+}
+
+/** MD2001: REGISTRY_ONLY blocks a host no (visible) ServiceEntry registers, with the ServiceEntry to add. */
+export function unregisteredHostFinding(u: UnregisteredHost): Finding {
+  const entryPatch = toYaml({
+    apiVersion: networkingApiVersion(u.istioVersion),
+    kind: 'ServiceEntry',
+    metadata: { name: u.host.replace(/[^a-z0-9-]/gi, '-').replace(/^-+|-+$/g, '').toLowerCase(), namespace: u.pod.namespace },
+    spec: { hosts: [u.host], location: 'MESH_EXTERNAL', ports: [{ number: u.port, name: `${u.protocol.toLowerCase()}-${u.port}`, protocol: u.protocol }], resolution: 'DNS' },
+  });
+  const evidence = [...u.evidence];
+  const source = u.mesh.source;
+  if (source) evidence.push({ source: `kubectl get configmap ${source.name} -n ${source.namespace} -o jsonpath='{.data.mesh}'`, excerpt: 'outboundTrafficPolicy:\n  mode: REGISTRY_ONLY' });
+  const visible = u.visible;
+  return makeFinding('MD2001', {
+    message: visible
+      ? `${u.host}:${u.port} is blocked for ${u.podArg}: ${u.how}, although ${formatRef(visible.ref)} declares the host and is visible to the pod; the sidecar has not received it (check \`istioctl proxy-status ${u.podArg}\`) or the entry's port/protocol does not produce a chain for this traffic.`
+      : `${u.host}:${u.port} is blocked for ${u.podArg}: with ${u.policyFrom}, only registered hosts get out, and no ServiceEntry declares ${u.host}${u.port ? ` on port ${u.port}` : ''}; ${u.how}.`,
+    target: u.target,
+    evidence,
+    remediation: {
+      text: visible
+        ? `Compare ${formatRef(visible.ref)}'s ports with the traffic (port ${u.port}, ${u.protocol}), and check that the sidecar is in sync.`
+        : `Register the host with a ServiceEntry (location MESH_EXTERNAL, the port with its protocol, resolution DNS), visible to namespace ${u.pod.namespace}; or, if the block is not wanted, set outboundTrafficPolicy.mode ALLOW_ANY.`,
+      ...(visible ? {} : { patch: entryPatch }),
+      command: visible ? `istioctl proxy-status ${u.podArg}` : `istioctl proxy-config endpoint ${u.podArg} --cluster 'outbound|${u.port}||${u.host}'`,
+    },
+    assumes: ['REGISTRY_ONLY: HTTP to unregistered hosts gets the block_all route (502, direct_response); TLS/TCP goes to BlackHoleCluster', ...(u.assumes ?? [])],
+  });
+}
+
+/** The ServiceEntries that declare a host on a port (any port when they list none). */
+export function entriesDeclaring(resources: ResourceSet, host: string, port: number): ServiceEntryView[] {
+  return serviceEntries(resources).filter((se) => se.hosts.some((h) => hostMatches(h, host)) && (se.ports.length === 0 || se.ports.some((p) => p.number === port)));
+}
+
 /** MD2001 / MD2002: REGISTRY_ONLY sent the connection to BlackHoleCluster or the block_all 502. */
 function registryOnlyBlocks(ctx: OutboundContext): OutboundVerdict {
   const sim = ctx.simulation;
   const how = sim.outcome.kind === 'direct_response' ? `the ${sim.outcome.routeName ?? 'block_all'} route answers 502 itself` : 'the connection goes to BlackHoleCluster and is closed';
-  const policySource = ctx.mesh.source;
-  const sidecarPolicy = sidecarFor({ namespace: ctx.pod.namespace, labels: ctx.pod.labels, name: ctx.pod.name }, ctx.resources, { mesh: ctx.mesh }).sidecar;
-  const policyFrom = sidecarPolicy?.outboundTrafficPolicyMode === 'REGISTRY_ONLY'
-    ? `Sidecar ${sidecarPolicy.namespace}/${sidecarPolicy.name} (outboundTrafficPolicy.mode: REGISTRY_ONLY)`
-    : ctx.mesh.outboundTrafficPolicyMode === 'REGISTRY_ONLY'
-      ? `the mesh config${policySource ? ` (ConfigMap ${policySource.namespace}/${policySource.name})` : ''}: outboundTrafficPolicy.mode REGISTRY_ONLY`
-      : 'outboundTrafficPolicy REGISTRY_ONLY (not visible in the collected mesh config; the sidecar config shows it)';
+  const policy = registryOnlyPolicy(ctx.pod, ctx.resources, ctx.mesh);
+  const policyFrom = policy.from ?? 'outboundTrafficPolicy REGISTRY_ONLY (not visible in the collected mesh config; the sidecar config shows it)';
   const observations = [`${how} (${policyFrom})`];
   const workload = { namespace: ctx.pod.namespace, labels: ctx.pod.labels, name: ctx.pod.name };
   const entries = entriesFor(ctx);
@@ -294,32 +358,13 @@ function registryOnlyBlocks(ctx: OutboundContext): OutboundVerdict {
     }
   }
   const visible = entries.find((se) => visibleTo(workload, se, ctx.resources, { mesh: ctx.mesh }).visible);
-  const target: ObjectRef = policySource ?? sidecarPolicy?.ref ?? { kind: 'ConfigMap', namespace: ctx.mesh.rootNamespace, name: 'istio' };
-  const protocol = ctx.simulation.connection.transport === 'tls' ? (ctx.port === 443 ? 'TLS' : 'TLS') : 'HTTP';
-  const entryPatch = toYaml({
-    apiVersion: networkingApiVersion(ctx.istioVersion),
-    kind: 'ServiceEntry',
-    metadata: { name: ctx.host.replace(/[^a-z0-9-]/gi, '-').replace(/^-+|-+$/g, '').toLowerCase(), namespace: ctx.pod.namespace },
-    spec: { hosts: [ctx.host], location: 'MESH_EXTERNAL', ports: [{ number: ctx.port, name: `${protocol.toLowerCase()}-${ctx.port}`, protocol }], resolution: 'DNS' },
-  });
-  const evidence: EvidenceItem[] = [pathEvidence(ctx), simulationEvidence(ctx)];
+  const target = policy.target;
   const routeEvidence = blockingRouteEvidence(ctx);
-  if (routeEvidence) evidence.push(routeEvidence);
-  if (policySource) evidence.push({ source: `kubectl get configmap ${policySource.name} -n ${policySource.namespace} -o jsonpath='{.data.mesh}'`, excerpt: 'outboundTrafficPolicy:\n  mode: REGISTRY_ONLY' });
-  const finding = makeFinding('MD2001', {
-    message: visible
-      ? `${ctx.host}:${ctx.port} is blocked for ${ctx.podArg}: ${how}, although ${formatRef(visible.ref)} declares the host and is visible to the pod; the sidecar has not received it (check \`istioctl proxy-status ${ctx.podArg}\`) or the entry's port/protocol does not produce a chain for this traffic.`
-      : `${ctx.host}:${ctx.port} is blocked for ${ctx.podArg}: with ${policyFrom}, only registered hosts get out, and no ServiceEntry declares ${ctx.host}${ctx.port ? ` on port ${ctx.port}` : ''}; ${how}.`,
-    target,
-    evidence,
-    remediation: {
-      text: visible
-        ? `Compare ${formatRef(visible.ref)}'s ports with the traffic (port ${ctx.port}, ${protocol}), and check that the sidecar is in sync.`
-        : `Register the host with a ServiceEntry (location MESH_EXTERNAL, the port with its protocol, resolution DNS), visible to namespace ${ctx.pod.namespace}; or, if the block is not wanted, set outboundTrafficPolicy.mode ALLOW_ANY.`,
-      ...(visible ? {} : { patch: entryPatch }),
-      command: visible ? `istioctl proxy-status ${ctx.podArg}` : `istioctl proxy-config endpoint ${ctx.podArg} --cluster 'outbound|${ctx.port}||${ctx.host}'`,
-    },
-    assumes: ['REGISTRY_ONLY: HTTP to unregistered hosts gets the block_all route (502, direct_response); TLS/TCP goes to BlackHoleCluster'],
+  const finding = unregisteredHostFinding({
+    pod: ctx.pod, podArg: ctx.podArg, mesh: ctx.mesh, ...(ctx.istioVersion ? { istioVersion: ctx.istioVersion } : {}), host: ctx.host, port: ctx.port,
+    protocol: ctx.simulation.connection.transport === 'tls' ? 'TLS' : 'HTTP', how, policyFrom, target,
+    evidence: [pathEvidence(ctx), simulationEvidence(ctx), ...(routeEvidence ? [routeEvidence] : [])],
+    ...(visible ? { visible } : {}),
   });
   return {
     findings: [finding],
@@ -327,7 +372,7 @@ function registryOnlyBlocks(ctx: OutboundContext): OutboundVerdict {
     culprit: target,
     summary: visible
       ? `${ctx.host} is blocked under REGISTRY_ONLY although ${formatRef(visible.ref)} declares it; the sidecar does not have it yet or its port does not match.`
-      : `${ctx.host} is blocked because ${policyFrom.replace(/^the /, 'the ')} and no ServiceEntry registers it; add a ServiceEntry for ${ctx.host} port ${ctx.port}.`,
+      : `${ctx.host} is blocked because ${policyFrom} and no ServiceEntry registers it; add a ServiceEntry for ${ctx.host} port ${ctx.port}.`,
     observations,
   };
 }
