@@ -87,7 +87,8 @@ function hostCount(e: UpstreamEvidence): number | undefined {
  */
 function relaxed(s: Settings, hosts: number | undefined, istioVersion: UpstreamEvidence['istioVersion']): Record<string, unknown> {
   const od = (s.rule?.object.spec as { trafficPolicy?: { outlierDetection?: Record<string, unknown> } } | undefined)?.trafficPolicy?.outlierDetection ?? {};
-  const { consecutiveErrors: legacy, consecutive5xxErrors: _current, ...rest } = od as Record<string, unknown>;
+  // consecutive5xxErrors stays where the rule has it (rewritten in place), so the patch reads in the rule's order.
+  const { consecutiveErrors: legacy, ...rest } = od as Record<string, unknown>;
   const field = outlierErrorsField(istioVersion);
   const errors = Math.max(5, s.consecutive ?? 5);
   return {
