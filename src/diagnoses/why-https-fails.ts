@@ -23,7 +23,7 @@ import type { MeshVersion } from '../model/mesh-version.js';
 import { meshVersionOf } from './mesh-version.js';
 import { parseCurlOutput, type CurlOutput } from '../model/logs/curl.js';
 import {
-  describeConnection, describePath, httpConnection, httpsConnection, simulateOutbound,
+  describeConnection, describePath, hostAddressInDump, httpConnection, httpsConnection, simulateOutbound,
   type OutboundConnection, type SimulationResult,
 } from '../model/outbound/index.js';
 import { explainOutboundPath, relevantStaticFindings, type OutboundVerdict } from '../rules/egress/outbound-path.js';
@@ -79,8 +79,21 @@ export async function gatherSidecarEvidence(guide: Guide, source: EvidenceSource
   });
 }
 
-/** The destination IP an app resolving the host would use, when the mesh knows it (a Service's ClusterIP, a ServiceEntry's address). */
-export function resolveDestinationIp(host: string, resources: ResourceSet, namespace: string): { ip?: string; because: string } {
+/**
+ * The destination IP an app resolving the host would use, when the mesh knows
+ * it: a Service's ClusterIP, a ServiceEntry's address, else the address the
+ * sidecar's own config gives the host (model/outbound/host-address.ts). Only
+ * a host none of them knows is assumed external, and says so.
+ */
+export function resolveDestinationIp(host: string, resources: ResourceSet, namespace: string, proxy?: { dump: ConfigDump; port: number }): { ip?: string; because: string; assumedExternal?: true } {
+  const declared = declaredAddress(host, resources, namespace);
+  if (declared) return declared;
+  const fromProxy = proxy ? hostAddressInDump(proxy.dump, host, proxy.port) : undefined;
+  if (fromProxy) return { ...fromProxy, because: `${host} is not among the listed Services and ServiceEntries; ${fromProxy.because}` };
+  return { because: `${host} is not a Service or a ServiceEntry with an address${proxy ? ', nor a host the sidecar has a cluster for' : ''}: assumed an external IP no listener is bound to`, assumedExternal: true };
+}
+
+function declaredAddress(host: string, resources: ResourceSet, namespace: string): { ip: string; because: string } | undefined {
   for (const svc of services(resources)) {
     const names = [...svc.hosts, svc.name, `${svc.name}.${svc.namespace}`, `${svc.name}.${svc.namespace}.svc`];
     if ((names.includes(host) && (svc.namespace === namespace || host.includes('.'))) && svc.clusterIPs[0]) {
@@ -91,7 +104,7 @@ export function resolveDestinationIp(host: string, resources: ResourceSet, names
     const address = se.addresses.find((a) => !a.includes('/')) ?? se.allocatedAddresses[0];
     if (se.hosts.includes(host) && address) return { ip: address, because: `${host} is ServiceEntry ${se.namespace}/${se.name}, address ${address}` };
   }
-  return { because: `${host} is not a Service or a ServiceEntry with an address: assumed an external IP no listener is bound to` };
+  return undefined;
 }
 
 export interface OutboundData {
@@ -154,12 +167,12 @@ export async function diagnoseOutbound(
   const dump = evidence.dump;
   const { sim, broken } = await guide.step(`Follow ${kind === 'https' ? 'TLS' : 'HTTP'} to ${options.host}:${port} through the sidecar`, async (step) => {
     step.looked(`istioctl proxy-config listeners ${podArg} --port ${port}`);
-    const resolved = options.ip ? { ip: options.ip, because: `--ip ${options.ip}` } : resolveDestinationIp(options.host, resources, pod.namespace);
+    const resolved = options.ip ? { ip: options.ip, because: `--ip ${options.ip}` } : resolveDestinationIp(options.host, resources, pod.namespace, { dump, port });
     step.note(`destination: ${resolved.because}`);
     const connection = kind === 'https'
       ? httpsConnection(options.host, { port, ...(resolved.ip ? { ip: resolved.ip } : {}), ...(pod.ip ? { sourceIp: pod.ip } : {}) })
       : httpConnection(options.host, { port, ...(resolved.ip ? { ip: resolved.ip } : {}), ...(options.path ? { path: options.path } : {}), ...(pod.ip ? { sourceIp: pod.ip } : {}) });
-    const sim = simulateOutbound(dump, connection, evidence.istioVersion ? { istioVersion: evidence.istioVersion.raw } : {});
+    const sim = simulateOutbound(dump, connection, { ...(evidence.istioVersion ? { istioVersion: evidence.istioVersion.raw } : {}), ...('assumedExternal' in resolved ? { assumedExternal: true } : {}) });
     for (const line of describePath(sim)) step.note(line);
     if (sim.confidence !== 'high') step.note(`confidence ${sim.confidence}: ${sim.notes.join('; ')}`);
     // What Envoy rejected or has not readied on the path is a failed hop (MD7001/MD7002).

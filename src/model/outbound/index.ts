@@ -5,3 +5,4 @@ export * from './filter-chain-match.js';
 export * from './http-route.js';
 export * from './simulate.js';
 export * from './owners.js';
+export * from './host-address.js';

@@ -139,16 +139,20 @@ function listenerIndex(dump: ConfigDump): ListenerIndex {
 }
 
 /** Which listener takes the connection after the iptables capture, with the reason. */
-export function selectListener(dump: ConfigDump, c: OutboundConnection): { capture?: Listener; listener?: Listener; because: string; notes: string[] } {
-  const notes: string[] = [];
+export function selectListener(dump: ConfigDump, c: OutboundConnection): { capture?: Listener; listener?: Listener; because: string; notes: string[]; vipListeners: string[] } {
   const { capture, byPort } = listenerIndex(dump);
   const onPort = byPort.get(c.port) ?? [];
+  const vipListeners = onPort.filter((l) => !listenerIsWildcardOn(l, c.port)).map((l) => l.name);
+  return { ...pickListener(c, capture, onPort, vipListeners), vipListeners };
+}
+
+function pickListener(c: OutboundConnection, capture: Listener | undefined, onPort: Listener[], vips: string[]): { capture?: Listener; listener?: Listener; because: string; notes: string[] } {
+  const notes: string[] = [];
   if (c.destinationIp) {
     const exact = onPort.find((l) => listenerMatchesAddress(l, c.destinationIp!, c.port));
     if (exact) return { capture, listener: exact, because: `listener ${exact.name} is bound to the original destination ${c.destinationIp}:${c.port} (an exact IP:port listener wins over 0.0.0.0)`, notes };
-  } else {
-    const vips = onPort.filter((l) => !listenerIsWildcardOn(l, c.port)).map((l) => l.name);
-    if (vips.length) notes.push(`no destination IP given: assumed an address none of the per-VIP listeners on port ${c.port} claims (${vips.slice(0, 5).join(', ')}${vips.length > 5 ? `, ... ${vips.length} in all` : ''}); pass --ip to simulate a connection to one of them`);
+  } else if (vips.length) {
+    notes.push(`no destination IP given: assumed an address none of the per-VIP listeners on port ${c.port} claims (${vips.slice(0, 5).join(', ')}${vips.length > 5 ? `, ... ${vips.length} in all` : ''}); pass --ip to simulate a connection to one of them`);
   }
   const wildcard = onPort.find((l) => listenerIsWildcardOn(l, c.port));
   if (wildcard) {
@@ -191,7 +195,11 @@ export function isCatchAllChain(chain: FilterChain): boolean {
   return m.serverNames.length === 0 && m.prefixRanges.every((r) => r.prefixLen === 0) && !m.transportProtocol && m.applicationProtocols.length === 0;
 }
 
-export function simulateOutbound(dump: ConfigDump, connection: OutboundConnection, options: { istioVersion?: string } = {}): SimulationResult {
+/**
+ * options.assumedExternal: nothing (resources or the proxy) gave the host an
+ * address, so the destination IP is a guess: the verdict is low confidence.
+ */
+export function simulateOutbound(dump: ConfigDump, connection: OutboundConnection, options: { istioVersion?: string; assumedExternal?: boolean } = {}): SimulationResult {
   const decisions: Decision[] = [];
   const notes: string[] = [];
   let confidence: Confidence = 'high';
@@ -207,6 +215,8 @@ export function simulateOutbound(dump: ConfigDump, connection: OutboundConnectio
 
   const pick = selectListener(dump, connection);
   notes.push(...pick.notes);
+  // The guess decides the path only where per-VIP listeners share the port (an exact IP:port listener wins).
+  if (options.assumedExternal && pick.vipListeners.length) lower('low', `the destination address is assumed (an external IP): neither the resources nor the sidecar's config give ${connection.host ?? connection.sni ?? 'the host'} one, and ${pick.vipListeners.length} listener(s) on port ${connection.port} are bound to specific addresses`);
   if (!pick.capture) lower('medium', 'the dump has no virtualOutbound listener (use_original_dst on 15001): traffic capture is assumed to hand off as Istio 1.7+ does');
   const base = { connection, decisions, notes, catchAll: false } as const;
   if (!pick.listener) {
