@@ -96,6 +96,63 @@ describe('rejected config: listeners shows it, every diagnosis crossing it fails
   });
 });
 
+describe('rejected and warming clusters on why-503\'s path', function () {
+  this.timeout(120_000);
+  const CLIENT = { namespace: 'foo', name: 'sleep-5b597748b4-77kj5' };
+  const CLUSTER = 'outbound|8000||httpbin.foo.svc.cluster.local';
+
+  /**
+   * Seed 004's healthy twin with the client's cluster for httpbin changed in place, in the
+   * shapes of envoy/admin/v3/config_dump_shared.proto (real Envoy 1.40 with file-based CDS
+   * recorded no cluster error_state: test/fixtures/config-state/PROVENANCE.md). The details
+   * text is hand-made from the Cluster proto's validation rule on connect_timeout (gt 0s).
+   */
+  async function withClientCluster(change: (clusters: any) => void): Promise<string> {
+    const dir = await mkdtemp(path.join(tmpdir(), 'md-rejected-'));
+    await cp(path.join(SCENARIOS, 'seed004-dr-tls-disable-healthy', 'snapshot'), dir, { recursive: true });
+    const file = path.join(dir, 'proxies', CLIENT.namespace, CLIENT.name, 'config_dump?include_eds');
+    const dump = JSON.parse(await readFile(file, 'utf8'));
+    change(dump.configs.find((c: any) => c['@type'].endsWith('ClustersConfigDump')));
+    await writeFile(file, JSON.stringify(dump));
+    return dir;
+  }
+  const run503 = async (dir: string) => jsonOf(await runCli(['why-503', `${CLIENT.name}.${CLIENT.namespace}`, '--to', 'httpbin:8000', '--from', dir, '-o', 'json']));
+  const dirs: string[] = [];
+  after(async () => {
+    for (const d of dirs) await rm(d, { recursive: true, force: true });
+  });
+
+  it('an update of the client\'s cluster Envoy rejected (the old one still serves) is MD7001 as a warning', async () => {
+    const dir = await withClientCluster((clusters) => {
+      const entry = clusters.dynamic_active_clusters.find((c: any) => c.cluster.name === CLUSTER);
+      entry.error_state = {
+        failed_configuration: { ...entry.cluster, connect_timeout: '0s' },
+        last_update_attempt: '2026-12-05T06:40:00Z',
+        details: 'Proto constraint validation failed (ClusterValidationError.ConnectTimeout: value must be greater than 0s)',
+      };
+    });
+    dirs.push(dir);
+    const report = await run503(dir);
+    const finding = report.findings.find((f: any) => f.code === 'MD7001');
+    expect(finding, JSON.stringify(report.findings.map((f: any) => f.code))).to.not.equal(undefined);
+    expect(finding.severity).to.equal('warning');
+    expect(finding.message).to.contain(CLUSTER).and.contain('ConnectTimeout');
+  });
+
+  it('the client\'s cluster only warming (no active version) is MD7002, an error on the path', async () => {
+    const dir = await withClientCluster((clusters) => {
+      const at = clusters.dynamic_active_clusters.findIndex((c: any) => c.cluster.name === CLUSTER);
+      const [entry] = clusters.dynamic_active_clusters.splice(at, 1);
+      clusters.dynamic_warming_clusters = [...(clusters.dynamic_warming_clusters ?? []), entry];
+    });
+    dirs.push(dir);
+    const result = await runCli(['why-503', `${CLIENT.name}.${CLIENT.namespace}`, '--to', 'httpbin:8000', '--from', dir, '-o', 'json']);
+    expect(result.exitCode, result.stderr).to.equal(3);
+    const report = jsonOf(result);
+    expect(report.findings.map((f: any) => [f.code, f.severity])).to.deep.include(['MD7002', 'error']);
+  });
+});
+
 describe('rejected config on who-owns-443', function () {
   this.timeout(60_000);
   it("a VIP listener on 443 Envoy rejected is MD7001 on the EnvoyFilter, not a healthy verdict", async () => {
