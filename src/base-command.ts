@@ -9,6 +9,7 @@ import { renderConclusion } from './render/human.js';
 import { renderMarkdown } from './render/markdown.js';
 import { TranscriptPrinter } from './render/progress.js';
 import { colorEnabled, painter, type Painter } from './render/style.js';
+import type { ProxyKind } from './model/proxy-kind.js';
 import { buildErrorReport, exitCodeOf, sortFindings, type FailOn, type Report } from './report/report.js';
 import { LiveSource } from './sources/live.js';
 import { resolvePodArgument } from './sources/pod-argument.js';
@@ -58,7 +59,8 @@ export interface RunContext<F = object, A = Record<string, unknown>> {
   /** The evidence source named by the flags (--from, else the live cluster). Opened once. */
   source(): Promise<EvidenceSource>;
   /** A pod argument (`name`, `name.namespace`, `namespace/name`), asked for on a TTY when missing. */
-  pod(argument: string | undefined, options?: { requireSidecar?: boolean }): Promise<PodRef>;
+  /** kinds: the proxy kinds the command supports (sidecar when not said). */
+  pod(argument: string | undefined, options?: { requireSidecar?: boolean; kinds?: readonly ProxyKind[] }): Promise<PodRef>;
   paint: Painter;
 }
 
@@ -111,6 +113,7 @@ export abstract class MeshDoctorCommand extends Command {
       pod: async (argument, options) => resolvePodArgument(await context.source(), argument, {
         namespace: flags.namespace,
         requireSidecar: options?.requireSidecar ?? true,
+        ...(options?.kinds ? { kinds: options.kinds } : {}),
         interactive: Boolean(process.stdin.isTTY && process.stdout.isTTY) && human,
       }),
       paint,

@@ -27,6 +27,7 @@ export type ErrorKind =
   | 'forbidden'
   | 'not-found'
   | 'no-sidecar'
+  | 'unsupported-proxy'
   | 'proxy-not-ready'
   | 'timeout'
   | 'bad-snapshot'

@@ -12,6 +12,8 @@ import { ownersOfChain } from '../model/owner.js';
 import { meshVersionOf } from '../diagnoses/mesh-version.js';
 import { buildReport, reportVersions, type Report } from '../report/report.js';
 import { formatPod } from '../sources/source.js';
+import { ENVOY_PROXIES } from '../model/proxy-kind.js';
+import { requireDumpProxyKind } from '../sources/pod-argument.js';
 
 export interface ListenerRowData {
   addresses: string;
@@ -62,7 +64,7 @@ chain's destination where it can be derived. --no-owner prints istioctl's table 
   protected async diagnose(context: RunContext<FlagsOf<typeof Listeners>, ArgsOf<typeof Listeners>>): Promise<Report<ListenersData>> {
     const { flags, args } = context;
     const source = await context.source();
-    const pod = await context.pod(args.pod);
+    const pod = await context.pod(args.pod, { kinds: ENVOY_PROXIES });
     const evidence = await source.proxy(pod, 'config_dump');
     if (!evidence) {
       throw new MeshDoctorError('bad-snapshot', `no Envoy config dump for ${formatPod(pod)} in ${source.label}`, {
@@ -70,6 +72,7 @@ chain's destination where it can be derived. --no-owner prints istioctl's table 
       });
     }
     const dump = parseConfigDump(evidence.text, `config_dump of ${formatPod(pod)}`);
+    requireDumpProxyKind(formatPod(pod), dump, ENVOY_PROXIES);
     const resources = await source.resources();
     const rows = listenerTable(dump, { port: flags.port, address: flags.address, type: flags.type });
     const view = await source.pod(pod);

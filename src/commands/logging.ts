@@ -6,6 +6,7 @@ import { usageError } from '../errors.js';
 import { plainTable } from '../render/table.js';
 import type { Report } from '../report/report.js';
 import { LiveSource } from '../sources/live.js';
+import { ENVOY_PROXIES } from '../model/proxy-kind.js';
 
 export default class Logging extends MeshDoctorCommand {
   static summary = "Show a sidecar's Envoy log levels, or finish restores a killed run left pending";
@@ -22,7 +23,7 @@ It talks to live sidecars only: a snapshot's levels are in proxies/<ns>/<pod>/lo
   protected async diagnose({ flags, args, source, pod }: RunContext<FlagsOf<typeof Logging>, ArgsOf<typeof Logging>>): Promise<Report<LoggingData>> {
     if (flags.from) throw usageError('logging talks to live sidecars; it cannot run on a snapshot', 'Drop --from (a snapshot\'s levels are in proxies/<ns>/<pod>/logging).');
     if (flags['read-only']) throw usageError('--read-only forbids every POST to Envoy, and /logging is POST only', 'Drop --read-only.');
-    if (!flags.restore) return showLogLevels(await source(), await pod(args.pod));
+    if (!flags.restore) return showLogLevels(await source(), await pod(args.pod, { kinds: ENVOY_PROXIES }));
     // Each pending entry names the kube context it was raised in.
     return finishPendingRestores((entry) => LiveSource.open({
       context: entry.context,

@@ -34,6 +34,7 @@ import { outboundPathCrosses } from '../rules/proxy/config-state.js';
 import { reportConfigState } from './config-state.js';
 import { buildReport, reportVersions, type Report, type VerdictStatus } from '../report/report.js';
 import { formatPod, type EvidenceSource, type PodRef } from '../sources/source.js';
+import { requireDumpProxyKind } from '../sources/pod-argument.js';
 
 export interface SidecarEvidence {
   pod: PodView;
@@ -62,6 +63,7 @@ export async function gatherSidecarEvidence(guide: Guide, source: EvidenceSource
       return { pod };
     }
     const dump = parseConfigDump(evidence.text, `config_dump of ${podArg}`);
+    requireDumpProxyKind(podArg, dump);
     step.note(`${dump.listeners.length} listeners, ${dump.clusters.length} clusters, ${dump.routeConfigs.length} route configs`);
     return { pod, dump, dumpSource: evidence.source, dumpFile: evidence.file };
   });

@@ -7,6 +7,7 @@
  * Evidence is fetched here, inside steps; the verdicts are the pure rules of
  * src/rules/inbound/.
  */
+import { requireDumpProxyKind } from '../sources/pod-argument.js';
 import { SEVERITY_RANK, type Finding } from '../findings/finding.js';
 import { parseConfigDump, type ConfigDump } from '../model/envoy/config-dump.js';
 import { describeProblem, type ConfigProblem } from '../model/envoy/config-state.js';
@@ -125,6 +126,7 @@ async function readInboundForwarding(run: InboundRun, step: StepRecorder): Promi
   const { source, guide, pod, podRef, facts } = run;
   const evidence = await source.proxy(podRef, 'config_dump');
   const dump = run.dump = evidence ? parseConfigDump(evidence.text, `config_dump of ${formatPod(pod)}`) : undefined;
+  if (dump) requireDumpProxyKind(formatPod(pod), dump);
   if (evidence) step.looked(evidence);
   const version = run.version = await meshVersionOf(source, { ...(dump ? { dump } : {}), pod, resources: await source.resources() }, step);
   const versionIstio = version.istio?.raw;

@@ -1,4 +1,6 @@
 import type { PodView } from '../model/k8s/pods.js';
+import type { ConfigDump } from '../model/envoy/config-dump.js';
+import { describeProxyKind, proxyKindFromNodeId, type ProxyKind } from '../model/proxy-kind.js';
 import { ExitCode, MeshDoctorError, usageError } from '../errors.js';
 import { formatPod, type EvidenceSource, type PodRef } from './source.js';
 
@@ -18,7 +20,7 @@ export function parsePodArgument(argument: string, namespace: string): PodRef {
 export async function resolvePodArgument(
   source: EvidenceSource,
   argument: string | undefined,
-  options: { namespace?: string; requireSidecar: boolean; interactive: boolean },
+  options: { namespace?: string; requireSidecar: boolean; interactive: boolean; kinds?: readonly ProxyKind[] },
 ): Promise<PodRef> {
   const namespace = options.namespace ?? source.defaultNamespace;
   if (!argument) {
@@ -27,6 +29,7 @@ export async function resolvePodArgument(
   }
   const bareName = options.namespace === undefined && !/[./]/.test(argument);
   const { ref, pod } = await findPod(source, parsePodArgument(argument, namespace), bareName);
+  if (options.requireSidecar) requireProxyKind(formatPod(ref), pod.proxyKind, options.kinds ?? ['sidecar'], 'its pilot-agent arguments');
   if (options.requireSidecar && !pod.hasSidecar) {
     throw new MeshDoctorError('no-sidecar', `pod ${formatPod(ref)} has no istio-proxy container`, {
       suggestion: 'mesh-doctor diagnoses sidecars: pick a pod in the mesh (`kubectl get pods -n NS -l security.istio.io/tlsMode=istio`).',
@@ -86,4 +89,22 @@ async function pickPod(source: EvidenceSource, namespace?: string): Promise<stri
   } finally {
     process.stdin.off('keypress', onKey);
   }
+}
+
+/**
+ * A command diagnoses the proxy kinds it knows (sidecars' virtualInbound and
+ * virtualOutbound are not a gateway's or a waypoint's listeners): any other
+ * kind is said plainly, exit 1, instead of being diagnosed as a sidecar.
+ */
+export function requireProxyKind(pod: string, kind: ProxyKind | undefined, supported: readonly ProxyKind[], seenIn: string): void {
+  if (!kind || supported.includes(kind)) return;
+  throw new MeshDoctorError('unsupported-proxy', `pod ${pod} runs ${describeProxyKind(kind)} (from ${seenIn}), and this command supports ${supported.map(describeProxyKind).join(', ')} only`, {
+    suggestion: kind === 'ztunnel' ? 'ztunnel is not Envoy: use istioctl ztunnel-config.' : `Its listeners and routes: kubectl mesh-doctor listeners ${pod}; for a sidecar diagnosis pick an application pod in the mesh.`,
+  });
+}
+
+/** The same check on the proxy's own word: the node id in its config dump (a pod spec may not say). */
+export function requireDumpProxyKind(pod: string, dump: ConfigDump, supported: readonly ProxyKind[] = ['sidecar']): void {
+  const id = dump.node?.id;
+  requireProxyKind(pod, proxyKindFromNodeId(id), supported, `the node id ${id} in its config dump`);
 }

@@ -37,9 +37,9 @@ describe('flags every command shares', () => {
     const result = await runCli(['pods', '--from', TWO_PODS, '-A']);
     expect(result.exitCode).to.equal(0);
     expect(result.stdout).to.equal([
-      'NAMESPACE  NAME       IP          SIDECAR',
-      'shop       cart-5d9f  10.244.1.7  yes',
-      'shop       legacy-0   10.244.1.9  no',
+      'NAMESPACE  NAME       IP          SIDECAR  KIND',
+      'shop       cart-5d9f  10.244.1.7  yes      sidecar',
+      'shop       legacy-0   10.244.1.9  no       -',
       '',
     ].join('\n'));
   });

@@ -1,4 +1,5 @@
 import type { KubeObject } from './resources.js';
+import { proxyKindFromPod, type ProxyKind } from '../proxy-kind.js';
 
 export const PROXY_CONTAINER = 'istio-proxy';
 
@@ -10,7 +11,10 @@ export interface PodView {
   labels: Record<string, string>;
   containers: string[];
   initContainers: string[];
+  /** An istio-proxy container (a sidecar, or a gateway's or waypoint's proxy: see proxyKind). */
   hasSidecar: boolean;
+  /** What that proxy runs as, from its pilot-agent arguments (model/proxy-kind.ts). */
+  proxyKind?: ProxyKind;
   proxyReady: boolean | undefined;
   phase?: string;
   object: KubeObject;
@@ -25,6 +29,7 @@ export function podView(object: KubeObject): PodView {
   const hasSidecar = containers.includes(PROXY_CONTAINER) || initContainers.includes(PROXY_CONTAINER);
   const statuses: Array<{ name: string; ready?: boolean }> = [...(status.containerStatuses ?? []), ...(status.initContainerStatuses ?? [])];
   const proxyStatus = statuses.find((s) => s.name === PROXY_CONTAINER);
+  const proxyKind = proxyKindFromPod(object);
   return {
     namespace: object.metadata.namespace ?? 'default',
     name: object.metadata.name,
@@ -33,6 +38,7 @@ export function podView(object: KubeObject): PodView {
     containers,
     initContainers,
     hasSidecar,
+    ...(proxyKind ? { proxyKind } : {}),
     proxyReady: proxyStatus?.ready,
     phase: status.phase,
     object,
