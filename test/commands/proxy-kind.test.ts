@@ -87,4 +87,24 @@ describe('proxy kinds: sidecar, router (gateway), waypoint, ztunnel', function (
     expect(result.exitCode, result.stdout).to.equal(1);
     expect(result.stderr).to.match(/runs a waypoint \(from the node id waypoint~/);
   });
+
+  describe("the oracle's real gateway and waypoint (Istio's generator: router~ and waypoint~ node ids)", () => {
+    const GW = path.join(REPO_ROOT, 'test/scenarios/gw-ingress-healthy/snapshot');
+    const WP = path.join(REPO_ROOT, 'test/scenarios/waypoint-basic/snapshot');
+    it('pods shows router and waypoint beside the sidecars', async () => {
+      const gw = jsonOf(await runCli(['pods', '-A', '--from', GW, '-o', 'json']));
+      const wp = jsonOf(await runCli(['pods', '-A', '--from', WP, '-o', 'json']));
+      const kinds = [...gw.data, ...wp.data].filter((p: any) => p.kind).map((p: any) => `${p.name.split('-')[0]}:${p.kind}`).sort();
+      expect(kinds).to.include.members(['istio:router', 'httpbin:sidecar', 'waypoint:waypoint', 'sleep:sidecar']);
+    });
+    it('why-https-fails refuses the gateway and the waypoint (exit 1); listeners reads both', async () => {
+      for (const [dir, pod, kind] of [[GW, 'istio-ingressgateway-7d4f8b6c9-h5k2m.istio-system', 'a gateway \\(router\\)'], [WP, 'waypoint-6b8f5c7d9-t7r4p.default', 'a waypoint']] as const) {
+        const result = await runCli(['why-https-fails', pod, '--host', 'example.com', '--from', dir]);
+        expect(result.exitCode, result.stdout).to.equal(1);
+        expect(result.stderr).to.match(new RegExp(`runs ${kind}`));
+        const listeners = await runCli(['listeners', pod, '--from', dir]);
+        expect(listeners.exitCode, listeners.stderr).to.equal(0);
+      }
+    });
+  });
 });
