@@ -68,7 +68,9 @@ describe('words for users', function () {
 });
 
 describe('the evidence shows what the fix talks about', function () {
-  this.timeout(120_000);
+  // Eleven CLI runs in one test: on shared, loaded cores that passes 120 s with every answer right
+  // (speed is measured in npm run bench, not here).
+  this.timeout(600_000);
 
   it("a patch of the culprit names only fields its evidence shows, present or absent", async () => {
     let checked = 0;
