@@ -25,7 +25,8 @@ exportTo, two Gateways with the same TLS host, a missing credential, a route to 
 
   protected async diagnose(context: RunContext<FlagsOf<typeof Why404>, ArgsOf<typeof Why404>>): Promise<Report> {
     const source = await context.source();
-    const pod = await context.pod(context.args.pod);
+    // why-404 itself refuses a sidecar, naming the gateway pods to pick instead.
+    const pod = await context.pod(context.args.pod, { kinds: ['router', 'sidecar'] });
     const f = context.flags;
     return why404(context.guide, source, pod, { host: f.host, path: f.path, ...(f.port !== undefined ? { port: f.port } : {}), ...(f.https ? { https: true } : {}) });
   }
