@@ -114,8 +114,9 @@ describe('fixture oracle scenarios (test/scenarios)', () => {
           expect(node.metadata.NAME).to.equal(p.name);
           expect(node.metadata.ISTIO_VERSION).to.be.a('string').and.not.empty;
 
-          const listeners = byType.get('ListenersConfigDump')!.dynamic_listeners as Array<any>;
-          expect(listeners.length).to.be.greaterThan(0);
+          // istiod sends a gateway that no Gateway selects no listeners at all (gw-selector-no-pod): the key is absent.
+          const listeners = (byType.get('ListenersConfigDump')!.dynamic_listeners ?? []) as Array<any>;
+          if (p.kind !== 'gateway') expect(listeners.length).to.be.greaterThan(0);
           // A gateway listener waiting for a credential is in warming_state (Envoy's rule the oracle applies).
           const names = listeners.filter((l) => l.active_state).map((l) => l.active_state.listener.name);
           for (const l of listeners.filter((x) => !x.active_state)) expect(p.kind, `${l.name} without active_state`).to.equal('gateway');
