@@ -2,5 +2,5 @@
 import type { Script } from 'node:vm';
 
 export const BUNDLE: string;
-export const CODE_CACHE: string;
+export function codeCacheFile(): string;
 export function loadBundle(root: string): { exports: { runBundled(root: string, pjson: Record<string, unknown>, argv?: string[]): Promise<unknown> }; script: Script };

@@ -17,8 +17,11 @@ export function runJsNodeFlags(root: string): string[] {
 /** Writes dist/mesh-doctor.cjs and its code cache under `root`. */
 export async function buildCliBundle(root: string): Promise<void> {
   await bundleCli(path.join(root, 'src/run-bundled.ts'), path.join(root, BUNDLE));
-  // Under bin/run.js's flags: V8 rejects a cache made under other ones.
-  execFileSync(process.execPath, [...runJsNodeFlags(root), path.join(root, 'tools/code-cache.mjs')], { cwd: root, stdio: ['ignore', 'ignore', 'inherit'] });
+  // One cache under bin/run.js's shebang flags, one under none (`node bin/run.js`):
+  // V8 rejects a cache made under other flags.
+  for (const flags of [runJsNodeFlags(root), []]) {
+    execFileSync(process.execPath, [...flags, path.join(root, 'tools/code-cache.mjs')], { cwd: root, stdio: ['ignore', 'ignore', 'inherit'] });
+  }
 }
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === path.resolve(process.argv[1])) {

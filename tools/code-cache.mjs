@@ -5,15 +5,16 @@
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { CODE_CACHE, loadBundle } from '../bin/bundle.js';
+import { codeCacheFile, loadBundle } from '../bin/bundle.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const EXAMPLE = ['sample-c59f744df-8kq7m.istio-demo', '--from', 'examples/incident-4-catch-all-serviceentry'];
 const RUNS = [['explain', 'UC'], ['who-owns-443', ...EXAMPLE], ['demo']];
 
-rmSync(path.join(root, CODE_CACHE), { force: true });
+const cacheFile = path.join(root, codeCacheFile()); // for this process's flags
+rmSync(cacheFile, { force: true });
 const pjson = JSON.parse(readFileSync(path.join(root, 'package.json'), 'utf8'));
 const { exports, script } = loadBundle(root);
 for (const argv of RUNS) await exports.runBundled(root, pjson, argv);
 process.exitCode = 0; // a run's findings exit code is not the build's
-writeFileSync(path.join(root, CODE_CACHE), script.createCachedData());
+writeFileSync(cacheFile, script.createCachedData());
