@@ -65,4 +65,4 @@ export function shellWords(line: string): string[] {
 }
 
 /** Quotes one word so that shellWords gives it back unchanged (the quoting used for every command line we print). */
-export { shellQuote as quoteWord } from '../sources/kubectl.js';
+export { shellQuote as quoteWord } from '../sources/shell-quote.js';

@@ -65,7 +65,10 @@ function ownFile(): string | undefined {
 /** The arguments (after the executable) that start a watchdog in a new process. */
 export function watchdogArgv(): string[] {
   if (sea.isSea()) return [WATCHDOG_COMMAND];
-  const file = ownFile()!;
+  const file = ownFile();
+  // Inside the bundle `node bin/run.js` loads, this module has no file of its
+  // own: the entry script runs it by name, as the single executable does (run-bundled.ts).
+  if (file === undefined) return [process.argv[1], WATCHDOG_COMMAND];
   // From src/ (development and tests) the file is TypeScript: load it with tsx, found from here.
   return file.endsWith('.ts') ? ['--import', import.meta.resolve('tsx'), file] : [file];
 }

@@ -1,4 +1,5 @@
 import { execa, type ResultPromise } from 'execa';
+import { shellQuote } from './shell-quote.js';
 import pLimit, { type LimitFunction } from 'p-limit';
 import { MeshDoctorError } from '../errors.js';
 
@@ -156,8 +157,4 @@ export function classifyFailure(line: string, result: CommandResult, what?: stri
   return new MeshDoctorError('exec-failed', `${subject}\`${line}\` failed: ${first}`, {
     suggestion: 'Run the command yourself with --verbose to see the whole output.',
   });
-}
-
-export function shellQuote(word: string): string {
-  return /^[\w@%+=:,./-]+$/.test(word) ? word : `'${word.replace(/'/g, `'\\''`)}'`;
 }

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { MeshDoctorError } from '../errors.js';
 import { podView, type PodView } from '../model/k8s/pods.js';
 import { parseKubeObjects, ResourceSet, type KubeObject } from '../model/k8s/resources.js';
-import { shellQuote } from './kubectl.js';
+import { shellQuote } from './shell-quote.js';
 import { filterLog } from './log-filter.js';
 import { Memo } from './memo.js';
 import { normalizeCommand, parseRecordedProbe, type RecordedProbe } from './probes.js';

@@ -3,6 +3,7 @@ import { execFile } from 'node:child_process';
 import path from 'node:path';
 import { buildCliBundle, runJsNodeFlags } from '../../tools/build-cli.js';
 import { REPO_ROOT, runCli, type CliResult } from '../support/cli.js';
+import { requireKubectl } from '../support/e2e.js';
 
 /**
  * `node bin/run.js`, the CLI an npm install runs, loads the one-file bundle
@@ -68,5 +69,22 @@ describe('node bin/run.js: the packed CLI, from its bundle', function () {
   // so no --max-semi-space-size) compiled the whole bundle on every start.
   it('starts from the code cache also as `node bin/run.js`, without the shebang\'s flags', async () => {
     expect(await cacheRejected([])).to.equal('false');
+  });
+
+  // The kubectl-proxy transport starts a watchdog process by its own file, which
+  // a bundle does not have: `node bin/run.js` fell back to one kubectl exec per
+  // call, silently (4.4x the ideal on who-owns-443 -A over 200 pods).
+  it('sends its execs through one kubectl proxy, as the CLI under test does (the transport\'s end-to-end suite, against bin/run.js)', async function () {
+    requireKubectl(this);
+    const mocha = path.join(REPO_ROOT, 'node_modules/mocha/bin/mocha.js');
+    const result = await new Promise<{ code: number; stdout: string }>((resolve) => {
+      execFile(process.execPath, [mocha, 'test/e2e/exec-transport.e2e.test.ts'], {
+        cwd: REPO_ROOT,
+        env: { ...process.env, MESH_DOCTOR_PLUGIN: path.join(REPO_ROOT, 'bin/run.js') },
+        maxBuffer: 64 << 20,
+      }, (error, stdout) => resolve({ code: error ? 1 : 0, stdout: String(stdout) }));
+    });
+    expect(result.code, result.stdout.slice(-4000)).to.equal(0);
+    expect(result.stdout).to.match(/[1-9]\d* passed, 0 failed/);
   });
 });

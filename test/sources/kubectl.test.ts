@@ -1,5 +1,6 @@
 import { expect } from 'chai';
-import { classifyFailure, shellQuote } from '../../src/sources/kubectl.js';
+import { classifyFailure } from '../../src/sources/kubectl.js';
+import { shellQuote } from '../../src/sources/shell-quote.js';
 
 // Real kubectl 1.32 stderr, captured on this project's machines (klog lines included, as kubectl prints them),
 // and the API server's Status messages as kubectl renders them (k8s.io/apimachinery StatusError).
