@@ -23,6 +23,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { watchdogArgv } from './kubectl-proxy-watchdog.js';
 import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
+import { get as httpGet } from 'node:http';
 import { createConnection } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -42,10 +43,23 @@ export interface ExecTransport {
   readonly kind: 'kubectl-exec' | 'proxy';
   /** What `kubectl exec` would return (a non-zero exit is a result, not an error). */
   exec(target: ExecTarget): Promise<CommandResult>;
+  /**
+   * A container's log as `kubectl logs` prints it, when this transport can read
+   * it itself; undefined means "ask kubectl" (and so every error stays kubectl's own words).
+   */
+  log?(target: LogTarget): Promise<string | undefined>;
   /** Starts, in the background, what the first exec will need, so it overlaps other work. */
   prepare(): void;
   /** Stops what the transport started (the proxy process, its socket directory). Idempotent. */
   close(): Promise<void>;
+}
+
+/** A container log to read: `kubectl logs POD -c C [--since-time=T] [--tail=N]`. */
+export interface LogTarget {
+  pod: PodRef;
+  container: string;
+  sinceTime?: string;
+  tail?: number;
 }
 
 /** `kubectl exec` arguments for a target: the command a person would run, and the fallback's argv. */
@@ -217,7 +231,7 @@ function isRecord(value: unknown): value is Record<string, unknown> {
  * subresource, nothing else. --reject-paths replaces kubectl's default, which
  * rejects exec and attach; attach stays rejected.
  */
-export const PROXY_ACCEPT_PATHS = '^/api/v1/namespaces/[^/]+/pods/[^/]+/exec$';
+export const PROXY_ACCEPT_PATHS = '^/api/v1/namespaces/[^/]+/pods/[^/]+/(exec|log)$';
 export const PROXY_REJECT_PATHS = '^/api/.*/pods/.*/attach';
 export const PROXY_REJECT_METHODS = '^(POST|PUT|PATCH|DELETE|HEAD|OPTIONS|CONNECT|TRACE)$';
 
@@ -280,6 +294,43 @@ export class ProxySession implements ExecTransport {
     }
     // Outside the pool: the fallback's kubectl.run takes its own slot.
     return this.fallback.exec(target);
+  }
+
+  async log(target: LogTarget): Promise<string | undefined> {
+    if (!this.useProxy) return undefined;
+    return this.kubectl.limited(async () => {
+      const socket = await this.start();
+      if (!socket || !this.useProxy) return undefined;
+      const query = new URLSearchParams({ container: target.container });
+      if (target.sinceTime) query.set('sinceTime', target.sinceTime);
+      if (target.tail !== undefined) query.set('tailLines', String(target.tail));
+      const url = `/api/v1/namespaces/${encodeURIComponent(target.pod.namespace)}/pods/${encodeURIComponent(target.pod.name)}/log?${query}`;
+      return this.get(socket, url);
+    });
+  }
+
+  /** A GET through the proxy: the body of a 200, else undefined (the caller asks kubectl, for its words). */
+  private get(socket: string, url: string): Promise<string | undefined> {
+    const maxBytes = this.options.maxOutputBytes ?? MAX_OUTPUT_BYTES;
+    return new Promise((resolve) => {
+      const request = httpGet({ socketPath: socket, path: url, headers: { 'User-Agent': EXEC_USER_AGENT }, timeout: this.kubectl.options.timeoutMs }, (response) => {
+        if (response.statusCode !== 200) {
+          response.resume();
+          return resolve(undefined);
+        }
+        const chunks: Buffer[] = [];
+        let size = 0;
+        response.on('data', (chunk: Buffer) => {
+          size += chunk.length;
+          if (size > maxBytes) request.destroy(); // kubectl's runner gives the output-cap error
+          else chunks.push(chunk);
+        });
+        response.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+        response.on('error', () => resolve(undefined));
+      });
+      request.on('timeout', () => request.destroy());
+      request.on('error', () => resolve(undefined));
+    });
   }
 
   prepare(): void {

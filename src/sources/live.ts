@@ -192,8 +192,15 @@ export class LiveSource implements EvidenceSource {
     const args = ['logs', ref.name, '-n', ref.namespace, '-c', container];
     if (options.sinceTime) args.push(`--since-time=${options.sinceTime}`);
     if (options.tail !== undefined) args.push(`--tail=${options.tail}`);
+    const source = this.kubectl.commandLine(args);
+    // Through the exec transport's kubectl proxy when it has one (no kubectl process per pod).
+    const text = await this.transport.log?.({ pod: ref, container, ...options });
+    if (text !== undefined) {
+      this.kubectl.options.onCommand?.(source);
+      return { text, source };
+    }
     const result = await this.kubectl.run(args, { what: `logs of ${formatPod(ref)}/${container}` });
-    return { text: result.stdout, source: this.kubectl.commandLine(args) };
+    return { text: result.stdout, source };
   }
 
   async versions(): Promise<Evidence | undefined> {
