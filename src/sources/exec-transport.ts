@@ -6,10 +6,10 @@
  *   kubectl process costs ~80 ms of CPU, which sets the floor of a run that
  *   reads hundreds of sidecars.
  * - `proxySession`: one `kubectl proxy` per run, on a Unix socket in a private
- *   temporary directory, that lets through nothing but GET on pods/exec; every
- *   exec is then an in-process WebSocket request through it (the
- *   `v5.channel.k8s.io` / `v4.channel.k8s.io` stream protocols, the ones
- *   kubectl itself speaks). kubectl still does all the talking to the cluster,
+ *   temporary directory, that lets through nothing but GET on pods/exec and
+ *   pods/log; every exec is then an in-process WebSocket request through it
+ *   (the `v5.channel.k8s.io` / `v4.channel.k8s.io` stream protocols, the ones
+ *   kubectl itself speaks), and a log read a plain GET. kubectl still does all the talking to the cluster,
  *   so it keeps owning authentication (certificates, tokens, exec credential
  *   plugins, OIDC). If the proxy cannot start, or a request cannot reach the
  *   API server through it, the rest of the run uses `kubectl exec`.
