@@ -3,7 +3,7 @@
  * (never in unit tests), written to docs/performance.md with the machine.
  */
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -113,8 +113,16 @@ instead of copying it, which is why it stays close to a bare \`JSON.parse\`.
 |---|---|---|---|
 ${rows.map((r) => `| ${r.join(' | ')} |`).join('\n')}
 `;
-  writeFileSync(path.join(ROOT, 'docs/performance.md'), doc);
+  writeFileSync(path.join(ROOT, 'docs/performance.md'), doc + handWrittenNotes());
   console.log('wrote docs/performance.md');
+}
+
+/** The doc's hand-written part (from its `## Notes` heading on): what the figures mean, kept by every run. */
+function handWrittenNotes(): string {
+  const file = path.join(ROOT, 'docs/performance.md');
+  const text = existsSync(file) ? readFileSync(file, 'utf8') : '';
+  const at = text.search(/^## Notes$/m);
+  return at < 0 ? '' : `\n${text.slice(at)}`;
 }
 
 await main();
