@@ -27,7 +27,7 @@ import { parseAccessLog } from '../model/logs/access-log.js';
 import { parseEnvoyLog, type EnvoyLogEvent } from '../model/logs/envoy-log.js';
 import { buildReport, type Report } from '../report/report.js';
 import type { AuthzEvidence, ClientIdentity, Denial, ServerSide } from '../rules/authz/evidence.js';
-import { isExtAuthzDenial, loggedPolicy } from '../rules/authz/denial.js';
+import { isAuthzDenial } from '../rules/authz/denial.js';
 import { runAuthzRules } from '../rules/authz/index.js';
 import { clientTls, describeTransport } from '../rules/upstream/client-tls.js';
 import { isProblem, podsBehind, resolveDestination, type Destination } from '../rules/upstream/destination.js';
@@ -117,12 +117,14 @@ async function readDenials(run: Why403Run, step: StepRecorder): Promise<void> {
     return;
   }
   step.looked(log);
-  const entries = parseAccessLog(log.text).entries.filter((x) => {
-    const denied = x.responseCode === 403 || loggedPolicy(x) !== undefined || isExtAuthzDenial(x);
-    const here = !x.downstreamLocalAddress || x.downstreamLocalAddress.endsWith(`:${server.port}`);
-    const path = !options.path || (x.path ?? '').split('?')[0] === options.path.split('?')[0];
-    return denied && here && path && (loggedPolicy(x) !== undefined || isExtAuthzDenial(x));
+  // The server's inbound entries for the port (and path): the denials, and the latest answer.
+  const forRequest = parseAccessLog(log.text).entries.filter((x) => {
+    const here = x.direction !== 'outbound' && (!x.downstreamLocalAddress || x.downstreamLocalAddress.endsWith(`:${server.port}`));
+    return here && (!options.path || (x.path ?? '').split('?')[0] === options.path.split('?')[0]);
   });
+  const entries = forRequest.filter(isAuthzDenial);
+  const lastAnswer = forRequest.at(-1);
+  if (lastAnswer) evidence.lastAnswer = lastAnswer;
   const cited = { source: log.source, ...(log.file ? { file: log.file } : {}) };
   evidence.denials = { ...cited, entries };
   const saw = deniedCheck(parseEnvoyLog(log.text).events);
@@ -132,9 +134,12 @@ async function readDenials(run: Why403Run, step: StepRecorder): Promise<void> {
   }
   const last = entries.at(-1);
   if (!last) {
-    step.note(`no RBAC 403 line for port ${server.port}${options.path ? ` and path ${options.path}` : ''} (the verdict is predicted from the server's RBAC filters)`);
+    step.note(lastAnswer
+      ? `no RBAC or ext_authz denial for port ${server.port}${options.path ? ` and path ${options.path}` : ''}; the last request was answered ${lastAnswer.responseCode ?? '-'}`
+      : `no access-log entry for port ${server.port}${options.path ? ` and path ${options.path}` : ''} (the verdict is predicted from the server's RBAC filters)`);
     return;
   }
+  if (lastAnswer && lastAnswer !== last) step.note(`the last request was answered ${lastAnswer.responseCode ?? '-'} after ${entries.length} denial${entries.length > 1 ? 's' : ''}`);
   step.note(`${entries.length} RBAC denial line${entries.length > 1 ? 's' : ''}; the last: ${last.responseCode ?? '-'} ${last.responseCodeDetails ?? last.connectionTerminationDetails ?? ''}`);
   if (last.method && last.path) Object.assign(evidence.request, { method: last.method, path: last.path, from: 'access-log' });
 }
@@ -262,8 +267,12 @@ function verdictOf(findings: Finding[], denial: Denial, e: AuthzEvidence): Repor
     const culprit = `${f.target.kind} ${f.target.namespace ? `${f.target.namespace}/` : ''}${f.target.name}`;
     return { status: 'problem', summary: `${f.title} (${f.code}) for ${request}: culprit ${culprit}; fix: ${f.remediation.text.split(/(?<=\.)\s/)[0].replace(/\.$/, '')}.` };
   }
-  if (denial.kind === 'allowed' && !e.denials?.entries.length) {
-    return { status: 'healthy', summary: `The server's RBAC filters allow ${request}${e.policies.length ? ` (${e.policies.length} AuthorizationPolic${e.policies.length > 1 ? 'ies' : 'y'} apply)` : ' (no AuthorizationPolicy applies)'}, and its access log has no RBAC denial for it.` };
+  if (denial.kind === 'allowed') {
+    const earlier = e.denials?.entries.length ?? 0;
+    const applied = e.policies.length ? `${e.policies.length} AuthorizationPolic${e.policies.length > 1 ? 'ies' : 'y'} apply` : 'no AuthorizationPolicy applies';
+    return { status: 'healthy', summary: denial.basis === 'access-log'
+      ? `${request} is allowed: ${denial.because}${earlier ? ` (after ${earlier} earlier denial${earlier > 1 ? 's' : ''})` : ''}; ${applied}.`
+      : `The server's RBAC filters allow ${request} (${applied}), and its access log has no RBAC denial for it.` };
   }
   if (denial.kind === 'ext-authz') {
     return { status: 'inconclusive', summary: `${request} is decided by the CUSTOM provider (ext_authz)${denial.policy ? ` of AuthorizationPolicy ${denial.policy.namespace}/${denial.policy.name}` : ''}: its answer is not in the sidecar's config; read the provider's logs.` };

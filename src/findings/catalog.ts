@@ -56,6 +56,7 @@ const entries = [
   { code: 'MD6005', severity: 'error', title: 'An ALLOW policy without rules denies every request' },
   { code: 'MD6006', severity: 'error', title: 'A CUSTOM policy names a provider istiod cannot build, so its rules deny' },
   { code: 'MD6007', severity: 'error', title: 'No ALLOW policy matches the request' },
+  { code: 'MD6008', severity: 'error', title: 'The CUSTOM provider (ext_authz) denied the request, or could not be asked' },
   { code: 'MD7001', severity: 'error', title: 'Envoy rejected config on this path' },
   { code: 'MD7002', severity: 'error', title: 'Config on this path is not ready (warming)' },
   { code: 'MD8001', severity: 'error', title: 'The Gateway for the host selects no gateway pod', relatedIstio: ['IST0101'] },

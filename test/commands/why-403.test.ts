@@ -13,6 +13,7 @@ const CASES: Array<{ scenario: string; code: string; target: string; says: RegEx
   { scenario: 'authz-foreign-trust-domain', code: 'MD6003', target: 'foo/allow-sleep', says: /allows example\.com\/ns\/foo\/sa\/sleep \(spec\.rules\[0\]\.from\[0\]\.source\.principals\[0\]\), in trust domain example\.com, but this mesh's trust domain is cluster\.local/ },
   { scenario: 'authz-request-principals-no-requestauthn', code: 'MD6004', target: 'foo/require-jwt', says: /spec\.rules\[0\]\.from\[0\]\.source\.requestPrincipals\[0\].*no RequestAuthentication selects foo\/httpbin-94fdb8c79-h9zrq.*no jwt_authn filter/ },
   { scenario: 'authz-allow-nothing', code: 'MD6005', target: 'foo/allow-nothing', says: /ALLOW policy with no rules/ },
+  { scenario: 'authz-custom-provider-denies', code: 'MD6008', target: 'foo/ext-authz', says: /sends GET \/headers on port 8080 from sleep-5b597748b4-77kj5\.foo to provider sample-ext-authz-http \(ext-authz\.foo\.svc\.cluster\.local:8000\), and the provider denied it \(403 UAEX ext_authz_denied\)/ },
   { scenario: 'authz-custom-unknown-provider', code: 'MD6006', target: 'foo/ext-authz', says: /provider sample-ext-authz-http.*extensionProviders does not define it.*DENY rule \(istio-ext-authz-sample-ext-authz-http-ns\[foo\]-policy\[ext-authz\]-rule\[0\]-deny-due-to-bad-CUSTOM-action\)/ },
 ];
 
@@ -54,6 +55,14 @@ describe('why-403 command (offline, oracle scenarios)', () => {
       expect(result.exitCode, twin).to.equal(0);
       expect(report.data.denial.kind, twin).to.equal('allowed');
     }
+  });
+
+  it('the CUSTOM provider\'s answer is only in the log: its 200 (recorded in the mesh lab) makes the twin healthy, from the access log', async () => {
+    const { result, report } = await why403('authz-custom-provider-denies-healthy');
+    expect(result.exitCode).to.equal(0);
+    expect(report.verdict.status).to.equal('healthy');
+    expect(report.data.denial).to.include({ kind: 'allowed', basis: 'access-log' });
+    expect(report.verdict.summary).to.match(/answered 200 via_upstream/);
   });
 
   it('a twin whose decision needs what the config cannot tell (a JWT, a CUSTOM provider\'s answer) is inconclusive, not healthy', async () => {

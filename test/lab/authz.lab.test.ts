@@ -29,6 +29,13 @@ const CASES = [
     logged: /"GET \/headers HTTP\/1\.1" 403 - rbac_access_denied_matched_policy\[none\] .* inbound\|8080\|\| - 172\.17\.0\.14:8080 172\.17\.0\.13:\d+ - default$/,
     culprit: 'MD6002 AuthorizationPolicy foo/allow-sleep',
   },
+  {
+    scenario: 'authz-custom-provider-denies',
+    saw: /< HTTP\/1\.1 403 Forbidden/,
+    logged: /"GET \/headers HTTP\/1\.1" 403 UAEX ext_authz_denied .* inbound\|8080\|\| /,
+    culprit: 'MD6008 AuthorizationPolicy foo/ext-authz',
+  },
+  { scenario: 'authz-custom-provider-denies-healthy', saw: /< HTTP\/1\.1 200 OK/, logged: /"GET \/headers HTTP\/1\.1" 200 - via_upstream / },
   { scenario: 'authz-principals-plaintext-healthy', saw: /< HTTP\/1\.1 200 OK/, logged: /"GET \/headers HTTP\/1\.1" 200 - via_upstream .* outbound_\.8000_\._\.httpbin\.foo\.svc\.cluster\.local default$/ },
 ];
 
@@ -39,7 +46,7 @@ for (const c of CASES) {
     this.timeout(120_000);
     const s = useLab(c.scenario);
 
-    it(`the request: the client sees ${c.culprit ? '403 RBAC: access denied' : '200'} and the server logs the real line`, async () => {
+    it(`the request: the client sees ${c.culprit ? '403' : '200'} and the server logs the real line`, async () => {
       const server = s.lab.pod(SERVER.ns, SERVER.pod);
       const mark = s.lab.log(server, 'istio-proxy').length;
       const r = await s.lab.sendTraffic();

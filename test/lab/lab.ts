@@ -215,6 +215,7 @@ export class Lab {
     if (!fs.existsSync(script)) fs.copyFileSync(path.join(here, 'apps/echo.mjs'), script);
     const args = [process.execPath, script, '--port', String(app.port), '--bind', app.bind ?? '0.0.0.0'];
     if (app.keepaliveMs) args.push('--keepalive-ms', String(app.keepaliveMs));
+    if (app.status) args.push('--status', String(app.status));
     if (app.tls) {
       const cert = await ca.issue(`${pod.namespace}.${pod.name}.${app.container}`, { namespace: pod.namespace, serviceAccount: pod.serviceAccount, ...app.tls });
       fs.chmodSync(cert.key, 0o644);

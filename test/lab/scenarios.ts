@@ -18,6 +18,8 @@ export interface AppSpec {
   /** Serve HTTPS with a certificate from the lab CA carrying these names. */
   tls?: Pick<IssueOptions, 'dnsNames' | 'commonName'>;
   keepaliveMs?: number;
+  /** Answer every request with this status (an ext_authz provider: 403 denies, 200 allows). */
+  status?: number;
 }
 
 export interface PlainPod {
@@ -202,7 +204,18 @@ SCENARIOS.push(
   authz('authz-deny-before-allow-healthy', 'The twin: the DENY rule names /debug; sleep gets 200.'),
   authz('authz-principals-plaintext', 'An ALLOW policy for principal cluster.local/ns/foo/sa/sleep; the DestinationRule sends plaintext to the PERMISSIVE port: 403, matched policy none.'),
   authz('authz-principals-plaintext-healthy', 'The twin: auto mTLS, the server sees sleep\'s identity; 200.'),
+  customProvider('authz-custom-provider-denies', 403, 'A CUSTOM policy sends /headers to the ext_authz provider (a pod without a sidecar), which answers 403: 403 UAEX ext_authz_denied.'),
+  customProvider('authz-custom-provider-denies-healthy', 200, 'The twin: the same config, the provider answers 200; sleep gets 200.'),
 );
+
+/** The CUSTOM policy's provider: the Service ext-authz's pod (with its own sidecar), whose app answers every check with `status`. */
+function customProvider(name: string, status: number, description: string): LabScenario {
+  return {
+    ...authz(name, description),
+    oracle: name,
+    apps: { ...seed004Apps, 'foo/ext-authz': [{ container: 'ext-authz', port: 8000, status }] },
+  };
+}
 
 /**
  * The keep-alive race (istio#55138, #45802): httpbin's app is Node 20 with keepAliveTimeout 1 s (it sends

@@ -10,7 +10,7 @@
  * (gateways, waypoints) do not select sidecars.
  */
 import type { KubeObject, ObjectRef, ResourceSet } from '../k8s/resources.js';
-import { asArray, asLabels, asRecord, asString, asStringArray, labelsMatch, namespaceOf, refFor, type Labels } from './common.js';
+import { asArray, asLabels, asNumber, asRecord, asString, asStringArray, labelsMatch, namespaceOf, refFor, type Labels } from './common.js';
 
 export type AuthorizationAction = 'ALLOW' | 'DENY' | 'AUDIT' | 'CUSTOM';
 
@@ -153,7 +153,30 @@ export function trustDomainAliases(meshRaw: Record<string, unknown>): string[] {
   return asStringArray(meshRaw.trustDomainAliases);
 }
 
+/** One `meshConfig.extensionProviders[]` entry a CUSTOM policy can name (envoyExtAuthzHttp / envoyExtAuthzGrpc). */
+export interface ExtensionProvider {
+  name: string;
+  kind?: string;
+  service?: string;
+  port?: number;
+  failOpen: boolean;
+  raw: Record<string, unknown>;
+}
+
+export function extensionProviders(meshRaw: Record<string, unknown>): ExtensionProvider[] {
+  return asArray(meshRaw.extensionProviders).flatMap((p) => {
+    const raw = asRecord(p);
+    const name = asString(raw?.name);
+    if (!raw || !name) return [];
+    const kind = Object.keys(raw).find((k) => k !== 'name');
+    const config = kind ? asRecord(raw[kind]) : undefined;
+    const service = asString(config?.service);
+    const port = asNumber(config?.port);
+    return [{ name, ...(kind ? { kind } : {}), ...(service ? { service } : {}), ...(port !== undefined ? { port } : {}), failOpen: config?.failOpen === true, raw }];
+  });
+}
+
 /** `meshConfig.extensionProviders[].name`: the providers a CUSTOM policy may name. */
 export function extensionProviderNames(meshRaw: Record<string, unknown>): string[] {
-  return asArray(meshRaw.extensionProviders).map((p) => asString(asRecord(p)?.name)).filter((n): n is string => Boolean(n));
+  return extensionProviders(meshRaw).map((p) => p.name);
 }

@@ -27,7 +27,15 @@ function policyView(e: AuthzEvidence, name: string | undefined): { origin?: Deni
   return { ...(origin ? { origin } : {}), ...(policy ? { policy } : {}) };
 }
 
+/** An RBAC or ext_authz denial, as the access log writes it. */
+export function isAuthzDenial(entry: AccessLogEntry): boolean {
+  return loggedPolicy(entry) !== undefined || isExtAuthzDenial(entry);
+}
+
 export function decideDenial(e: AuthzEvidence): Denial {
+  if (e.lastAnswer && !isAuthzDenial(e.lastAnswer)) {
+    return { kind: 'allowed', basis: 'access-log', because: `the server's last access-log entry for the request was answered ${e.lastAnswer.responseCode ?? '-'} ${e.lastAnswer.responseCodeDetails ?? ''}`.trim() };
+  }
   const last = e.denials?.entries.at(-1);
   if (last && isExtAuthzDenial(last)) {
     const custom = e.policies.find((p) => p.action === 'CUSTOM');

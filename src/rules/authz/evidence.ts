@@ -55,6 +55,8 @@ export interface AuthzEvidence {
    * (`ssl: none` = no client certificate), and its decision line.
    */
   serverSaw?: Provenance & { check: string; decision?: string; peer?: string };
+  /** The server's last access-log entry for the request (port, and path when given): whether it was denied at all. */
+  lastAnswer?: Numbered<AccessLogEntry>;
   /** The server's 403 lines for the port (oldest first). */
   denials?: Provenance & { entries: Array<Numbered<AccessLogEntry>> };
   policies: AuthorizationPolicyView[];
