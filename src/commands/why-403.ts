@@ -39,7 +39,7 @@ then names the policy, the rule and the field that denied the request, and the f
     const d = report.data;
     if (!d) return undefined;
     const lines = [
-      `${paint('bold', 'REQUEST')} ${d.request.method} ${d.request.path}  ${d.client.pod} -> ${d.server?.pod ?? d.destination.host}${d.server ? `:${d.server.port}` : ''}  (${d.request.from === 'access-log' ? 'from the server\'s 403 line' : 'as given'})`,
+      `${paint('bold', 'REQUEST')} ${d.request.tcp ? 'TCP connection' : `${d.request.method} ${d.request.path}`}  ${d.client.pod} -> ${d.server?.pod ?? d.destination.host}${d.server ? `:${d.server.port}` : ''}  (${d.request.from === 'access-log' ? 'from the server\'s 403 line' : 'as given'})`,
       `${paint('bold', 'CLIENT')}  sends ${d.client.sends ?? 'unknown'}${d.client.identity ? `; identity ${d.client.identity}` : ''}`,
       `${paint('bold', 'SERVER')}  port ${d.server?.port ?? '?'} mTLS ${d.server?.mtls ?? 'unknown'}; peer identity seen: ${d.request.peerIdentity ?? 'none'}`,
       `${paint('bold', 'DENIED')}  ${d.denial.kind}${d.denial.rbacPolicy ? ` by ${d.denial.rbacPolicy}` : ''} (${d.denial.basis === 'access-log' ? 'access log' : 'RBAC config evaluated'})`,

@@ -29,6 +29,7 @@ import { buildReport, type Report } from '../report/report.js';
 import type { AuthzEvidence, ClientIdentity, Denial, ServerSide } from '../rules/authz/evidence.js';
 import { isAuthzDenial } from '../rules/authz/denial.js';
 import { runAuthzRules } from '../rules/authz/index.js';
+import { isTcp, requestWords } from '../rules/authz/support.js';
 import { clientTls, describeTransport } from '../rules/upstream/client-tls.js';
 import { isProblem, podsBehind, resolveDestination, type Destination } from '../rules/upstream/destination.js';
 import { formatPod, type EvidenceSource, type PodRef } from '../sources/source.js';
@@ -47,7 +48,8 @@ export interface Why403Data {
   destination: { input: string; host: string; port?: number; service?: string };
   server?: { pod: string; port: number; mtls?: string };
   client: { pod: string; sends?: string; identity?: string };
-  request: { method: string; path: string; from: 'access-log' | 'flags'; peerIdentity?: string };
+  /** tcp: the port's chain is TCP (network RBAC): a connection, no method or path. */
+  request: { method: string; path: string; from: 'access-log' | 'flags'; peerIdentity?: string; tcp?: true };
   denial: { kind: Denial['kind']; basis: Denial['basis']; rbacPolicy?: string; policy?: string; rule?: number; because: string };
   policies: string[];
   rules: Array<{ rule: string; code: string; status: string; because?: string; findings: number }>;
@@ -120,7 +122,8 @@ async function readDenials(run: Why403Run, step: StepRecorder): Promise<void> {
   // The server's inbound entries for the port (and path): the denials, and the latest answer.
   const forRequest = parseAccessLog(log.text).entries.filter((x) => {
     const here = x.direction !== 'outbound' && (!x.downstreamLocalAddress || x.downstreamLocalAddress.endsWith(`:${server.port}`));
-    return here && (!options.path || (x.path ?? '').split('?')[0] === options.path.split('?')[0]);
+    // A TCP line (`"- - -"`) has no path: --path cannot rule it out.
+    return here && (!options.path || x.path === undefined || x.path.split('?')[0] === options.path.split('?')[0]);
   });
   const entries = forRequest.filter(isAuthzDenial);
   const lastAnswer = forRequest.at(-1);
@@ -244,7 +247,7 @@ function why403Report(run: Why403Run, outcome: ReturnType<typeof runAuthzRules>)
     destination: { input: destination.input, host: destination.host, ...(destination.port !== undefined ? { port: destination.port } : {}), ...(destination.service ? { service: `${destination.service.namespace}/${destination.service.name}` } : {}) },
     server: { pod: formatPod(server.pod), port: server.port, ...(server.mtlsMode ? { mtls: server.mtlsMode } : {}) },
     client: { pod: formatPod(options.client), ...(evidence.client.transport ? { sends: describeTransport(evidence.client.transport) } : {}), ...(evidence.client.identity ? { identity: evidence.client.identity } : {}) },
-    request: { method: evidence.request.method, path: evidence.request.path, from: evidence.request.from, ...(evidence.request.peerPrincipal ? { peerIdentity: evidence.request.peerPrincipal } : {}) },
+    request: { method: evidence.request.method, path: evidence.request.path, from: evidence.request.from, ...(evidence.request.peerPrincipal ? { peerIdentity: evidence.request.peerPrincipal } : {}), ...(isTcp(evidence) ? { tcp: true as const } : {}) },
     denial: { kind: denial.kind, basis: denial.basis, ...(denial.rbacPolicy ? { rbacPolicy: denial.rbacPolicy } : {}), ...(denial.origin ? { policy: `${denial.origin.namespace}/${denial.origin.name}`, rule: denial.origin.rule } : {}), because: denial.because },
     policies: evidence.policies.map((p) => `${p.action} ${p.namespace}/${p.name}`),
     rules: outcome.outcomes.map((r) => ({ rule: r.rule, code: r.code, status: r.status, ...(r.because ? { because: r.because } : {}), findings: r.findings })),
@@ -261,7 +264,7 @@ function why403Report(run: Why403Run, outcome: ReturnType<typeof runAuthzRules>)
 }
 
 function verdictOf(findings: Finding[], denial: Denial, e: AuthzEvidence): Report['verdict'] {
-  const request = `${e.request.method} ${e.request.path} from ${formatPod(e.client.pod)} to ${formatPod(e.server.pod)}:${e.server.port}`;
+  const request = `${requestWords(e)} from ${formatPod(e.client.pod)} to ${formatPod(e.server.pod)}:${e.server.port}`;
   const f = findings.find((x) => x.severity === 'error');
   if (f) {
     const culprit = `${f.target.kind} ${f.target.namespace ? `${f.target.namespace}/` : ''}${f.target.name}`;

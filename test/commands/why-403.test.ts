@@ -57,6 +57,21 @@ describe('why-403 command (offline, oracle scenarios)', () => {
     }
   });
 
+  it('a TCP port (network RBAC filter): the DENY policy that closed the connection, from the TCP line\'s termination details (recorded in the mesh lab); the twin let through', async () => {
+    const { result, report } = await why403('authz-tcp-deny');
+    expect(result.exitCode, result.stderr).to.equal(3);
+    expect(report.findings.map((f: any) => `${f.code} ${f.target.namespace}/${f.target.name}`)).to.deep.equal(['MD6001 foo/deny-foo-tcp']);
+    const f = report.findings[0];
+    expect(f.message).to.contain('denies a TCP connection on port 8080 from sleep-5b597748b4-77kj5.foo: its spec.rules[0] matches (named in the server\'s access log)');
+    expect(f.remediation.text).to.contain('(its to.operation ports, from.source, when)');
+    expect(f.evidence.some((e: any) => /envoy\.filters\.network\.rbac/.test(e.excerpt))).to.equal(true);
+    expect(f.evidence.some((e: any) => /"- - -" 0 - - rbac_access_denied_matched_policy\[ns\[foo\]-policy\[deny-foo-tcp\]-rule\[0\]\]/.test(e.excerpt))).to.equal(true);
+    expect(report.data.request.tcp).to.equal(true);
+    const twin = await why403('authz-tcp-deny-healthy');
+    expect(twin.result.exitCode, twin.result.stderr).to.equal(0);
+    expect(twin.report.verdict.summary).to.match(/^a TCP connection from .* is allowed: the server's last access-log entry for the request is a TCP connection the server let through/);
+  });
+
   it('the CUSTOM provider\'s answer is only in the log: its 200 (recorded in the mesh lab) makes the twin healthy, from the access log', async () => {
     const { result, report } = await why403('authz-custom-provider-denies-healthy');
     expect(result.exitCode).to.equal(0);

@@ -15,7 +15,7 @@ const SLEEP = 'sleep-5b597748b4-77kj5.foo';
 const SERVER = { ns: 'foo', pod: 'httpbin-94fdb8c79-h9zrq' };
 const DIAGNOSE = ['why-403', SLEEP, '--to', 'httpbin:8000'];
 
-const CASES = [
+const CASES: Array<{ scenario: string; saw: RegExp; logged: RegExp; culprit?: string; request?: object }> = [
   {
     scenario: 'authz-deny-before-allow',
     saw: /RBAC: access denied[\s\S]*< HTTP\/1\.1 403 Forbidden/,
@@ -35,6 +35,14 @@ const CASES = [
     logged: /"GET \/headers HTTP\/1\.1" 403 UAEX ext_authz_denied .* inbound\|8080\|\| /,
     culprit: 'MD6008 AuthorizationPolicy foo/ext-authz',
   },
+  {
+    scenario: 'authz-tcp-deny',
+    saw: /Empty reply from server/,
+    logged: /"- - -" 0 - - rbac_access_denied_matched_policy\[ns\[foo\]-policy\[deny-foo-tcp\]-rule\[0\]\] .* inbound\|8080\|\| /,
+    culprit: 'MD6001 AuthorizationPolicy foo/deny-foo-tcp',
+    request: { tcp: true }, // a connection: nothing of the request to read from the line
+  },
+  { scenario: 'authz-tcp-deny-healthy', saw: /< HTTP\/1\.1 200 OK/, logged: /"- - -" 0 - - - "-" \d+ \d+ .* inbound\|8080\|\| / },
   { scenario: 'authz-custom-provider-denies-healthy', saw: /< HTTP\/1\.1 200 OK/, logged: /"GET \/headers HTTP\/1\.1" 200 - via_upstream / },
   { scenario: 'authz-principals-plaintext-healthy', saw: /< HTTP\/1\.1 200 OK/, logged: /"GET \/headers HTTP\/1\.1" 200 - via_upstream .* outbound_\.8000_\._\.httpbin\.foo\.svc\.cluster\.local default$/ },
 ];
@@ -46,7 +54,7 @@ for (const c of CASES) {
     this.timeout(120_000);
     const s = useLab(c.scenario);
 
-    it(`the request: the client sees ${c.culprit ? '403' : '200'} and the server logs the real line`, async () => {
+    it(`the request: the client sees ${c.culprit ? 'the denial' : '200'} and the server logs the real line`, async () => {
       const server = s.lab.pod(SERVER.ns, SERVER.pod);
       const mark = s.lab.log(server, 'istio-proxy').length;
       const r = await s.lab.sendTraffic();
@@ -63,7 +71,7 @@ for (const c of CASES) {
         expect(errors(report)).to.deep.equal([c.culprit]);
         // The verdict comes from the real 403 line, not only from the config.
         expect(report.data.denial.basis).to.equal('access-log');
-        expect(report.data.request).to.include({ method: 'GET', path: '/headers', from: 'access-log' });
+        expect(report.data.request).to.include(c.request ?? { method: 'GET', path: '/headers', from: 'access-log' });
       } else {
         expect(report.verdict.status).to.equal('healthy');
       }

@@ -204,7 +204,9 @@ SCENARIOS.push(
   authz('authz-deny-before-allow-healthy', 'The twin: the DENY rule names /debug; sleep gets 200.'),
   authz('authz-principals-plaintext', 'An ALLOW policy for principal cluster.local/ns/foo/sa/sleep; the DestinationRule sends plaintext to the PERMISSIVE port: 403, matched policy none.'),
   authz('authz-principals-plaintext-healthy', 'The twin: auto mTLS, the server sees sleep\'s identity; 200.'),
-  customProvider('authz-custom-provider-denies', 403, 'A CUSTOM policy sends /headers to the ext_authz provider (a pod without a sidecar), which answers 403: 403 UAEX ext_authz_denied.'),
+  customProvider('authz-custom-provider-denies', 403, 'A CUSTOM policy sends /headers to the ext_authz provider (behind its own sidecar), which answers 403: 403 UAEX ext_authz_denied.'),
+  authz('authz-tcp-deny', 'The httpbin port is TCP: the network RBAC filter closes sleep\'s connection (DENY from namespace foo to port 8080); no HTTP 403, the details name the policy.'),
+  authz('authz-tcp-deny-healthy', 'The twin: the DENY rule names namespace bar; sleep gets 200 through the TCP proxy.'),
   customProvider('authz-custom-provider-denies-healthy', 200, 'The twin: the same config, the provider answers 200; sleep gets 200.'),
 );
 

@@ -34,7 +34,8 @@ export function isAuthzDenial(entry: AccessLogEntry): boolean {
 
 export function decideDenial(e: AuthzEvidence): Denial {
   if (e.lastAnswer && !isAuthzDenial(e.lastAnswer)) {
-    return { kind: 'allowed', basis: 'access-log', because: `the server's last access-log entry for the request was answered ${e.lastAnswer.responseCode ?? '-'} ${e.lastAnswer.responseCodeDetails ?? ''}`.trim() };
+    const answer = e.lastAnswer.method ? `was answered ${e.lastAnswer.responseCode ?? '-'} ${e.lastAnswer.responseCodeDetails ?? ''}`.trim() : 'is a TCP connection the server let through';
+    return { kind: 'allowed', basis: 'access-log', because: `the server's last access-log entry for the request ${answer}` };
   }
   const last = e.denials?.entries.at(-1);
   if (last && isExtAuthzDenial(last)) {

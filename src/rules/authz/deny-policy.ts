@@ -7,7 +7,7 @@
 import { makeFinding } from '../../findings/make.js';
 import type { EvidenceItem, Finding } from '../../findings/finding.js';
 import type { AuthzContext, AuthzEvidence, AuthzRule } from './evidence.js';
-import { denialLines, describeRequest, policyExcerpt, rbacExcerpt } from './support.js';
+import { denialLines, describeRequest, isTcp, policyExcerpt, rbacExcerpt, requestWords } from './support.js';
 
 /** ALLOW policies that match the request: the ones a DENY overrides. */
 function overriddenAllows(e: AuthzEvidence): string[] {
@@ -39,7 +39,7 @@ export const denyPolicy: AuthzRule = {
       target: { kind: 'AuthorizationPolicy', namespace: origin?.namespace ?? e.server.pod.namespace, name: origin?.name ?? denial.rbacPolicy ?? 'unknown' },
       evidence,
       remediation: {
-        text: `Narrow ${field} of AuthorizationPolicy ${name} so it no longer matches ${e.request.method} ${e.request.path} (its to.operation paths/methods, from.source, when), or delete that rule if the request should pass; an ALLOW policy cannot override a DENY.`,
+        text: `Narrow ${field} of AuthorizationPolicy ${name} so it no longer matches ${requestWords(e)} (its ${isTcp(e) ? 'to.operation ports' : 'to.operation paths/methods'}, from.source, when), or delete that rule if the request should pass; an ALLOW policy cannot override a DENY.`,
         ...(policy ? { command: `kubectl edit authorizationpolicy ${policy.name} -n ${policy.namespace}` } : {}),
       },
     })];

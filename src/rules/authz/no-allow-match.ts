@@ -7,7 +7,7 @@
 import { makeFinding } from '../../findings/make.js';
 import type { Finding } from '../../findings/finding.js';
 import type { AuthzContext, AuthzEvidence, AuthzRule } from './evidence.js';
-import { denialLines, describeRequest, policyExcerpt, rbacExcerpt } from './support.js';
+import { denialLines, describeRequest, policyExcerpt, rbacExcerpt, requestWords } from './support.js';
 
 export const noAllowMatch: AuthzRule = {
   id: 'md6007-no-allow-policy-matches',
@@ -28,7 +28,7 @@ export const noAllowMatch: AuthzRule = {
         ...allows.slice(0, 2).map((p) => policyExcerpt(p, 'an ALLOW policy applying to the server')),
       ],
       remediation: {
-        text: `Add or widen a rule in ${policy ? `AuthorizationPolicy ${policy.namespace}/${policy.name}` : 'an ALLOW AuthorizationPolicy selecting the server'} so it matches this request (from.source for ${identity}, to.operation for ${e.request.method} ${e.request.path}); the lines above say which part of each rule did not match.`,
+        text: `Add or widen a rule in ${policy ? `AuthorizationPolicy ${policy.namespace}/${policy.name}` : 'an ALLOW AuthorizationPolicy selecting the server'} so it matches this request (from.source for ${identity}, to.operation for ${requestWords(e)}); the lines above say which part of each rule did not match.`,
       },
     })];
   },

@@ -55,6 +55,19 @@ export function patchCommand(policy: AuthorizationPolicyView, spec: Record<strin
 }
 
 export function describeRequest(e: AuthzEvidence): string {
-  const r = e.request;
-  return `${r.method} ${r.path} on port ${r.port} from ${formatPod(e.client.pod)}`;
+  return `${requestWords(e)} on port ${e.request.port} from ${formatPod(e.client.pod)}`;
+}
+
+/**
+ * Whether the request is a TCP connection: the server's chain for the port
+ * carries the network RBAC filter (a Service port Istio treats as TCP), where
+ * there is no method or path and a denial closes the connection instead of a 403.
+ */
+export function isTcp(e: AuthzEvidence): boolean {
+  return e.authorization?.chain.layer === 'network';
+}
+
+/** The request in words: `GET /headers`, or `a TCP connection`. */
+export function requestWords(e: AuthzEvidence): string {
+  return isTcp(e) ? 'a TCP connection' : `${e.request.method} ${e.request.path}`;
 }
