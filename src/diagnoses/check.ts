@@ -28,6 +28,9 @@ import type { InboundFacts, LoggedAccess } from '../rules/inbound/facts.js';
 import { forwardingForPort, inboundPorts } from '../rules/inbound/path.js';
 import { INBOUND_RULES, inboundEvidence } from '../rules/inbound/rules.js';
 import { runStaticChecks, STATIC_RULES } from '../rules/mesh/index.js';
+import { CONFIG_DELIVERY_RULES, proxyConfigEvidence } from '../rules/proxy/config-delivery.js';
+import { CERT_RULES, certsEvidence, type ProxyCertEvidence } from '../rules/certs/index.js';
+import { certificatesFromSecrets } from '../model/envoy/certificates.js';
 import { buildReport, type Report, type VerdictStatus } from '../report/report.js';
 import type { CheckCulprit, CheckData, CheckGroup, CheckLine, CheckStatus } from '../report/check.js';
 import { formatPod, type EvidenceSource } from '../sources/source.js';
@@ -65,15 +68,21 @@ interface ProxyRead {
 
 /** The per-proxy rules `check` runs, in order, by group, and how each group runs them on the engine for one proxy. */
 const PROXY_GROUPS: ReadonlyArray<{ group: string; rules: readonly Rule<any, any>[]; run(read: ProxyRead, ctx: MeshContext): RuleRun }> = [
+  { group: 'Config delivery', rules: CONFIG_DELIVERY_RULES, run: runConfigDelivery },
   { group: 'Egress', rules: [...UNMATCHED_TLS_RULES, registryOnlyBlocked], run: runEgress },
   { group: 'Inbound', rules: INBOUND_RULES, run: runInbound },
 ];
+
+/** Expiring within this many days is a warning (as `certs`' default --warn-days). */
+const CERT_WARN_DAYS = 7;
 
 /** What one proxy left behind once its dump was released: outcomes and findings only. */
 interface ProxyResult extends RuleRun {
   pod: string;
   istio?: string;
   unreadable?: string;
+  /** Its certificates (kilobytes, from the dump's SDS secrets), for the mesh-wide certificate rules. */
+  certs: ProxyCertEvidence;
 }
 
 export async function check(guide: Guide, source: EvidenceSource, options: CheckOptions): Promise<Report<CheckData>> {
@@ -82,8 +91,9 @@ export async function check(guide: Guide, source: EvidenceSource, options: Check
   const ctx: MeshContext = { resources, mesh, ports: tlsPorts(resources), staticsByVersion: new Map() };
   const perProxy = await guide.step(`Proxies: ${PROXY_GROUPS.flatMap((g) => g.rules).length} checks on each of ${pods.length} sidecars`, (step) => checkProxies(source, pods, ctx, options, step));
   const statics = await guide.step('Resources: the static checks', async (step) => staticChecks(ctx, perProxy, step));
-  const data = collect(pods.length, statics, perProxy, Boolean(options.signal?.aborted));
-  for (const f of reportedFindings(data, statics.findings, perProxy)) guide.report(f);
+  const certs = await guide.step('Certificates: validity, roots and identities across the proxies', async (step) => certificateChecks(source, ctx, perProxy, step));
+  const data = collect(pods.length, statics, perProxy, certs, Boolean(options.signal?.aborted));
+  for (const f of reportedFindings(data, [...statics.findings, ...certs.findings], perProxy)) guide.report(f);
   for (const line of data.groups.flatMap((g) => g.checks)) if (line.status === 'skipped') guide.skip(line.rule, line.because ?? 'not run');
   return checkReport(guide, source, options, data);
 }
@@ -154,11 +164,39 @@ async function checkProxy(source: EvidenceSource, pod: PodView, ctx: MeshContext
   const runs = PROXY_GROUPS.map((g) => g.run(read, ctx));
   return {
     pod: read.podArg,
+    certs: proxyCerts(read),
     ...(dumped.dump?.versions?.istio ? { istio: dumped.dump.versions.istio } : {}),
     findings: runs.flatMap((r) => r.findings),
     outcomes: runs.flatMap((r) => r.outcomes),
     ...(dumped.why ? { unreadable: dumped.why } : {}),
   };
+}
+
+/** Config delivery: every resource this proxy's Envoy rejected or has not made ready. */
+function runConfigDelivery(read: ProxyRead, ctx: MeshContext): RuleRun {
+  return runRules(CONFIG_DELIVERY_RULES, proxyConfigEvidence({
+    pod: { namespace: read.pod.namespace, name: read.pod.name, labels: read.pod.labels }, resources: ctx.resources, rootNamespace: ctx.mesh.rootNamespace,
+    ...(read.dump ? { dump: read.dump } : {}), ...(read.dumpSource ? { dumpProvenance: { source: read.dumpSource, ...(read.dumpFile ? { file: read.dumpFile } : {}) } } : {}),
+    ...(read.dumpMissing ? { dumpMissing: read.dumpMissing } : {}),
+  }));
+}
+
+/** The proxy's workload certificate and roots from its dump's SDS secrets (no dump: the reason). */
+function proxyCerts(read: ProxyRead): ProxyCertEvidence {
+  const pod = { namespace: read.pod.namespace, name: read.pod.name };
+  const serviceAccount = String(read.pod.object.spec?.serviceAccountName ?? read.pod.object.spec?.serviceAccount ?? 'default');
+  if (!read.dump) return { pod, serviceAccount, error: read.dumpMissing ?? 'no config dump' };
+  const certs = certificatesFromSecrets(read.dump.secrets);
+  if (certs.chain.length === 0 && certs.roots.length === 0) return { pod, serviceAccount, error: 'no certificates in the config dump (SDS not served yet?)' };
+  return { pod, serviceAccount, certs, provenance: { source: `istioctl proxy-config secret ${read.podArg}`, ...(read.dumpFile ? { file: read.dumpFile } : {}) } };
+}
+
+/** The certificate rules once over every proxy read (a root that differs is a comparison across pods), as of the capture time offline. */
+async function certificateChecks(source: EvidenceSource, ctx: MeshContext, perProxy: ProxyResult[], step: StepRecorder): Promise<RuleRun> {
+  const now = (await source.capturedAt?.()) ?? new Date();
+  const run = runRules(CERT_RULES, certsEvidence({ proxies: perProxy.map((r) => r.certs), now, warnDays: CERT_WARN_DAYS, trustDomain: ctx.mesh.trustDomain }));
+  step.note(`as of ${now.toISOString()}, warning within ${CERT_WARN_DAYS} days; ${perProxy.filter((r) => r.certs.certs).length} of ${perProxy.length} proxies' certificates read`);
+  return run;
 }
 
 /** Egress: who takes unmatched TLS on each TLS port, derived once for the proxy, and the hosts its access log shows blocked. */
@@ -253,12 +291,17 @@ function staticsFor(ctx: MeshContext, istioVersion: ReturnType<typeof parseIstio
 // ---------------------------------------------------------------------------
 // Grouping: one line per rule, culprits grouped by (code, target) across proxies.
 
-function collect(selected: number, statics: RuleRun, perProxy: ProxyResult[], interrupted: boolean): CheckData {
-  const groups: CheckGroup[] = [];
-  groups.push(...PENDING_GROUPS_BEFORE);
-  groups.push({ title: 'Resources', checks: STATIC_RULES.map((rule) => staticLine(rule, statics)) });
-  for (const { group, rules } of PROXY_GROUPS) groups.push({ title: group, checks: rules.map((rule) => proxyLine(rule, perProxy)) });
-  groups.push(...PENDING_GROUPS_AFTER);
+function collect(selected: number, statics: RuleRun, perProxy: ProxyResult[], certs: RuleRun, interrupted: boolean): CheckData {
+  const proxyGroup = (title: string): CheckGroup => ({ title, checks: PROXY_GROUPS.find((g) => g.group === title)!.rules.map((rule) => proxyLine(rule, perProxy)) });
+  const groups: CheckGroup[] = [
+    ...PENDING_GROUPS_BEFORE,
+    proxyGroup('Config delivery'),
+    { title: 'Resources', checks: STATIC_RULES.map((rule) => staticLine(rule, statics)) },
+    proxyGroup('Egress'),
+    proxyGroup('Inbound'),
+    { title: 'Certificates', checks: CERT_RULES.map((rule) => staticLine(rule, certs, podOf)) },
+    ...PENDING_GROUPS_AFTER,
+  ];
   const versions = new Map<string, number>();
   for (const r of perProxy) if (r.istio) versions.set(r.istio, (versions.get(r.istio) ?? 0) + 1);
   return {
@@ -269,9 +312,15 @@ function collect(selected: number, statics: RuleRun, perProxy: ProxyResult[], in
   };
 }
 
-function staticLine(rule: Rule<any, any>, run: RuleRun): CheckLine {
+/** A rule run once (over the resources, or over every proxy's certificates); `pod` names the pod a finding is about, if any. */
+function staticLine(rule: Rule<any, any>, run: RuleRun, pod: (finding: Finding) => string | undefined = () => undefined): CheckLine {
   const outcome = run.outcomes.find((o) => o.rule === rule.id);
-  return line(rule, outcome?.status === 'skipped' ? outcome.because : undefined, culpritsOf(findingsOf(run, rule.id).map((finding) => ({ finding }))));
+  return line(rule, outcome?.status === 'skipped' ? outcome.because : undefined, culpritsOf(findingsOf(run, rule.id).map((finding) => ({ finding, pod: pod(finding) }))));
+}
+
+/** A certificate finding's pod (`name.namespace`), to count and name the pods affected. */
+function podOf(finding: Finding): string | undefined {
+  return finding.target.kind === 'Pod' && finding.target.namespace ? formatPod({ namespace: finding.target.namespace, name: finding.target.name }) : undefined;
 }
 
 function proxyLine(rule: Rule<ProxyEvidence, any>, perProxy: ProxyResult[]): CheckLine {
@@ -360,6 +409,8 @@ function digDeeper(finding: Finding, pod: string | undefined): string {
   const blocked = finding.code === 'MD2001' && pod ? /outbound\|(\d+)\|\|([^'\s]+)/.exec(finding.remediation.command ?? '') : undefined;
   if (blocked) return blocked[1] === '80' ? `kubectl mesh-doctor why-502 ${pod} --host ${blocked[2]}` : `kubectl mesh-doctor why-https-fails ${pod} --host ${blocked[2]} --port ${blocked[1]}`;
   if (pod && INBOUND_CODES.has(finding.code)) return `kubectl mesh-doctor why-inbound-fails ${pod}`;
+  // A certificate: the pod's certificates in full, or every proxy's when the finding is not about one pod.
+  if (/^MD500[1-4]$/.test(finding.code)) return `kubectl mesh-doctor certs ${pod ?? '-A'}`;
   // A TLS contradiction: why-503 from any sidecar client shows the failing request it causes.
   const destination = finding.code === 'MD1006' ? / to (\S+?):(\d+) \(tls /.exec(finding.message) : undefined;
   if (destination) return `kubectl mesh-doctor why-503 <client pod> --to ${destination[1]}:${destination[2]}`;
@@ -386,10 +437,8 @@ function notYet(rule: string, code: string, title: string, because: string): Che
 // Groups whose checks are not on the engine yet.
 const PENDING_GROUPS_BEFORE: CheckGroup[] = [
   { title: 'Control plane and versions', checks: [notYet('istiod-versions', '', "istiod versions and revisions, proxies' skew, revisions gone", "not checked by this version of check (the proxies' versions are listed above)")] },
-  { title: 'Config delivery', checks: [notYet('rejected-config', '', 'rejected config (error_state) and warming proxies', 'not checked by this version of check')] },
 ];
 const PENDING_GROUPS_AFTER: CheckGroup[] = [
-  { title: 'Certificates', checks: [notYet('certificates', '', 'expired or expiring certificates, root mismatch, identity', 'not checked by this version of check')] },
   { title: 'Traffic', checks: [notYet('access-log-failures', '', "failures in the sidecars' access logs, grouped and explained", 'not checked by this version of check')] },
 ];
 
