@@ -128,15 +128,18 @@ function staticChecks(ctx: MeshContext, perProxy: ProxyResult[], step: StepRecor
 /** Every proxy through the bounded pool; each result keeps findings only, never the dump. */
 async function checkProxies(source: EvidenceSource, pods: PodView[], ctx: MeshContext, options: CheckOptions, step: StepRecorder): Promise<ProxyResult[]> {
   const limit = pLimit(Math.max(1, options.concurrency));
-  const results: ProxyResult[] = [];
+  // In the pods' order, whichever proxy answers first: the report must not depend on timing.
+  const slots: Array<ProxyResult | undefined> = pods.map(() => undefined);
+  let checked = 0;
   let errors = 0;
-  await Promise.all(pods.map((pod) => limit(async () => {
+  await Promise.all(pods.map((pod, i) => limit(async () => {
     if (options.signal?.aborted) return;
     const result = await checkProxy(source, pod, ctx, options);
-    results.push(result);
+    slots[i] = result;
     errors += result.findings.filter((f) => f.severity === 'error').length;
-    options.onProxy?.({ checked: results.length, total: pods.length, errors });
+    options.onProxy?.({ checked: ++checked, total: pods.length, errors });
   })));
+  const results = slots.filter((r): r is ProxyResult => r !== undefined);
   step.looked(`kubectl exec <pod> -c istio-proxy -- pilot-agent request GET config_dump   (${results.filter((r) => !r.unreadable).length} of ${pods.length} pods)`);
   for (const r of results) if (r.unreadable) step.note(`${r.pod}: ${r.unreadable}`);
   return results;
