@@ -14,7 +14,9 @@ import { formatWalk, parsePacketSpec, verdictText, walkPacket, type Hook, type P
 import type { InboundForwarding } from '../model/inbound.js';
 import { servicesSelecting } from '../model/istio/services.js';
 import { buildReport, type Report, type VerdictStatus } from '../report/report.js';
-import { inboundPacket, loopFinding, proxyToAppPacket } from '../rules/inbound/iptables-loop.js';
+import { inboundPacket, proxyToAppPacket } from '../rules/inbound/iptables-loop.js';
+import { walkedPacketLoops, walkedPacketsEvidence } from '../rules/inbound/rules.js';
+import { runRules } from '../rules/engine.js';
 import { forwardingForPort, inboundPorts } from '../rules/inbound/path.js';
 import { formatPod, type EvidenceSource, type PodRef } from '../sources/source.js';
 import type { Guide, StepRecorder } from './guide.js';
@@ -166,19 +168,19 @@ async function actualForwarding(run: IptablesRun, appPort: number, step: StepRec
   }
 }
 
-/** 3. Each packet through the table; a loop of a packet this proxy really sends is MD4005. */
+/** 3. Each packet through the table; a loop of a packet this proxy really sends is MD4005 (the rule, on the engine). */
 function walkPackets(run: IptablesRun, nat: Sourced<NatTable>, packets: readonly PacketToWalk[], step: StepRecorder): void {
   const { guide, pod, given, data } = run;
-  for (const w of packets) {
+  const walks = packets.map((w) => {
     const walk: PacketWalk = walkPacket(nat.value, w.packet, { hook: w.hook });
     data.walks.push({ title: w.title, hook: w.hook, packet: w.packet, verdict: verdictText(walk.verdict), loop: walk.loop, actual: w.actual, text: formatWalk(walk) });
     step.note(`${w.title}: ${verdictText(walk.verdict)}${walk.loop ? ' — LOOP' : ''}`);
-    // A what-if packet (--packet) is answered, not blamed: only a packet this proxy really sends is MD4005.
-    if (walk.loop && w.actual && !given) {
-      const p = w.packet;
-      guide.report(loopFinding(pod, nat, walk, `Envoy's connection to the app (${p.src} -> ${p.dst}${p.dport ? `:${p.dport}` : ''}${p.uid !== undefined ? `, uid ${p.uid}` : ''})`), step);
-    }
-  }
+    return { packet: w.packet, walk, actual: w.actual };
+  });
+  // A what-if packet (--packet) is answered, not blamed.
+  if (given) return;
+  const { findings } = runRules([walkedPacketLoops], walkedPacketsEvidence({ pod, nat, walks }));
+  for (const f of findings) guide.report(f, step);
 }
 
 function iptablesVerdict(run: IptablesRun, haveNat: boolean): { status: VerdictStatus; summary: string } {

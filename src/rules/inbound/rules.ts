@@ -10,11 +10,20 @@
  *   md4004-target-port         MD4004           the Service's targetPort matches no container port
  *   md4005-iptables-loop       MD4005           the nat table sends Envoy's connection to the app back into Envoy
  *   md4002-peer-address        MD4002           the app sees requests through the sidecar from 127.0.0.6
+ *
+ * and, for the iptables command's own packets (any it walked, the ones this
+ * proxy really sends marked):
+ *
+ *   md4005-walked-packet-loops MD4005           a packet the proxy really sends is redirected back into it
  */
 import type { EvidenceKind, EvidenceModel, Need, Rule } from '../rule.js';
 import { anyOf } from '../rule.js';
 import type { InboundCheck, InboundFacts } from './facts.js';
-import { iptablesLoopFindings, walkUnmet } from './iptables-loop.js';
+import type { NatTable } from '../../model/iptables/types.js';
+import type { Packet, PacketWalk } from '../../model/iptables/walk.js';
+import type { PodRef } from '../../model/pod.js';
+import type { Sourced } from './facts.js';
+import { iptablesLoopFindings, loopFinding, walkUnmet } from './iptables-loop.js';
 import { listening } from './listening.js';
 import { peerAddress } from './peer-address.js';
 import { targetPortMismatch } from './target-port.js';
@@ -84,4 +93,25 @@ export function inboundEvidence(facts: InboundFacts): EvidenceModel<InboundFacts
       return `no ${kinds.join(' and no ')} for ${facts.pod.name}.${facts.pod.namespace}`;
     },
   };
+}
+
+/** Packets walked through one pod's nat table, each marked when this proxy really sends it. */
+export interface WalkedPackets {
+  pod: PodRef;
+  nat: Sourced<NatTable>;
+  walks: ReadonlyArray<{ packet: Packet; walk: PacketWalk; actual: boolean }>;
+}
+
+export const walkedPacketLoops: Rule<WalkedPackets> = {
+  id: 'md4005-walked-packet-loops',
+  code: 'MD4005',
+  description: 'A packet the proxy really sends, walked through the nat table, is redirected back into the proxy (a what-if packet is answered, not blamed)',
+  needs: ['nat-table'],
+  check: ({ pod, nat, walks }) => walks.filter((w) => w.walk.loop && w.actual).map(({ packet: p, walk }) =>
+    loopFinding(pod, nat, walk, `Envoy's connection to the app (${p.src} -> ${p.dst}${p.dport ? `:${p.dport}` : ''}${p.uid !== undefined ? `, uid ${p.uid}` : ''})`)),
+};
+
+/** The walked packets as an evidence model: a nat table was read, or there is nothing to walk. */
+export function walkedPacketsEvidence(walked: WalkedPackets): EvidenceModel<WalkedPackets> {
+  return { evidence: walked, holds: (kind) => kind === 'nat-table' };
 }

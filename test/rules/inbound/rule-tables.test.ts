@@ -1,4 +1,5 @@
-import { inboundEvidence, appNotOnPodIp, iptablesLoop, peerAddressRule, targetPort } from '../../../src/rules/inbound/rules.js';
+import { inboundEvidence, appNotOnPodIp, iptablesLoop, peerAddressRule, targetPort, walkedPacketLoops, walkedPacketsEvidence, type WalkedPackets } from '../../../src/rules/inbound/rules.js';
+import { inboundWalks } from '../../../src/rules/inbound/iptables-loop.js';
 import type { InboundFacts } from '../../../src/rules/inbound/facts.js';
 import { ruleTester, type RuleTesterOptions } from '../../support/rule-tester.js';
 import { factsOf } from './support.js';
@@ -51,5 +52,19 @@ describe('inbound rules (RuleTester)', () => {
     valid: ['static-1.9-wildcard', 'sidecar-default-endpoint-1.20'].map((fixture) => ({ name: fixture, input: { fixture } })),
     invalid: [{ name: 'wildcard-1.20: peers arrive from 127.0.0.6', input: { fixture: 'wildcard-1.20' }, expect: [{ code: 'MD4002', target: DEPLOYMENT, severity: 'info' }] }],
     skipped: [{ name: 'no config dump', input: { fixture: 'wildcard-1.20', drop: ['dump'] }, because: 'the inbound cluster is not known (no config dump)' }],
+  });
+
+  // The iptables command's packets: Envoy's connection to the app as this proxy sends it, marked actual or not (a what-if).
+  const walked = (fixture: string, actual = true): WalkedPackets => {
+    const facts = factsOf(fixture);
+    const forward = inboundWalks(facts).forward!;
+    return { pod: facts.pod, nat: facts.nat!, walks: [{ packet: forward.packet, walk: forward, actual }] };
+  };
+  ruleTester(walkedPacketLoops, { model: (input: WalkedPackets) => ({ model: walkedPacketsEvidence(input) }), sourcePattern: /^(istioctl|kubectl) / }, {
+    valid: [
+      { name: 'wildcard-1.20: the proxy\'s packet is let through', input: walked('wildcard-1.20') },
+      { name: 'iptables-loop-1.20 as a what-if packet: answered, not blamed', input: walked('iptables-loop-1.20', false) },
+    ],
+    invalid: [{ name: 'iptables-loop-1.20: the proxy\'s own packet comes back to it', input: walked('iptables-loop-1.20'), expect: [{ code: 'MD4005', target: 'Pod default/app-5f7b9c6d8-q7w2e', severity: 'error' }] }],
   });
 });
