@@ -226,15 +226,16 @@ async function walkNatTable(run: InboundRun, step: StepRecorder): Promise<Awaite
 /** 6. What the app sees as the peer address. */
 async function checkPeerAddress(run: InboundRun, step: StepRecorder): Promise<void> {
   const { guide, facts } = run;
-  let reported = false;
   // Requests that loop in iptables never reach the app: the peer address is moot then.
   if (guide.findings.some((x) => x.code === 'MD4005')) {
     step.note('skipped: the proxy\'s connection to the app loops in iptables (MD4005), so no request reaches the app');
     return;
   }
+  // One finding per pod: the peer address is the same for every port (each port's notes still count).
+  let reported = false;
   for (const f of facts) {
-    // One finding per pod: the peer address is the same for every port.
-    reported = runPathRule(run, step, 'peer-address', f, { report: !reported }).length > 0 || reported;
+    const found = runPathRule(run, step, 'peer-address', f, { report: !reported });
+    if (found.length > 0) reported = true;
   }
 }
 
