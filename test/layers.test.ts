@@ -2,6 +2,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { expect } from 'chai';
 import { REPO_ROOT } from './support/cli.js';
+import { sourceFiles, SRC } from './support/source-files.js';
 
 /**
  * The layer guard (docs/architecture.md): imports point down only.
@@ -26,16 +27,6 @@ const MAY_IMPORT: Record<string, readonly string[]> = {
   diagnoses: ['diagnoses', 'rules', 'findings', 'model', 'sources', 'capture', 'report', 'explain', 'errors', 'duration', 'lifecycle'],
   snapshot: ['snapshot', 'sources', 'model', 'report', 'render', 'errors', 'lifecycle', 'duration'],
 };
-
-const SRC = path.join(REPO_ROOT, 'src');
-
-function sourceFiles(dir: string): string[] {
-  return readdirSync(dir, { withFileTypes: true }).flatMap((e) => {
-    const full = path.join(dir, e.name);
-    if (e.isDirectory()) return sourceFiles(full);
-    return /\.(ts|mts)$/.test(e.name) ? [full] : [];
-  });
-}
 
 /** src/rules/upstream/x.ts -> rules; src/errors.ts -> errors (a top-level file is its own layer). */
 function layerOf(file: string): string {

@@ -64,8 +64,29 @@ export class Guide {
     if (step && finding.severity !== 'info') step.status = 'found';
   }
 
+  /**
+   * Takes in, at this point of the transcript, the steps of a guide that ran
+   * ahead (`ahead()`): evidence an earlier rule quotes is read before that
+   * rule runs, but told where the story puts it.
+   */
+  adopt(ahead: Guide): void {
+    for (const step of ahead.steps) {
+      this.observer?.started(step.title);
+      this.steps.push(step);
+      this.observer?.finished(step);
+    }
+    this.findings.push(...ahead.findings);
+    this.skipped.push(...ahead.skipped);
+  }
+
   skip(rule: string, reason: string, step?: StepRecorder): void {
     this.skipped.push({ rule, reason });
     step?.note(`skipped ${rule}: ${reason}`);
   }
+}
+
+/** Runs steps on a guide of their own, to be adopted later at their place in the transcript. */
+export async function ahead<T>(run: (guide: Guide) => Promise<T>): Promise<{ guide: Guide; value: T }> {
+  const guide = new Guide();
+  return { guide, value: await run(guide) };
 }

@@ -6,7 +6,8 @@
  * what they can (rules/egress/blocked-without-dump.ts), with the confidence
  * and what was missing in the verdict.
  */
-import type { Guide, StepRecorder } from './guide.js';
+import { ahead, type Guide, type StepRecorder } from './guide.js';
+import type { EvidenceItem } from '../findings/finding.js';
 import { PROXY_CONTAINER } from '../model/k8s/pods.js';
 import { parseAccessLog, type AccessLogEntry } from '../model/logs/access-log.js';
 import type { Provenance } from '../model/provenance.js';
@@ -23,11 +24,12 @@ export async function why502(guide: Guide, source: EvidenceSource, ref: PodRef, 
     const log = await readHostLines(guide, source, evidence, options.host);
     const verdict = await guide.step('Decide from the resources and the access log (no sidecar config)', async (step) => decideWithoutDump(guide, evidence, options, log, step));
     const result = verdict ? { verdict } : await diagnoseOutbound(guide, source, evidence, 'http', options);
-    if (!verdict) quoteLines(result.verdict, log);
     return outboundReport('why-502', source, guide, evidence, result);
   }
-  const result = await diagnoseOutbound(guide, source, evidence, 'http', options);
-  quoteLines(result.verdict, await readHostLines(guide, source, evidence, options.host));
+  // The rules quote the access-log lines, so they are read first; their step keeps its place at the end.
+  const lines = await ahead((linesGuide) => readHostLines(linesGuide, source, evidence, options.host));
+  const result = await diagnoseOutbound(guide, source, evidence, 'http', options, quoteOf(lines.value));
+  guide.adopt(lines.guide);
   return outboundReport('why-502', source, guide, evidence, result);
 }
 
@@ -54,11 +56,10 @@ async function readHostLines(guide: Guide, source: EvidenceSource, evidence: Sid
   });
 }
 
-function quoteLines(verdict: OutboundVerdict, lines: HostLines): void {
-  if (!lines.log || !lines.entries.length) return;
-  for (const f of verdict.findings.filter((x) => x.code === 'MD2001' || x.code === 'MD2002')) {
-    f.evidence.push({ ...lines.log, excerpt: lines.entries.map((e) => e.raw).join('\n'), note: 'The sidecar logged these requests: `502 - direct_response ... block_all` is REGISTRY_ONLY\'s own reply.' });
-  }
+/** The access-log lines as the evidence item MD2001/MD2002 quote. */
+function quoteOf(lines: HostLines): EvidenceItem | undefined {
+  if (!lines.log || !lines.entries.length) return undefined;
+  return { ...lines.log, excerpt: lines.entries.map((e) => e.raw).join('\n'), note: 'The sidecar logged these requests: `502 - direct_response ... block_all` is REGISTRY_ONLY\'s own reply.' };
 }
 
 async function decideWithoutDump(guide: Guide, evidence: SidecarEvidence, options: OutboundOptions, lines: HostLines, step: StepRecorder): Promise<OutboundVerdict | undefined> {

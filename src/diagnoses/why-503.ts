@@ -498,36 +498,20 @@ interface CaptureOutcome {
 }
 
 async function runCapture(source: EvidenceSource, guide: Guide, options: Why503Options, serverRefs: PodRef[], clientPod: PodView): Promise<CaptureOutcome> {
-  const wanted = options.capture.reproduce !== undefined || options.capture.forMs !== undefined;
   return guide.step('Capture: raise Envoy log levels on both sidecars, let the failure happen, restore every logger', async (step): Promise<CaptureOutcome> => {
     const skip = (reason: string): CaptureOutcome => {
       step.status = 'skipped';
       step.note(`skipped: ${reason}`);
       return { data: { status: 'skipped', reason } };
     };
-    if (source.mode === 'snapshot') return skip('offline: the snapshot\'s istio-proxy.log, clusters and stats are used as captured');
-    if (options.readOnly) return skip('--read-only forbids changing log levels (not even the read-only POST /logging is sent)');
-    if (!wanted) return skip('not requested: pass --reproduce \'curl -sv http://HOST:PORT/\' or --capture-for 20s to raise the connection loggers while the failure happens');
+    const unwanted = whyNoCapture(source, options);
+    if (unwanted !== undefined) return skip(unwanted);
     if (!isAdmin(source)) return skip('this source cannot reach the Envoy admin API');
-    let argv: string[] | undefined;
-    let container: string | undefined;
-    if (options.capture.reproduce !== undefined) {
-      try {
-        argv = shellWords(options.capture.reproduce);
-      } catch (error) {
-        if (error instanceof ShellWordsError) throw usageError(`--reproduce: ${error.message}`, 'Quote the command as one argument: --reproduce \'curl -sv http://httpbin:8000/get\'.');
-        throw error;
-      }
-      if (!argv.length) throw usageError('--reproduce is empty', 'e.g. --reproduce \'curl -sv http://httpbin:8000/get\'.');
-      container = options.capture.container ?? appContainers(clientPod)[0];
-      if (!container) throw usageError(`${formatPod(options.client)} has no app container to run --reproduce in`, 'Pass -c CONTAINER.');
-      if (!clientPod.containers.includes(container)) throw usageError(`${formatPod(options.client)} has no container ${container}`, `Its containers: ${clientPod.containers.join(', ')}.`);
-    }
-    const pods = [options.client, ...serverRefs];
-    const reproduction: { command?: string; exitCode?: number; output?: string } = {};
+    const command = reproduceCommand(options, clientPod);
+    const reproduction: Reproduction = {};
     let result: CaptureResult<void>;
     try {
-      result = await captureWithRaisedLevels(source, pods, {
+      result = await captureWithRaisedLevels(source, [options.client, ...serverRefs], {
         loggers: options.capture.loggers,
         level: options.capture.level,
         context: options.kubeContext,
@@ -536,26 +520,7 @@ async function runCapture(source: EvidenceSource, guide: Guide, options: Why503O
           options.announce(message);
           step.note(message);
         },
-        during: async () => {
-          if (argv && container) {
-            const run = await source.run(options.client, container, argv);
-            reproduction.command = run?.source;
-            reproduction.exitCode = run?.exitCode;
-            // What matters of a `curl -v`: the status line (on stderr) and the start of the body (on stdout).
-            const status = (run?.stderr ?? '').split('\n').filter((l) => /^< HTTP\//.test(l)).pop();
-            const body = (run?.text ?? '').trim().split('\n').slice(0, 2).join('\n');
-            const tail = (run?.stderr ?? '').trim().split('\n').slice(-3).join('\n');
-            const output = [status, body, status ? '' : tail].filter(Boolean).join('\n');
-            reproduction.output = output;
-            if (run) step.looked(run);
-            step.note(`reproduced: exit ${run?.exitCode ?? '?'}${output ? `:\n${output.split('\n').map((l) => `      ${l}`).join('\n')}` : ''}`);
-            // Envoy flushes access logs every second (access_log_flush_interval): give it time to write them.
-            await waitUnlessInterrupted(options.capture.forMs ?? 1500);
-          } else {
-            step.note(`waiting ${Math.round((options.capture.forMs ?? 0) / 1000)}s for traffic...`);
-            await waitUnlessInterrupted(options.capture.forMs ?? 0);
-          }
-        },
+        during: () => letTheFailureHappen(source, options, command, reproduction, step),
       });
     } catch (error) {
       // A sidecar refused the new levels (RBAC, an old Envoy...): the ones already raised were put back;
@@ -565,24 +530,84 @@ async function runCapture(source: EvidenceSource, guide: Guide, options: Why503O
       step.note(`capture failed: ${error.message}${error.suggestion ? ` (${error.suggestion})` : ''}; every level already raised was put back`);
       return { data: { status: 'failed', reason: error.message } };
     }
-    for (const p of result.pods) {
-      step.note(describeRestore(p));
-      if (p.skipped.length) step.note(`  loggers this build does not have, not raised: ${p.skipped.join(', ')}`);
-    }
-    if (result.interrupted) throw new MeshDoctorError('interrupted', `interrupted by ${result.interrupted}; log levels were restored`);
-    if (result.error) step.note(`the reproduction failed: ${result.error}`);
-    const failedRestore = result.pods.filter((p) => p.error);
-    if (failedRestore.length) step.status = 'failed';
-    return {
-      result,
-      data: {
-        status: failedRestore.length ? 'failed' : 'done',
-        since: result.since,
-        level: options.capture.level,
-        loggers: options.capture.loggers,
-        restores: result.pods.map(describeRestore),
-        ...(reproduction.command ? { reproduce: reproduction } : {}),
-      },
-    };
+    return capturedOutcome(result, options, reproduction, step);
   });
+}
+
+/** What --reproduce ran and showed. */
+interface Reproduction {
+  command?: string;
+  exitCode?: number;
+  output?: string;
+}
+
+/** Why no capture is made on this run (offline, read-only, not asked for), or undefined. */
+function whyNoCapture(source: EvidenceSource, options: Why503Options): string | undefined {
+  const wanted = options.capture.reproduce !== undefined || options.capture.forMs !== undefined;
+  if (source.mode === 'snapshot') return 'offline: the snapshot\'s istio-proxy.log, clusters and stats are used as captured';
+  if (options.readOnly) return '--read-only forbids changing log levels (not even the read-only POST /logging is sent)';
+  if (!wanted) return 'not requested: pass --reproduce \'curl -sv http://HOST:PORT/\' or --capture-for 20s to raise the connection loggers while the failure happens';
+  return undefined;
+}
+
+/** --reproduce as an argument vector and the client container it runs in; a bad one is a usage error before any level is raised. */
+function reproduceCommand(options: Why503Options, clientPod: PodView): { argv: string[]; container: string } | undefined {
+  if (options.capture.reproduce === undefined) return undefined;
+  let argv: string[];
+  try {
+    argv = shellWords(options.capture.reproduce);
+  } catch (error) {
+    if (error instanceof ShellWordsError) throw usageError(`--reproduce: ${error.message}`, 'Quote the command as one argument: --reproduce \'curl -sv http://httpbin:8000/get\'.');
+    throw error;
+  }
+  if (!argv.length) throw usageError('--reproduce is empty', 'e.g. --reproduce \'curl -sv http://httpbin:8000/get\'.');
+  const container = options.capture.container ?? appContainers(clientPod)[0];
+  if (!container) throw usageError(`${formatPod(options.client)} has no app container to run --reproduce in`, 'Pass -c CONTAINER.');
+  if (!clientPod.containers.includes(container)) throw usageError(`${formatPod(options.client)} has no container ${container}`, `Its containers: ${clientPod.containers.join(', ')}.`);
+  return { argv, container };
+}
+
+/** While the levels are raised: run --reproduce in the client, or wait --capture-for for traffic. */
+async function letTheFailureHappen(source: EvidenceSource, options: Why503Options, command: { argv: string[]; container: string } | undefined, reproduction: Reproduction, step: StepRecorder): Promise<void> {
+  if (!command) {
+    step.note(`waiting ${Math.round((options.capture.forMs ?? 0) / 1000)}s for traffic...`);
+    await waitUnlessInterrupted(options.capture.forMs ?? 0);
+    return;
+  }
+  const run = await source.run(options.client, command.container, command.argv);
+  reproduction.command = run?.source;
+  reproduction.exitCode = run?.exitCode;
+  // What matters of a `curl -v`: the status line (on stderr) and the start of the body (on stdout).
+  const status = (run?.stderr ?? '').split('\n').filter((l) => /^< HTTP\//.test(l)).pop();
+  const body = (run?.text ?? '').trim().split('\n').slice(0, 2).join('\n');
+  const tail = (run?.stderr ?? '').trim().split('\n').slice(-3).join('\n');
+  const output = [status, body, status ? '' : tail].filter(Boolean).join('\n');
+  reproduction.output = output;
+  if (run) step.looked(run);
+  step.note(`reproduced: exit ${run?.exitCode ?? '?'}${output ? `:\n${output.split('\n').map((l) => `      ${l}`).join('\n')}` : ''}`);
+  // Envoy flushes access logs every second (access_log_flush_interval): give it time to write them.
+  await waitUnlessInterrupted(options.capture.forMs ?? 1500);
+}
+
+/** The capture's restores for the transcript and the report; an interrupt ends the run once levels are back. */
+function capturedOutcome(result: CaptureResult<void>, options: Why503Options, reproduction: Reproduction, step: StepRecorder): CaptureOutcome {
+  for (const p of result.pods) {
+    step.note(describeRestore(p));
+    if (p.skipped.length) step.note(`  loggers this build does not have, not raised: ${p.skipped.join(', ')}`);
+  }
+  if (result.interrupted) throw new MeshDoctorError('interrupted', `interrupted by ${result.interrupted}; log levels were restored`);
+  if (result.error) step.note(`the reproduction failed: ${result.error}`);
+  const failedRestore = result.pods.filter((p) => p.error);
+  if (failedRestore.length) step.status = 'failed';
+  return {
+    result,
+    data: {
+      status: failedRestore.length ? 'failed' : 'done',
+      since: result.since,
+      level: options.capture.level,
+      loggers: options.capture.loggers,
+      restores: result.pods.map(describeRestore),
+      ...(reproduction.command ? { reproduce: reproduction } : {}),
+    },
+  };
 }

@@ -8,7 +8,7 @@
  *   4. the verdict rules (src/rules/egress/outbound-path.ts);
  *   5. with --probe, curl -sv from the app container, tied to the verdict.
  */
-import type { Guide, StepRecorder } from './guide.js';
+import { ahead, type Guide, type StepRecorder } from './guide.js';
 import { parseConfigDump, type ConfigDump } from '../model/envoy/config-dump.js';
 import type { PodView } from '../model/k8s/pods.js';
 import { appContainers } from '../model/k8s/pods.js';
@@ -26,9 +26,9 @@ import {
   describeConnection, describePath, hostAddressInDump, httpConnection, httpsConnection, simulateOutbound,
   type OutboundConnection, type SimulationResult,
 } from '../model/outbound/index.js';
-import { explainOutboundPath, relevantStaticFindings, type OutboundVerdict } from '../rules/egress/outbound-path.js';
+import { explainOutboundPath, relevantStaticFindings, type OutboundVerdict, type TrafficEvidence } from '../rules/egress/outbound-path.js';
 import { tieProbeToVerdict } from '../rules/egress/probe.js';
-import type { Finding } from '../findings/finding.js';
+import type { EvidenceItem, Finding } from '../findings/finding.js';
 import { describeProblem, type ConfigProblem } from '../model/envoy/config-state.js';
 import { outboundPathCrosses } from '../rules/proxy/config-state.js';
 import { reportConfigState } from './config-state.js';
@@ -150,6 +150,7 @@ export async function diagnoseOutbound(
   evidence: SidecarEvidence,
   kind: 'https' | 'http',
   options: OutboundOptions,
+  accessLog?: EvidenceItem,
 ): Promise<{ verdict: OutboundVerdict; data?: OutboundData }> {
   const { pod, podArg, resources } = evidence;
   const port = options.port ?? (kind === 'https' ? 443 : 80);
@@ -185,11 +186,14 @@ export async function diagnoseOutbound(
     }) : [];
     return { sim, broken: problems.filter((p) => !p.serving) };
   });
+  // The probe is read before the rules explain the path (they quote it); its step keeps its place after the static checks.
+  const probed = options.probe ? await ahead((probeGuide) => probe(probeGuide, source, evidence, kind, options.host, port, options.path, sim)) : undefined;
+  const traffic: TrafficEvidence = { ...(probed?.value.item ? { probe: probed.value.item } : {}), ...(accessLog ? { accessLog } : {}) };
   const verdict = broken.length ? brokenPathVerdict(guide, broken, sim) : await guide.step('Explain where it ends', async (step) => {
     const verdict = explainOutboundPath({
       pod, podArg, resources, mesh: evidence.mesh, dump, ...(evidence.istioVersion ? { istioVersion: evidence.istioVersion } : {}),
       host: options.host, port, simulation: sim, dumpSource: evidence.dumpSource ?? `istioctl proxy-config all ${podArg} -o json`,
-      ...(evidence.dumpFile ? { dumpFile: evidence.dumpFile } : {}), staticFindings: evidence.staticFindings,
+      ...(evidence.dumpFile ? { dumpFile: evidence.dumpFile } : {}), staticFindings: evidence.staticFindings, traffic,
     });
     for (const line of verdict.observations) step.note(line);
     for (const f of verdict.findings) guide.report(f, step);
@@ -207,17 +211,26 @@ export async function diagnoseOutbound(
     }
   });
   const data = simulationData(sim, verdict);
-  if (options.probe) await probe(guide, source, evidence, kind, options.host, port, options.path, sim, verdict, data);
+  if (probed) {
+    guide.adopt(probed.guide);
+    if (probed.value.data) data.probe = probed.value.data;
+  }
   return { verdict, data };
 }
 
-async function probe(guide: Guide, source: EvidenceSource, evidence: SidecarEvidence, kind: 'https' | 'http', host: string, port: number, path: string | undefined, sim: SimulationResult, verdict: OutboundVerdict, data: OutboundData): Promise<void> {
-  await guide.step(`Probe: curl -sv from the app container`, async (step: StepRecorder) => {
+/** What --probe found: the evidence item the findings quote, and the report's probe data. */
+interface ProbeRead {
+  item?: EvidenceItem;
+  data?: NonNullable<OutboundData['probe']>;
+}
+
+async function probe(guide: Guide, source: EvidenceSource, evidence: SidecarEvidence, kind: 'https' | 'http', host: string, port: number, path: string | undefined, sim: SimulationResult): Promise<ProbeRead> {
+  return guide.step(`Probe: curl -sv from the app container`, async (step: StepRecorder): Promise<ProbeRead> => {
     const container = appContainers(evidence.pod)[0];
     if (!container) {
       step.status = 'skipped';
       guide.skip('--probe', `pod ${evidence.podArg} has no app container to run curl in`, step);
-      return;
+      return {};
     }
     const url = `${kind}://${host}${(kind === 'https' && port !== 443) || (kind === 'http' && port !== 80) ? `:${port}` : ''}${path && path !== '/' ? path : ''}`;
     const ref = { namespace: evidence.pod.namespace, name: evidence.pod.name };
@@ -229,7 +242,7 @@ async function probe(guide: Guide, source: EvidenceSource, evidence: SidecarEvid
       // Live: the container has no curl (distroless images), or exec is forbidden; the verdict does not depend on the probe.
       step.status = 'skipped';
       guide.skip('--probe', `${(error as Error).message}; run the probe from a container that has curl (kubectl debug)`, step);
-      return;
+      return {};
     }
     // A snapshot may hold what the team ran instead (seed 003: `curl https://baidu.com`, `curl -k https://baidu.com`); read those too.
     const extra: Array<{ argv: string[]; text: string }> = [];
@@ -244,13 +257,13 @@ async function probe(guide: Guide, source: EvidenceSource, evidence: SidecarEvid
     if (!result) {
       step.status = 'skipped';
       guide.skip('--probe', `no recording of \`curl -sv ${url}\` from container ${container} in ${source.label}`, step);
-      return;
+      return {};
     }
     step.looked(result);
     if (/executable file not found|not found in \$PATH|curl: not found|no such file or directory/i.test(`${result.stderr}\n${result.text}`) && !/curl: \(\d+\)/.test(result.stderr)) {
       step.status = 'skipped';
       guide.skip('--probe', `container ${container} has no curl (${(result.stderr.trim().split('\n').pop() ?? '').slice(0, 160)}); run the probe from a container that has it, e.g. kubectl debug`, step);
-      return;
+      return {};
     }
     const text = [`${result.text}\n${result.stderr}`, ...extra.map((e) => `# ${e.argv.join(' ')}\n${e.text}`)].join('\n');
     // curl -s prints no "curl: (N)" line; give the parser the exit code the way kubectl reports it.
@@ -260,11 +273,11 @@ async function probe(guide: Guide, source: EvidenceSource, evidence: SidecarEvid
     for (const t of ties) step.note(t);
     if (parsed?.inMesh) step.note(`curl says: ${parsed.inMesh}`);
     const { raw: _raw, ...rest } = parsed ?? { raw: '' };
-    data.probe = { command: argv.join(' '), exitCode: result.exitCode, ...(parsed ? { parsed: rest as Omit<CurlOutput, 'raw'> } : {}), ties };
     const excerpt = text.split('\n').filter((l) => /^# curl|subject:|issuer:|SSL|curl: \(|404 page not found|< HTTP|unknown protocol|server:/i.test(l)).join('\n') || text.trim().slice(0, 600);
-    for (const f of verdict.findings.filter((x) => x.code === 'MD1001' || x.code === 'MD1002' || x.code === 'MD2001' || x.code === 'MD2002')) {
-      f.evidence.push({ source: `kubectl exec ${evidence.pod.name} -n ${evidence.pod.namespace} -c ${container} -- ${argv.join(' ')}`, excerpt, ...(result.file ? { file: result.file } : {}), note: ties.join(' ') || undefined });
-    }
+    return {
+      item: { source: `kubectl exec ${evidence.pod.name} -n ${evidence.pod.namespace} -c ${container} -- ${argv.join(' ')}`, excerpt, ...(result.file ? { file: result.file } : {}), note: ties.join(' ') || undefined },
+      data: { command: argv.join(' '), exitCode: result.exitCode, ...(parsed ? { parsed: rest as Omit<CurlOutput, 'raw'> } : {}), ties },
+    };
   });
 }
 

@@ -23,13 +23,12 @@ import { parseListeningSockets, whoListensOn } from '../model/sockets.js';
 import { buildReport, reportVersions, type Report, type VerdictStatus } from '../report/report.js';
 import type { MeshVersion } from '../model/mesh-version.js';
 import { meshVersionOf } from './mesh-version.js';
-import type { InboundFacts, LoggedAccess, InboundCheck, Sourced } from '../rules/inbound/facts.js';
+import type { InboundFacts, LoggedAccess, Sourced } from '../rules/inbound/facts.js';
 import { ingressDefaultEndpoint, refusedInbound } from '../rules/inbound/facts.js';
-import { iptablesPath } from '../rules/inbound/iptables-loop.js';
-import { listening } from '../rules/inbound/listening.js';
+import { inboundWalks, type InboundWalks } from '../rules/inbound/iptables-loop.js';
 import { forwardingForPort, inboundPorts, type InboundPort } from '../rules/inbound/path.js';
-import { peerAddress } from '../rules/inbound/peer-address.js';
-import { targetPortMismatch } from '../rules/inbound/target-port.js';
+import { appNotOnPodIp, inboundEvidence, iptablesLoop, peerAddressRule, targetPort, type InboundRule } from '../rules/inbound/rules.js';
+import { runRules } from '../rules/engine.js';
 import type { EvidenceSource, PodRef } from '../sources/source.js';
 import { formatPod } from '../sources/source.js';
 import type { Guide, StepRecorder } from './guide.js';
@@ -90,7 +89,7 @@ interface InboundRun {
   podRef: PodRef;
   options: WhyInboundFailsOptions;
   facts: InboundFacts[];
-  pathWalks: Map<InboundFacts, ReturnType<typeof iptablesPath>>;
+  pathWalks: Map<InboundFacts, InboundWalks>;
   dump?: ConfigDump;
   /** The run's one version decision (diagnoses/mesh-version.ts). */
   version?: MeshVersion;
@@ -196,9 +195,10 @@ async function checkAppSockets(run: InboundRun, step: StepRecorder): Promise<voi
     step.note('no ss or netstat output (not in the proxy image, or not in the snapshot)');
   }
   for (const f of facts) {
-    const mismatch = apply(guide, step, 'target-port', targetPortMismatch(f));
-    if (mismatch.findings.length > 0) continue; // the Service is the cause; "nothing listens" would repeat it
-    apply(guide, step, 'app-listens', listening(f));
+    if (!f.port.service) step.note(`${f.port.label}: no Service port, nothing to compare`);
+    const mismatch = f.port.service ? runPathRule(run, step, 'target-port', f) : [];
+    if (mismatch.length > 0) continue; // the Service is the cause; "nothing listens" would repeat it
+    runPathRule(run, step, 'app-listens', f);
   }
 }
 
@@ -215,9 +215,10 @@ async function walkNatTable(run: InboundRun, step: StepRecorder): Promise<Awaite
   step.note(`read ${result.nat.value.chains.size} chains (${result.nat.value.format})`);
   for (const f of facts) {
     f.nat = result.nat;
-    const walked = iptablesPath(f);
-    applyOutcome(guide, step, 'iptables-loop', walked);
-    pathWalks.set(f, walked);
+    const walks = inboundWalks(f);
+    for (const line of walks.notes) step.note(line);
+    pathWalks.set(f, walks);
+    runPathRule(run, step, 'iptables-loop', f);
   }
   return result;
 }
@@ -225,18 +226,16 @@ async function walkNatTable(run: InboundRun, step: StepRecorder): Promise<Awaite
 /** 6. What the app sees as the peer address. */
 async function checkPeerAddress(run: InboundRun, step: StepRecorder): Promise<void> {
   const { guide, facts } = run;
-  const seen = new Set<string>();
   // Requests that loop in iptables never reach the app: the peer address is moot then.
   if (guide.findings.some((x) => x.code === 'MD4005')) {
     step.note('skipped: the proxy\'s connection to the app loops in iptables (MD4005), so no request reaches the app');
     return;
   }
+  // One finding per pod: the peer address is the same for every port (each port's notes still count).
+  let reported = false;
   for (const f of facts) {
-    const r = peerAddress(f);
-    // One finding per pod: the peer address is the same for every port.
-    const findings = r.findings.filter(() => !seen.has('MD4002'));
-    if (findings.length) seen.add('MD4002');
-    applyOutcome(guide, step, 'peer-address', { ...r, findings });
+    const found = runPathRule(run, step, 'peer-address', f, { report: !reported });
+    if (found.length > 0) reported = true;
   }
 }
 
@@ -280,17 +279,33 @@ function inboundReport(run: InboundRun, nat: Awaited<ReturnType<typeof readNatTa
   });
 }
 
-function apply(guide: Guide, step: StepRecorder, rule: string, r: InboundCheck): InboundCheck {
-  return applyOutcome(guide, step, rule, r);
+/** The inbound rules by the names this diagnosis' transcript and report give them. */
+const PATH_RULES: Record<'target-port' | 'app-listens' | 'iptables-loop' | 'peer-address', InboundRule> = {
+  'target-port': targetPort,
+  'app-listens': appNotOnPodIp,
+  'iptables-loop': iptablesLoop,
+  'peer-address': peerAddressRule,
+};
+
+/**
+ * Runs one inbound rule through the engine on one port's facts: what it saw
+ * goes to the step, a skip (once per reason) and its findings to the guide.
+ * With `report: false` the findings are returned but not reported again.
+ */
+function runPathRule(run: InboundRun, step: StepRecorder, name: keyof typeof PATH_RULES, facts: InboundFacts, options: { report?: boolean } = {}): Finding[] {
+  const { guide } = run;
+  const { findings, outcomes: [outcome] } = runRules([PATH_RULES[name]], pathEvidence(facts));
+  for (const line of outcome?.saw ?? []) step.note(line);
+  const because = outcome?.because;
+  if (outcome?.status === 'skipped' && because !== undefined && !guide.skipped.some((s) => s.rule === name && s.reason === because)) guide.skip(name, because, step);
+  if (options.report !== false) for (const f of findings) guide.report(f, step);
+  return findings;
 }
 
-function applyOutcome(guide: Guide, step: StepRecorder, rule: string, r: InboundCheck): InboundCheck {
-  for (const n of r.notes) step.note(n);
-  if (r.skipped !== undefined && r.findings.length === 0) {
-    if (!guide.skipped.some((s) => s.rule === rule && s.reason === r.skipped)) guide.skip(rule, r.skipped, step);
-  }
-  for (const f of r.findings) guide.report(f, step);
-  return r;
+/** One port's facts as the engine's evidence model, with this diagnosis' wording of what it could not read. */
+function pathEvidence(facts: InboundFacts) {
+  const model = inboundEvidence(facts);
+  return { ...model, absent: (kinds: Parameters<NonNullable<typeof model.absent>>[0]) => (kinds.includes('sockets') ? 'the listening sockets are not available (no ss/netstat in the proxy image, or not in the snapshot)' : model.absent!(kinds)) };
 }
 
 async function quietLog(source: EvidenceSource, ref: PodRef, container: string, step: StepRecorder) {
@@ -302,7 +317,7 @@ async function quietLog(source: EvidenceSource, ref: PodRef, container: string, 
   }
 }
 
-function portPath(f: InboundFacts, findings: Finding[], walks: ReturnType<typeof iptablesPath> | undefined, problems: readonly ConfigProblem[]): InboundPortPath {
+function portPath(f: InboundFacts, findings: Finding[], walks: InboundWalks | undefined, problems: readonly ConfigProblem[]): InboundPortPath {
   const hops: InboundHop[] = [];
   const { pod, port } = f;
   const p = port.appPort;

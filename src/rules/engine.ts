@@ -25,10 +25,11 @@ export function runRules<E, S = unknown>(
       outcomes.push({ rule: rule.id, code: rule.code, status: 'skipped', because, findings: 0 });
       continue;
     }
-    const context = { ...(shared ?? {}), earlier: [...findings] } as CheckContext<S>;
+    const saw: string[] = [];
+    const context = { ...(shared ?? {}), earlier: [...findings], note: (line: string) => void saw.push(line) } as CheckContext<S>;
     const found = rule.check(model.evidence, context);
     findings.push(...found);
-    outcomes.push({ rule: rule.id, code: rule.code, status: 'ran', findings: found.length });
+    outcomes.push({ rule: rule.id, code: rule.code, status: 'ran', findings: found.length, ...(saw.length ? { saw } : {}) });
   }
   return { findings, outcomes };
 }

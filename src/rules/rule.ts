@@ -71,6 +71,8 @@ export interface EvidenceModel<E> {
 export type CheckContext<S = unknown> = S & {
   /** Findings of the rules that ran before, so a rule can stand down when an earlier one explains the same lines. */
   earlier: readonly Finding[];
+  /** What the rule saw, one line each, for the diagnosis' transcript (the outcome's `saw`); never part of a finding. */
+  note(line: string): void;
 };
 
 export interface Rule<E, S = unknown> {
@@ -94,6 +96,8 @@ export interface RuleOutcome {
   /** Why it was skipped. */
   because?: string;
   findings: number;
+  /** What a rule that ran noted for the transcript, when it noted anything. */
+  saw?: string[];
 }
 
 /** A need of several alternative kinds: `anyOf('Service', 'ServiceEntry')`. */

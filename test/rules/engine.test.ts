@@ -55,4 +55,11 @@ describe('rule engine', () => {
     expect(whyNot(picky, model([], 9))).to.equal('no client:access-log evidence is available');
     expect(runRules([picky], model(['client:access-log'], 1)).outcomes[0]?.status).to.equal('ran');
   });
+
+  it('keeps what a rule noted for the transcript on its outcome, and nothing for a rule that noted nothing', () => {
+    const noting: Rule<Toy> = { ...refused, check: (e, { note }) => { note(`${e.errors} error(s) seen`); return []; } };
+    const run = runRules([noting, standsDown], model(['client:access-log'], 2));
+    expect(run.outcomes[0]).to.deep.equal({ rule: 'md3004-toy', code: 'MD3004', status: 'ran', findings: 0, saw: ['2 error(s) seen'] });
+    expect(run.outcomes[1]).to.not.have.property('saw');
+  });
 });

@@ -211,127 +211,182 @@ export interface SimulateOptions {
   proxy?: 'sidecar' | 'gateway';
 }
 
+/**
+ * The connection's path, decision by decision: the listener the capture hands
+ * it to, the filter chain, the network filter, and for HTTP the route config,
+ * virtual host and route.
+ */
 export function simulateOutbound(dump: ConfigDump, connection: OutboundConnection, options: SimulateOptions = {}): SimulationResult {
-  const gateway = options.proxy === 'gateway';
-  const decisions: Decision[] = [];
-  const notes: string[] = [];
-  let confidence: Confidence = 'high';
-  const lower = (to: Confidence, why: string) => {
-    notes.push(why);
-    if (to === 'low' || (to === 'medium' && confidence === 'high')) confidence = to;
-  };
-
-  // The run's version (from the proxy, else the versions file or an image tag) when the dump does not say.
-  const istio = dump.versions?.istio ?? options.istioVersion;
-  if (!istio) lower('medium', 'no source says which Istio version built the dump (no ISTIO_VERSION in the node metadata, no versions file or image tag)');
-  else if ((compareVersions(istio, '1.7.0') ?? 0) < 0) lower('medium', `Istio ${istio} is older than 1.7, the oldest listener layout this simulation is written for`);
-
-  const pick = selectListener(dump, connection);
-  notes.push(...pick.notes);
-  // The guess decides the path only where per-VIP listeners share the port (an exact IP:port listener wins).
-  if (options.assumedExternal && pick.vipListeners.length) lower('low', `the destination address is assumed (an external IP): neither the resources nor the sidecar's config give ${connection.host ?? connection.sni ?? 'the host'} one, and ${pick.vipListeners.length} listener(s) on port ${connection.port} are bound to specific addresses`);
-  if (!pick.capture && !gateway) lower('medium', 'the dump has no virtualOutbound listener (use_original_dst on 15001): traffic capture is assumed to hand off as Istio 1.7+ does');
-  const base = { connection, decisions, notes, catchAll: false } as const;
-  if (!pick.listener && gateway) {
-    const why = `the gateway has no listener on port ${connection.port}: nothing accepts the connection (refused)`;
-    decisions.push({ stage: 'listener', chose: '(none)', because: why });
-    return { ...base, outcome: { kind: 'no_listener', why }, confidence };
-  }
-  if (!pick.listener) {
-    decisions.push({ stage: 'listener', chose: '(none)', because: pick.because });
-    lower('low', 'no listener found for the connection');
-    return { ...base, outcome: { kind: 'unknown', why: pick.because }, confidence };
-  }
+  const trace = new Trace(connection);
+  judgeVersion(trace, dump, options);
+  const pick = takeListener(trace, dump, connection, options);
+  if (!pick.listener) return noListener(trace, pick, options);
   const listener = pick.listener;
-  decisions.push({ stage: 'listener', chose: listener.name, because: pick.because });
-  if (dump.allListeners.length !== dump.listeners.length && dump.allListeners.some((l) => l.name === listener.name && l.state === 'warming')) lower('medium', `listener ${listener.name} also has a warming version: Envoy may be about to replace what is simulated`);
-
-  const detected = detectProperties(listener, connection);
-  notes.push(...detected.notes);
-  const selection = selectFilterChain(listener, detected.properties);
-  notes.push(...selection.notes);
-  if (selection.ambiguous || listener.hasFilterChainMatcher) confidence = 'low';
+  trace.decisions.push({ stage: 'listener', chose: listener.name, because: pick.because });
+  const selection = takeFilterChain(trace, dump, listener, connection);
   if (!selection.chain) {
-    decisions.push({ stage: 'filter chain', chose: '(none)', because: selection.noMatch ?? 'no chain matched', criteria: selection.steps });
-    return { ...base, captureListener: pick.capture, listener, outcome: { kind: 'no_filter_chain', why: selection.noMatch ?? 'no chain matched' }, decisions, confidence };
+    const why = selection.noMatch ?? 'no chain matched';
+    return trace.result({ captureListener: pick.capture, listener, outcome: { kind: 'no_filter_chain', why } });
   }
   const chain = selection.chain;
   const chainRow = rowOf(listener, chain);
   const catchAll = isCatchAllChain(chain);
+  trace.decisions.push(chainDecision(selection, chain, chainRow, catchAll));
+  const withChain: ChainTaken = { captureListener: pick.capture, listener, chain, ...(chainRow ? { chainRow } : {}), catchAll };
+  const terminal = chain.terminalFilter;
+  if (!terminal) return noTerminalFilter(trace, withChain);
+  if (terminal.tcpProxy) return followTcpProxy(trace, withChain, terminal.tcpProxy);
+  return followHttp(trace, dump, withChain, terminal.httpConnectionManager!);
+}
+
+/** What a simulation records as it goes: each decision, the caveats, and how sure it is. */
+class Trace {
+  readonly decisions: Decision[] = [];
+  readonly notes: string[] = [];
+  confidence: Confidence = 'high';
+
+  constructor(readonly connection: OutboundConnection) {}
+
+  /** A caveat that lowers the confidence to `to` (never raises it). */
+  lower(to: Confidence, why: string): void {
+    this.notes.push(why);
+    if (to === 'low' || (to === 'medium' && this.confidence === 'high')) this.confidence = to;
+  }
+
+  result(taken: Partial<Omit<SimulationResult, 'connection' | 'decisions' | 'notes' | 'confidence'>> & { outcome: Outcome }): SimulationResult {
+    return { connection: this.connection, decisions: this.decisions, notes: this.notes, catchAll: false, ...taken, confidence: this.confidence };
+  }
+}
+
+type TerminalFilter = NonNullable<FilterChain['terminalFilter']>;
+type ChainTaken = Pick<SimulationResult, 'captureListener' | 'listener' | 'chain' | 'chainRow' | 'catchAll'>;
+
+/** The run's version (from the proxy, else the versions file or an image tag) when the dump does not say. */
+function judgeVersion(trace: Trace, dump: ConfigDump, options: SimulateOptions): void {
+  const istio = dump.versions?.istio ?? options.istioVersion;
+  if (!istio) trace.lower('medium', 'no source says which Istio version built the dump (no ISTIO_VERSION in the node metadata, no versions file or image tag)');
+  else if ((compareVersions(istio, '1.7.0') ?? 0) < 0) trace.lower('medium', `Istio ${istio} is older than 1.7, the oldest listener layout this simulation is written for`);
+}
+
+/** The listener the capture hands the connection to, and how sure that choice is. */
+function takeListener(trace: Trace, dump: ConfigDump, connection: OutboundConnection, options: SimulateOptions): ReturnType<typeof selectListener> {
+  const pick = selectListener(dump, connection);
+  trace.notes.push(...pick.notes);
+  // The guess decides the path only where per-VIP listeners share the port (an exact IP:port listener wins).
+  if (options.assumedExternal && pick.vipListeners.length) trace.lower('low', `the destination address is assumed (an external IP): neither the resources nor the sidecar's config give ${connection.host ?? connection.sni ?? 'the host'} one, and ${pick.vipListeners.length} listener(s) on port ${connection.port} are bound to specific addresses`);
+  if (!pick.capture && options.proxy !== 'gateway') trace.lower('medium', 'the dump has no virtualOutbound listener (use_original_dst on 15001): traffic capture is assumed to hand off as Istio 1.7+ does');
+  return pick;
+}
+
+/** No listener takes the connection: a gateway refuses it; for a sidecar the dump is not what this simulation knows. */
+function noListener(trace: Trace, pick: ReturnType<typeof selectListener>, options: SimulateOptions): SimulationResult {
+  if (options.proxy === 'gateway') {
+    const why = `the gateway has no listener on port ${trace.connection.port}: nothing accepts the connection (refused)`;
+    trace.decisions.push({ stage: 'listener', chose: '(none)', because: why });
+    return trace.result({ outcome: { kind: 'no_listener', why } });
+  }
+  trace.decisions.push({ stage: 'listener', chose: '(none)', because: pick.because });
+  trace.lower('low', 'no listener found for the connection');
+  return trace.result({ outcome: { kind: 'unknown', why: pick.because } });
+}
+
+/** The listener's filter chain for the connection's properties (recorded as a decision only when none matches). */
+function takeFilterChain(trace: Trace, dump: ConfigDump, listener: Listener, connection: OutboundConnection): ReturnType<typeof selectFilterChain> {
+  if (dump.allListeners.length !== dump.listeners.length && dump.allListeners.some((l) => l.name === listener.name && l.state === 'warming')) trace.lower('medium', `listener ${listener.name} also has a warming version: Envoy may be about to replace what is simulated`);
+  const detected = detectProperties(listener, connection);
+  trace.notes.push(...detected.notes);
+  const selection = selectFilterChain(listener, detected.properties);
+  trace.notes.push(...selection.notes);
+  if (selection.ambiguous || listener.hasFilterChainMatcher) trace.confidence = 'low';
+  if (!selection.chain) trace.decisions.push({ stage: 'filter chain', chose: '(none)', because: selection.noMatch ?? 'no chain matched', criteria: selection.steps });
+  return selection;
+}
+
+function chainDecision(selection: ReturnType<typeof selectFilterChain>, chain: FilterChain, chainRow: ListenerRow | undefined, catchAll: boolean): Decision {
   const chainName = chain.name || (chain.isDefault ? 'default_filter_chain' : '(unnamed chain)');
-  decisions.push({
+  return {
     stage: 'filter chain',
     chose: chainRow ? `${chainRow.addresses} ${chainRow.port} ${chainRow.match} ${chainRow.destination}` : chainName,
     because: selection.usedDefault
       ? `no filter chain matched (${selection.steps.at(-1)?.criterion ?? 'first criterion'}); the default_filter_chain takes it`
       : `${chainName} survives every criterion${catchAll ? ' and has none of its own: it is the catch-all of this listener' : ''}`,
     criteria: selection.steps,
-  });
-  const withChain = { ...base, captureListener: pick.capture, listener, chain, ...(chainRow ? { chainRow } : {}), catchAll };
+  };
+}
 
-  const terminal = chain.terminalFilter;
-  if (!terminal) {
-    decisions.push({ stage: 'network filter', chose: '(none)', because: `chain has no tcp_proxy or http_connection_manager (filters: ${chain.filters.map((f) => f.name).join(', ') || 'none'})` });
-    lower('low', 'the chain ends in a filter this simulation does not follow');
-    return { ...withChain, outcome: { kind: 'unknown', why: 'the chain ends in a filter this simulation does not follow' }, confidence };
-  }
-  const tcp = terminal.tcpProxy;
-  if (tcp) {
-    const cluster = tcp.cluster ?? [...tcp.weightedClusters].sort((a, b) => (b.weight ?? 0) - (a.weight ?? 0))[0]?.name;
-    decisions.push({ stage: 'network filter', chose: `tcp_proxy -> ${cluster ?? '?'}`, because: tcp.cluster ? `tcp_proxy forwards the bytes to cluster ${tcp.cluster}` : `tcp_proxy splits across ${tcp.weightedClusters.map((w) => `${w.name} (${w.weight ?? '?'})`).join(', ')}` });
-    const outcome: Outcome = {
-      kind: 'cluster',
-      ...(cluster ? { cluster } : {}),
-      ...(tcp.weightedClusters.length ? { weightedClusters: tcp.weightedClusters } : {}),
-      why: isBlackHole(cluster)
-        ? 'tcp_proxy to BlackHoleCluster: the connection is accepted and closed (UH on BlackHoleCluster in the access log)'
-        : isPassthrough(cluster)
-          ? 'tcp_proxy to PassthroughCluster: the connection goes to the original destination unchanged'
-          : `tcp_proxy to ${cluster}: the connection goes to that cluster's endpoints, whatever host the client meant`,
-    };
-    decisions.push({ stage: 'outcome', chose: cluster ?? '?', because: outcome.why });
-    return { ...withChain, outcome, confidence };
-  }
+function noTerminalFilter(trace: Trace, withChain: ChainTaken): SimulationResult {
+  const chain = withChain.chain!;
+  trace.decisions.push({ stage: 'network filter', chose: '(none)', because: `chain has no tcp_proxy or http_connection_manager (filters: ${chain.filters.map((f) => f.name).join(', ') || 'none'})` });
+  trace.lower('low', 'the chain ends in a filter this simulation does not follow');
+  return trace.result({ ...withChain, outcome: { kind: 'unknown', why: 'the chain ends in a filter this simulation does not follow' } });
+}
 
-  const hcm = terminal.httpConnectionManager!;
-  if (connection.transport === 'tls' && !chain.terminatesTls) {
+/** tcp_proxy: the bytes go to one cluster (or a weighted split), whatever host the client meant. */
+function followTcpProxy(trace: Trace, withChain: ChainTaken, tcp: NonNullable<TerminalFilter['tcpProxy']>): SimulationResult {
+  const cluster = tcp.cluster ?? [...tcp.weightedClusters].sort((a, b) => (b.weight ?? 0) - (a.weight ?? 0))[0]?.name;
+  trace.decisions.push({ stage: 'network filter', chose: `tcp_proxy -> ${cluster ?? '?'}`, because: tcp.cluster ? `tcp_proxy forwards the bytes to cluster ${tcp.cluster}` : `tcp_proxy splits across ${tcp.weightedClusters.map((w) => `${w.name} (${w.weight ?? '?'})`).join(', ')}` });
+  const outcome: Outcome = {
+    kind: 'cluster',
+    ...(cluster ? { cluster } : {}),
+    ...(tcp.weightedClusters.length ? { weightedClusters: tcp.weightedClusters } : {}),
+    why: isBlackHole(cluster)
+      ? 'tcp_proxy to BlackHoleCluster: the connection is accepted and closed (UH on BlackHoleCluster in the access log)'
+      : isPassthrough(cluster)
+        ? 'tcp_proxy to PassthroughCluster: the connection goes to the original destination unchanged'
+        : `tcp_proxy to ${cluster}: the connection goes to that cluster's endpoints, whatever host the client meant`,
+  };
+  trace.decisions.push({ stage: 'outcome', chose: cluster ?? '?', because: outcome.why });
+  return trace.result({ ...withChain, outcome });
+}
+
+/** http_connection_manager: TLS it cannot read, then route config, virtual host and route. */
+function followHttp(trace: Trace, dump: ConfigDump, withChain: ChainTaken, hcm: NonNullable<TerminalFilter['httpConnectionManager']>): SimulationResult {
+  const { connection } = trace;
+  if (connection.transport === 'tls' && !withChain.chain!.terminatesTls) {
     const why = 'the chain hands the connection to an HTTP connection manager without terminating TLS: the ClientHello is parsed as HTTP, Envoy answers "400 Bad Request" in plaintext and closes, and the client reports "unknown protocol" / "wrong version number"';
-    decisions.push({ stage: 'network filter', chose: 'http_connection_manager', because: why });
-    decisions.push({ stage: 'outcome', chose: 'TLS handshake fails', because: why });
-    return { ...withChain, outcome: { kind: 'tls_into_http', why }, confidence };
+    trace.decisions.push({ stage: 'network filter', chose: 'http_connection_manager', because: why });
+    trace.decisions.push({ stage: 'outcome', chose: 'TLS handshake fails', because: why });
+    return trace.result({ ...withChain, outcome: { kind: 'tls_into_http', why } });
   }
   const routeConfig = hcm.inlineRouteConfig ?? (hcm.rdsRouteConfigName ? dump.routeConfig(hcm.rdsRouteConfigName) : undefined);
-  decisions.push({ stage: 'network filter', chose: 'http_connection_manager', because: hcm.rdsRouteConfigName ? `HTTP connection manager with RDS route config ${hcm.rdsRouteConfigName}` : 'HTTP connection manager with an inline route config' });
+  trace.decisions.push({ stage: 'network filter', chose: 'http_connection_manager', because: hcm.rdsRouteConfigName ? `HTTP connection manager with RDS route config ${hcm.rdsRouteConfigName}` : 'HTTP connection manager with an inline route config' });
   if (!routeConfig) {
     const why = `route config ${hcm.rdsRouteConfigName ?? '(inline)'} is not in the dump (RDS not received yet, or the dump was filtered)`;
-    lower('low', why);
-    decisions.push({ stage: 'route config', chose: '(missing)', because: why });
-    return { ...withChain, outcome: { kind: 'unknown', why }, confidence };
+    trace.lower('low', why);
+    trace.decisions.push({ stage: 'route config', chose: '(missing)', because: why });
+    return trace.result({ ...withChain, outcome: { kind: 'unknown', why } });
   }
-  decisions.push({ stage: 'route config', chose: routeConfig.name || '(inline)', because: `${routeConfig.virtualHosts.length} virtual hosts` });
+  trace.decisions.push({ stage: 'route config', chose: routeConfig.name || '(inline)', because: `${routeConfig.virtualHosts.length} virtual hosts` });
+  return followRoute(trace, { ...withChain, routeConfig });
+}
+
+/** The virtual host for the Host header, its TLS redirect, then the route for the path. */
+function followRoute(trace: Trace, taken: ChainTaken & { routeConfig: RouteConfig }): SimulationResult {
+  const { connection } = trace;
   const hostHeader = connection.host ?? connection.sni ?? (connection.destinationIp ? `${connection.destinationIp}:${connection.port}` : '');
-  const vh = selectVirtualHost(routeConfig, hostHeader);
+  const vh = selectVirtualHost(taken.routeConfig, hostHeader);
   if (!vh.virtualHost) {
-    decisions.push({ stage: 'virtual host', chose: '(none)', because: vh.because });
-    return { ...withChain, routeConfig, outcome: { kind: 'no_route', status: 404, why: `${vh.because}: Envoy answers 404 (NR)` }, confidence };
+    trace.decisions.push({ stage: 'virtual host', chose: '(none)', because: vh.because });
+    return trace.result({ ...taken, outcome: { kind: 'no_route', status: 404, why: `${vh.because}: Envoy answers 404 (NR)` } });
   }
-  decisions.push({ stage: 'virtual host', chose: vh.virtualHost.name, because: vh.because });
-  if (vh.virtualHost.requireTls === 'ALL' && connection.transport !== 'tls') {
+  const virtualHost = vh.virtualHost;
+  trace.decisions.push({ stage: 'virtual host', chose: virtualHost.name, because: vh.because });
+  if (virtualHost.requireTls === 'ALL' && connection.transport !== 'tls') {
     // Envoy redirects before routing (config_impl.cc VirtualHostImpl sslRedirect): Istio's tls.httpsRedirect.
-    const why = `virtual host ${vh.virtualHost.name} has require_tls ALL: Envoy answers 301 to https:// before any route`;
-    decisions.push({ stage: 'outcome', chose: 'HTTP 301', because: why });
-    return { ...withChain, routeConfig, virtualHost: vh.virtualHost, outcome: { kind: 'redirect', status: 301, why }, confidence };
+    const why = `virtual host ${virtualHost.name} has require_tls ALL: Envoy answers 301 to https:// before any route`;
+    trace.decisions.push({ stage: 'outcome', chose: 'HTTP 301', because: why });
+    return trace.result({ ...taken, virtualHost, outcome: { kind: 'redirect', status: 301, why } });
   }
-  const route = selectRoute(vh.virtualHost, connection.path ?? '/');
-  notes.push(...route.notes);
+  const route = selectRoute(virtualHost, connection.path ?? '/');
+  trace.notes.push(...route.notes);
   if (!route.route) {
-    decisions.push({ stage: 'route', chose: '(none)', because: route.because });
-    return { ...withChain, routeConfig, virtualHost: vh.virtualHost, outcome: { kind: 'no_route', status: 404, why: `${route.because}: Envoy answers 404 (NR)` }, confidence };
+    trace.decisions.push({ stage: 'route', chose: '(none)', because: route.because });
+    return trace.result({ ...taken, virtualHost, outcome: { kind: 'no_route', status: 404, why: `${route.because}: Envoy answers 404 (NR)` } });
   }
-  decisions.push({ stage: 'route', chose: route.route.name ?? '(unnamed)', because: route.because });
+  trace.decisions.push({ stage: 'route', chose: route.route.name ?? '(unnamed)', because: route.because });
   const outcome = routeOutcome(route.route);
-  decisions.push({ stage: 'outcome', chose: outcome.cluster ?? (outcome.status !== undefined ? `HTTP ${outcome.status}` : outcome.kind), because: outcome.why });
-  return { ...withChain, routeConfig, virtualHost: vh.virtualHost, route: route.route, outcome, confidence };
+  trace.decisions.push({ stage: 'outcome', chose: outcome.cluster ?? (outcome.status !== undefined ? `HTTP ${outcome.status}` : outcome.kind), because: outcome.why });
+  return trace.result({ ...taken, virtualHost, route: route.route, outcome });
 }
 
 /** One line per decision, for a transcript or an evidence excerpt. */

@@ -50,6 +50,16 @@ export interface OutboundContext {
   staticFindings: readonly Finding[];
   /** True when the question is "where does traffic nobody claims go?" (who-owns-443), not one host. */
   anyHost?: boolean;
+  /** What the diagnosis saw of this very traffic; quoted, last, in the findings it backs. */
+  traffic?: TrafficEvidence;
+}
+
+/** Evidence of the traffic itself, beside the config: a probe's curl from the app, the sidecar's access-log lines. */
+export interface TrafficEvidence {
+  /** Backs MD1001, MD1002, MD2001 and MD2002: what the app saw. */
+  probe?: EvidenceItem;
+  /** Backs MD2001 and MD2002: the sidecar logged the block itself. */
+  accessLog?: EvidenceItem;
 }
 
 export interface OutboundVerdict {
@@ -377,8 +387,19 @@ function registryOnlyBlocks(ctx: OutboundContext): OutboundVerdict {
   };
 }
 
-/** The verdict for the simulated path. */
+/** The verdict for the simulated path, its findings quoting the traffic evidence that backs them. */
 export function explainOutboundPath(ctx: OutboundContext): OutboundVerdict {
+  const verdict = pathVerdict(ctx);
+  const { probe, accessLog } = ctx.traffic ?? {};
+  if (!probe && !accessLog) return verdict;
+  const quotes = (f: Finding): EvidenceItem[] => [
+    ...(probe && ['MD1001', 'MD1002', 'MD2001', 'MD2002'].includes(f.code) ? [probe] : []),
+    ...(accessLog && ['MD2001', 'MD2002'].includes(f.code) ? [accessLog] : []),
+  ];
+  return { ...verdict, findings: verdict.findings.map((f) => ({ ...f, evidence: [...f.evidence, ...quotes(f)] })) };
+}
+
+function pathVerdict(ctx: OutboundContext): OutboundVerdict {
   const sim = ctx.simulation;
   const outcome = sim.outcome;
   if (outcome.kind === 'tls_into_http') return portTreatedAsHttp(ctx);

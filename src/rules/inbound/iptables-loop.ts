@@ -58,32 +58,61 @@ export function loopFinding(pod: PodRef, nat: Sourced<NatTable>, walk: PacketWal
   });
 }
 
-/** The inbound path through iptables for one port: capture (PREROUTING) and the proxy's forward (OUTPUT). */
-export function iptablesPath(facts: InboundFacts): InboundCheck & { capture?: PacketWalk; forward?: PacketWalk } {
-  const { pod, port } = facts;
-  if (!facts.nat) return outcome([], [], 'the nat table is not available (no istio-init log, no istio-cni log for the pod, iptables-save not permitted)');
-  if (!pod.ip) return outcome([], [], 'the pod has no IP in its status');
-  if (port.appPort === undefined) return outcome([], [], `the app port of ${port.label} is unknown`);
-  const table = facts.nat.value;
-  const notes: string[] = [];
-  const capture = walkPacket(table, inboundPacket(pod.ip, port.appPort), { hook: 'PREROUTING' });
-  const cv = capture.verdict;
-  notes.push(cv.kind === 'REDIRECT'
-    ? `a connection from another pod to ${pod.ip}:${port.appPort} is redirected to Envoy on ${cv.port} (${cv.chain} rule ${cv.position})`
-    : `a connection from another pod to ${pod.ip}:${port.appPort} is NOT captured by the sidecar (${cv.kind}): it goes straight to the app`);
-  const fw = facts.forwarding?.value.forwarding;
-  if (!fw) return { ...outcome([], notes, 'the inbound cluster is not known, so the packet Envoy sends to the app is not known'), capture };
-  const forward = walkPacket(table, proxyToAppPacket(fw, pod.ip, port.appPort), { hook: 'OUTPUT' });
-  const p = forward.packet;
-  if (forward.loop) {
-    return {
-      ...outcome([loopFinding(pod, facts.nat, forward, `Envoy's connection to the app (${p.src} -> ${p.dst}:${p.dport}, uid 1337)`)], notes),
-      capture,
-      forward,
-    };
-  }
-  const v = forward.verdict;
-  notes.push(`Envoy's connection ${p.src} -> ${p.dst}:${p.dport} (uid 1337) ${v.kind === 'RETURN' ? `is let through by ${v.returnedBy.chain} rule ${v.returnedBy.position}` : v.kind === 'REDIRECT' ? `is redirected to ${v.port}` : `ends with ${v.kind}`}`);
-  return { ...outcome([], notes), capture, forward };
+/** The walks of one port's connections through the nat table, and what they show (one line each, for the transcript). */
+export interface InboundWalks {
+  /** A peer's connection to the app port, through PREROUTING. */
+  capture?: PacketWalk;
+  /** Envoy's connection to the app, through OUTPUT (known once the inbound cluster is). */
+  forward?: PacketWalk;
+  notes: string[];
 }
 
+/** Why the connections of this port cannot be walked, when they cannot. */
+export function walkUnmet(facts: InboundFacts): string | undefined {
+  if (!facts.nat) return 'the nat table is not available (no istio-init log, no istio-cni log for the pod, iptables-save not permitted)';
+  if (!facts.pod.ip) return 'the pod has no IP in its status';
+  if (facts.port.appPort === undefined) return `the app port of ${facts.port.label} is unknown`;
+  if (!facts.forwarding?.value.forwarding) return 'the inbound cluster is not known, so the packet Envoy sends to the app is not known';
+  return undefined;
+}
+
+/** The inbound path through iptables for one port: capture (PREROUTING) and the proxy's forward (OUTPUT). */
+export function inboundWalks(facts: InboundFacts): InboundWalks {
+  const { pod, port } = facts;
+  if (!facts.nat || !pod.ip || port.appPort === undefined) return { notes: [] };
+  const table = facts.nat.value;
+  const capture = walkPacket(table, inboundPacket(pod.ip, port.appPort), { hook: 'PREROUTING' });
+  const cv = capture.verdict;
+  const notes = [cv.kind === 'REDIRECT'
+    ? `a connection from another pod to ${pod.ip}:${port.appPort} is redirected to Envoy on ${cv.port} (${cv.chain} rule ${cv.position})`
+    : `a connection from another pod to ${pod.ip}:${port.appPort} is NOT captured by the sidecar (${cv.kind}): it goes straight to the app`];
+  const fw = facts.forwarding?.value.forwarding;
+  if (!fw) return { capture, notes };
+  const forward = walkPacket(table, proxyToAppPacket(fw, pod.ip, port.appPort), { hook: 'OUTPUT' });
+  if (!forward.loop) {
+    const p = forward.packet;
+    const v = forward.verdict;
+    notes.push(`Envoy's connection ${p.src} -> ${p.dst}:${p.dport} (uid 1337) ${v.kind === 'RETURN' ? `is let through by ${v.returnedBy.chain} rule ${v.returnedBy.position}` : v.kind === 'REDIRECT' ? `is redirected to ${v.port}` : `ends with ${v.kind}`}`);
+  }
+  return { capture, forward, notes };
+}
+
+/** MD4005 when Envoy's connection to the app loops back into Envoy. */
+export function iptablesLoopFindings(facts: InboundFacts): Finding[] {
+  return loopFindings(facts, inboundWalks(facts).forward);
+}
+
+function loopFindings(facts: InboundFacts, forward: PacketWalk | undefined): Finding[] {
+  if (!forward?.loop || !facts.nat) return [];
+  const p = forward.packet;
+  return [loopFinding(facts.pod, facts.nat, forward, `Envoy's connection to the app (${p.src} -> ${p.dst}:${p.dport}, uid 1337)`)];
+}
+
+/** The walks and MD4005 as one inbound check (the walks' notes, the finding, or why it could not run). */
+export function iptablesPath(facts: InboundFacts): InboundCheck & { capture?: PacketWalk; forward?: PacketWalk } {
+  const { capture, forward, notes } = inboundWalks(facts);
+  const because = walkUnmet(facts);
+  const walks = { ...(capture ? { capture } : {}), ...(forward ? { forward } : {}) };
+  if (because !== undefined) return { ...outcome([], notes, because), ...walks };
+  return { ...outcome(loopFindings(facts, forward), notes), ...walks };
+}

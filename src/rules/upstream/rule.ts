@@ -44,7 +44,7 @@ export function upstreamEvidence(e: UpstreamEvidence): EvidenceModel<UpstreamEvi
 
 export function analyse(e: UpstreamEvidence): UpstreamAnalysis {
   const signals = e.servers.flatMap(serverSignals);
-  return { signals, correlations: correlate(failedRequests(e), e.servers, signals), earlier: [] };
+  return { signals, correlations: correlate(failedRequests(e), e.servers, signals), earlier: [], note: () => undefined };
 }
 
 /** Runs why-503's rules through the engine, with the correlation derived once. */

@@ -8,10 +8,10 @@ import { meshConfigFrom } from '../../../src/model/istio/mesh-config.js';
 import { runStaticChecks } from '../../../src/rules/mesh/index.js';
 import { parseIstioVersion } from '../../../src/model/istio/version-behaviour.js';
 import { httpConnection, httpsConnection, simulateOutbound } from '../../../src/model/outbound/index.js';
-import { explainOutboundPath } from '../../../src/rules/egress/outbound-path.js';
+import { explainOutboundPath, type TrafficEvidence } from '../../../src/rules/egress/outbound-path.js';
 import { REPO_ROOT } from '../../support/cli.js';
 
-function explain(dir: string, ns: string, pod: string, kind: 'https' | 'http', host: string, ip?: string) {
+function explain(dir: string, ns: string, pod: string, kind: 'https' | 'http', host: string, ip?: string, traffic?: TrafficEvidence) {
   const root = path.join(REPO_ROOT, dir);
   const read = (f: string) => (existsSync(path.join(root, f)) ? readFileSync(path.join(root, f), 'utf8') : '');
   const resources = new ResourceSet([
@@ -26,6 +26,7 @@ function explain(dir: string, ns: string, pod: string, kind: 'https' | 'http', h
   return explainOutboundPath({
     pod: podView(resources.get('Pod', ns, pod)!), podArg: `${pod}.${ns}`, resources, mesh, dump, ...(istioVersion ? { istioVersion } : {}),
     host, port, simulation, dumpSource: 'config_dump', staticFindings: runStaticChecks(resources, { mesh, ...(istioVersion ? { istioVersion } : {}) }).findings,
+    ...(traffic ? { traffic } : {}),
   });
 }
 
@@ -112,5 +113,18 @@ describe('egress rules: the path verdict names the culprit', () => {
     expect(v.findings[0].remediation.patch).to.contain('10.96.120.15');
     // istioctl's own layout (tabwriter padding), so it can be compared with what users see.
     expect(v.findings[0].evidence[0].excerpt).to.match(/^ADDRESSES\s+PORT\s+MATCH\s+DESTINATION\n0\.0\.0\.0\s+443\s+ALL\s+Cluster: outbound\|443\|\|traefik\.cutom-name$/);
+  });
+
+  it('returns findings finished: MD2001 quotes the probe, then the sidecar\'s access-log lines; MD1001 the probe only', () => {
+    const probe = { source: 'kubectl exec ubuntu-deployment-54bbd6f4ff-q9sdj -n default -c ubuntu -- curl -sv http://httpbin.org/ip', excerpt: '< HTTP/1.1 502 Bad Gateway' };
+    const accessLog = { source: 'kubectl logs ubuntu-deployment-54bbd6f4ff-q9sdj -n default -c istio-proxy --tail=5000', excerpt: '"GET /ip HTTP/1.1" 502 - direct_response' };
+    const blocked = explain(S('seed002-registry-only-unregistered'), ...UBUNTU, 'http', 'httpbin.org', undefined, { probe, accessLog });
+    expect(blocked.findings.map((f) => f.code)).to.deep.equal(['MD2001']);
+    expect(blocked.findings[0].evidence.slice(-2)).to.deep.equal([probe, accessLog]);
+    const bare = explain(S('seed002-registry-only-unregistered'), ...UBUNTU, 'http', 'httpbin.org');
+    expect(bare.findings[0].evidence).to.deep.equal(blocked.findings[0].evidence.slice(0, -2));
+    const http443 = explain('test/fixtures/egress/seed000-istio-1.7-http-on-443', ...WEB, 'https', 'www.google.com', undefined, { probe, accessLog });
+    expect(http443.findings[0].code).to.equal('MD1001');
+    expect(http443.findings[0].evidence.at(-1)).to.deep.equal(probe);
   });
 });
