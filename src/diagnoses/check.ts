@@ -31,6 +31,8 @@ import { runStaticChecks, STATIC_RULES } from '../rules/mesh/index.js';
 import { CONFIG_DELIVERY_RULES, proxyConfigEvidence } from '../rules/proxy/config-delivery.js';
 import { CERT_RULES, certsEvidence, type ProxyCertEvidence } from '../rules/certs/index.js';
 import { certificatesFromSecrets } from '../model/envoy/certificates.js';
+import { CONTROL_PLANE_RULES, controlPlaneEvidence, type IstiodInstance } from '../rules/mesh/control-plane.js';
+import { imageIstioVersion } from '../model/mesh-version.js';
 import { buildReport, type Report, type VerdictStatus } from '../report/report.js';
 import type { CheckCulprit, CheckData, CheckGroup, CheckLine, CheckStatus } from '../report/check.js';
 import { formatPod, type EvidenceSource } from '../sources/source.js';
@@ -83,6 +85,8 @@ interface ProxyResult extends RuleRun {
   unreadable?: string;
   /** Its certificates (kilobytes, from the dump's SDS secrets), for the mesh-wide certificate rules. */
   certs: ProxyCertEvidence;
+  /** The revision that injected it, for the control plane rules. */
+  revision: string;
 }
 
 export async function check(guide: Guide, source: EvidenceSource, options: CheckOptions): Promise<Report<CheckData>> {
@@ -92,8 +96,9 @@ export async function check(guide: Guide, source: EvidenceSource, options: Check
   const perProxy = await guide.step(`Proxies: ${PROXY_GROUPS.flatMap((g) => g.rules).length} checks on each of ${pods.length} sidecars`, (step) => checkProxies(source, pods, ctx, options, step));
   const statics = await guide.step('Resources: the static checks', async (step) => staticChecks(ctx, perProxy, step));
   const certs = await guide.step('Certificates: validity, roots and identities across the proxies', async (step) => certificateChecks(source, ctx, perProxy, step));
-  const data = collect(pods.length, statics, perProxy, certs, Boolean(options.signal?.aborted));
-  for (const f of reportedFindings(data, [...statics.findings, ...certs.findings], perProxy)) guide.report(f);
+  const controlPlane = await guide.step('Control plane: istiod versions and revisions against the proxies\'', async (step) => controlPlaneChecks(ctx, perProxy, step));
+  const data = collect(pods.length, statics, perProxy, { certs, controlPlane }, Boolean(options.signal?.aborted));
+  for (const f of reportedFindings(data, [...statics.findings, ...certs.findings, ...controlPlane.findings], perProxy)) guide.report(f);
   for (const line of data.groups.flatMap((g) => g.checks)) if (line.status === 'skipped') guide.skip(line.rule, line.because ?? 'not run');
   return checkReport(guide, source, options, data);
 }
@@ -168,6 +173,7 @@ async function checkProxy(source: EvidenceSource, pod: PodView, ctx: MeshContext
   return {
     pod: read.podArg,
     certs: proxyCerts(read),
+    revision: injectedBy(pod),
     ...(dumped.dump?.versions?.istio ? { istio: dumped.dump.versions.istio } : {}),
     findings: runs.flatMap((r) => r.findings),
     outcomes: runs.flatMap((r) => r.outcomes),
@@ -200,6 +206,39 @@ async function certificateChecks(source: EvidenceSource, ctx: MeshContext, perPr
   const run = runRules(CERT_RULES, certsEvidence({ proxies: perProxy.map((r) => r.certs), now, warnDays: CERT_WARN_DAYS, trustDomain: ctx.mesh.trustDomain }));
   step.note(`as of ${now.toISOString()}, warning within ${CERT_WARN_DAYS} days; ${perProxy.filter((r) => r.certs.certs).length} of ${perProxy.length} proxies' certificates read`);
   return run;
+}
+
+/** The revision that injected a pod: sidecar.istio.io/status's, else its istio.io/rev label, else default. */
+function injectedBy(pod: PodView): string {
+  try {
+    const status = JSON.parse(String(pod.object.metadata.annotations?.['sidecar.istio.io/status'] ?? '{}')) as { revision?: unknown };
+    if (typeof status.revision === 'string' && status.revision) return status.revision;
+  } catch {
+    // not JSON: fall back to the label
+  }
+  return pod.labels['istio.io/rev'] || 'default';
+}
+
+/** istiod's pods (a `discovery` container or a pilot image), each with its version and revision. */
+function istiodInstances(resources: ResourceSet): IstiodInstance[] {
+  return resources.of('Pod').flatMap((o) => {
+    const containers = (o.spec?.containers ?? []) as Array<{ name?: string; image?: string }>;
+    const c = containers.find((x) => x.name === 'discovery' || /\/pilot[:@]/.test(x.image ?? ''));
+    if (!c?.image) return [];
+    const version = imageIstioVersion(c.image)?.version;
+    return [{ ref: { kind: 'Pod', namespace: o.metadata.namespace ?? '', name: o.metadata.name }, image: c.image, revision: o.metadata.labels?.['istio.io/rev'] || 'default', ...(version ? { version } : {}) }];
+  });
+}
+
+/** The control plane rules once over every proxy read. */
+function controlPlaneChecks(ctx: MeshContext, perProxy: ProxyResult[], step: StepRecorder): RuleRun {
+  const istiods = istiodInstances(ctx.resources);
+  step.note(istiods.length ? istiods.map((i) => `${formatRef(i.ref)} ${i.version ?? '?'} (revision ${i.revision})`).join('; ') : 'no istiod pod among the resources');
+  const proxies = perProxy.filter((r) => !r.unreadable).map((r) => {
+    const [name, namespace] = [r.pod.slice(0, r.pod.lastIndexOf('.')), r.pod.slice(r.pod.lastIndexOf('.') + 1)];
+    return { pod: r.pod, ref: { kind: 'Pod', namespace, name }, revision: r.revision, ...(r.istio ? { version: r.istio } : {}) };
+  });
+  return runRules(CONTROL_PLANE_RULES, controlPlaneEvidence({ istiods, proxies }));
 }
 
 /** Egress: who takes unmatched TLS on each TLS port, derived once for the proxy, and the hosts its access log shows blocked. */
@@ -294,15 +333,15 @@ function staticsFor(ctx: MeshContext, istioVersion: ReturnType<typeof parseIstio
 // ---------------------------------------------------------------------------
 // Grouping: one line per rule, culprits grouped by (code, target) across proxies.
 
-function collect(selected: number, statics: RuleRun, perProxy: ProxyResult[], certs: RuleRun, interrupted: boolean): CheckData {
+function collect(selected: number, statics: RuleRun, perProxy: ProxyResult[], fleet: { certs: RuleRun; controlPlane: RuleRun }, interrupted: boolean): CheckData {
   const proxyGroup = (title: string): CheckGroup => ({ title, checks: PROXY_GROUPS.find((g) => g.group === title)!.rules.map((rule) => proxyLine(rule, perProxy)) });
   const groups: CheckGroup[] = [
-    ...PENDING_GROUPS_BEFORE,
+    { title: 'Control plane and versions', checks: [...CONTROL_PLANE_RULES.map((rule) => staticLine(rule, fleet.controlPlane, podOf)), SYNC_NOT_YET] },
     proxyGroup('Config delivery'),
     { title: 'Resources', checks: STATIC_RULES.map((rule) => staticLine(rule, statics)) },
     proxyGroup('Egress'),
     proxyGroup('Inbound'),
-    { title: 'Certificates', checks: CERT_RULES.map((rule) => staticLine(rule, certs, podOf)) },
+    { title: 'Certificates', checks: CERT_RULES.map((rule) => staticLine(rule, fleet.certs, podOf)) },
     ...PENDING_GROUPS_AFTER,
   ];
   const versions = new Map<string, number>();
@@ -438,9 +477,7 @@ function notYet(rule: string, code: string, title: string, because: string): Che
 }
 
 // Groups whose checks are not on the engine yet.
-const PENDING_GROUPS_BEFORE: CheckGroup[] = [
-  { title: 'Control plane and versions', checks: [notYet('istiod-versions', '', "istiod versions and revisions, proxies' skew, revisions gone", "not checked by this version of check (the proxies' versions are listed above)")] },
-];
+const SYNC_NOT_YET = notYet('istiod-sync', '', "istiod's view of each proxy's sync state (stale or NACKed, as istioctl proxy-status shows)", 'not checked by this version of check');
 const PENDING_GROUPS_AFTER: CheckGroup[] = [
   { title: 'Traffic', checks: [notYet('access-log-failures', '', "failures in the sidecars' access logs, grouped and explained", 'not checked by this version of check')] },
 ];

@@ -59,6 +59,8 @@ const entries = [
   { code: 'MD6008', severity: 'error', title: 'The CUSTOM provider (ext_authz) denied the request, or could not be asked' },
   { code: 'MD7001', severity: 'error', title: 'Envoy rejected config on this path' },
   { code: 'MD7002', severity: 'error', title: 'Config on this path is not ready (warming)' },
+  { code: 'MD7010', severity: 'error', title: 'A proxy runs a version its istiod does not support' },
+  { code: 'MD7011', severity: 'error', title: 'A proxy belongs to a revision no istiod serves' },
   { code: 'MD8001', severity: 'error', title: 'The Gateway for the host selects no gateway pod', relatedIstio: ['IST0101'] },
   { code: 'MD8002', severity: 'error', title: 'The Gateway declares the host on another port', relatedIstio: ['IST0162'] },
   { code: 'MD8003', severity: 'error', title: "The Gateway server's protocol does not match the request (HTTP vs HTTPS)" },
