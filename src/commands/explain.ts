@@ -1,7 +1,8 @@
-import { Args } from '@oclif/core';
+import { Args, Flags, type Config } from '@oclif/core';
 import { text as readStream } from 'node:stream/consumers';
 import { MeshDoctorCommand, type RunContext } from '../base-command.js';
 import { usageError } from '../errors.js';
+import { diagnosisForLine } from '../explain/diagnose-line.js';
 import { explain, type Explanation, type ExplanationItem } from '../explain/explain.js';
 import type { Painter } from '../render/style.js';
 import { plainTable } from '../render/table.js';
@@ -17,9 +18,37 @@ diagnosis to run next. Needs no cluster.`;
     '<%= config.bin %> explain 268435612',
     `<%= config.bin %> explain '"GET /get HTTP/1.1" 503 UC 0 57 0 - "-" "curl/7.35.0" "a1b2" "httpbin:8000" "172.17.0.14:8000"'`,
     'kubectl logs sleep-7f -c istio-proxy --tail 20 | <%= config.bin %> explain -',
+    `<%= config.bin %> explain --diagnose --pod sleep-5b597748b4-77kj5.foo --from test/fixtures/why-503/e2e-dr-tls-disable '"GET /get HTTP/1.1" 503 UC upstream_reset_before_response_started{connection_termination} - "-" 0 95 1 - "-" "curl/8.5.0" "e2e-1" "httpbin:8000" "172.17.0.14:8080" outbound|8000||httpbin.foo.svc.cluster.local 172.17.0.13:46846 10.105.235.142:8000 172.17.0.13:52044 - default'`,
   ];
   static strict = false;
   static args = { text: Args.string({ description: 'the text to explain, or - for standard input', required: false }) };
+  static flags = {
+    diagnose: Flags.boolean({ description: 'run the diagnosis one access-log line calls for, its arguments filled from the line (needs --pod)', default: false }),
+    pod: Flags.string({ description: 'with --diagnose: the pod whose istio-proxy logged the line (name.namespace)' }),
+  };
+
+  /** The base flags a diagnosis run from --diagnose gets as given. */
+  private static readonly FORWARDED = ['from', 'context', 'kubeconfig', 'output', 'read-only', 'fail-on', 'timeout', 'concurrency'] as const;
+
+  override async run(): Promise<void> {
+    const { flags, argv } = await this.parse(Explain);
+    if (!flags.diagnose) return super.run();
+    if (!flags.pod) throw usageError('--diagnose needs --pod', 'Name the pod whose istio-proxy logged the line: --pod NAME.NAMESPACE.');
+    const picked = diagnosisForLine(await this.input(argv as string[]), flags.pod);
+    if ('why' in picked) throw usageError(`nothing to diagnose: ${picked.why}`, 'Run explain without --diagnose to read the line, or run the diagnosis yourself.');
+    const forwarded = Explain.FORWARDED.flatMap((name) => {
+      const value = (flags as Record<string, unknown>)[name];
+      if (value === undefined || value === false || value === (Explain.baseFlags as Record<string, { default?: unknown }>)[name]?.default) return [];
+      return value === true ? [`--${name}`] : [`--${name}`, String(value)];
+    });
+    const extra = [...(flags.json ? ['--json'] : []), ...(flags.verbose ? ['--verbose'] : []), ...(flags.details ? ['--details'] : [])];
+    const argvOut = [...picked.call.args, ...forwarded, ...extra];
+    process.stderr.write(`explain: the line calls for \`kubectl mesh-doctor ${picked.call.command} ${argvOut.join(' ')}\`\n`);
+    // Through the loaders, not the oclif registry: the bundle registers only the command named on the command line.
+    const { COMMAND_LOADERS } = await import('../command-loaders.js');
+    const Diagnosis = (await COMMAND_LOADERS[picked.call.command]!()).default as { run(argv: string[], config: Config): Promise<unknown> };
+    await Diagnosis.run(argvOut, this.config);
+  }
 
   protected async diagnose({ argv }: RunContext): Promise<Report<Explanation>> {
     const input = await this.input(argv);

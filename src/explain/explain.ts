@@ -328,7 +328,9 @@ function accessLogInMesh({ e, flags, details, tf }: DecodedEntry): { inMesh: str
   const detailName = details?.name;
   const transport = tf ?? details?.transportFailure;
 
-  if (codes.includes('UF') && (e.direction === 'inbound' || /^inbound\|/.test(cluster)) && transport?.errno === 111) {
+  // Envoy 1.40 writes the refusal as `delayed_connect_error:_Connection_refused` (mesh lab), older ones as errno 111.
+  const refused = transport?.errno === 111 || /connection_refused/i.test(`${e.upstreamTransportFailureReason ?? ''} ${e.responseCodeDetails ?? ''}`);
+  if (codes.includes('UF') && (e.direction === 'inbound' || /^inbound\|/.test(cluster)) && refused) {
     inMesh =
       'The server sidecar could not connect to its own app: connection refused on the pod IP. Since Istio 1.10 inbound traffic is forwarded to the pod IP (source 127.0.0.6), not 127.0.0.1, so an app that listens only on localhost stops receiving mesh traffic. Fix: bind the app to 0.0.0.0 (or the pod IP).';
     next.push(step('why-inbound-fails'));
