@@ -33,6 +33,8 @@ import { CERT_RULES, certsEvidence, type ProxyCertEvidence } from '../rules/cert
 import { certificatesFromSecrets } from '../model/envoy/certificates.js';
 import { CONTROL_PLANE_RULES, controlPlaneEvidence, type IstiodInstance } from '../rules/mesh/control-plane.js';
 import { imageIstioVersion } from '../model/mesh-version.js';
+import { diagnosisForLine } from '../explain/diagnose-line.js';
+import type { AccessLogEntry } from '../model/logs/access-log.js';
 import { buildReport, type Report, type VerdictStatus } from '../report/report.js';
 import type { CheckCulprit, CheckData, CheckGroup, CheckLine, CheckStatus } from '../report/check.js';
 import { formatPod, type EvidenceSource } from '../sources/source.js';
@@ -87,6 +89,17 @@ interface ProxyResult extends RuleRun {
   certs: ProxyCertEvidence;
   /** The revision that injected it, for the control plane rules. */
   revision: string;
+  /** Its access log's failures, grouped (undefined: no access log was read). */
+  traffic?: TrafficGroup[];
+}
+
+/** Failed requests of one proxy alike in status, flags, details and upstream cluster. */
+interface TrafficGroup {
+  key: string;
+  count: number;
+  /** The first such line, as logged. */
+  line: string;
+  status: number;
 }
 
 export async function check(guide: Guide, source: EvidenceSource, options: CheckOptions): Promise<Report<CheckData>> {
@@ -174,6 +187,7 @@ async function checkProxy(source: EvidenceSource, pod: PodView, ctx: MeshContext
     pod: read.podArg,
     certs: proxyCerts(read),
     revision: injectedBy(pod),
+    ...(read.accessLog ? { traffic: failureGroups(read.accessLog.entries) } : {}),
     ...(dumped.dump?.versions?.istio ? { istio: dumped.dump.versions.istio } : {}),
     findings: runs.flatMap((r) => r.findings),
     outcomes: runs.flatMap((r) => r.outcomes),
@@ -206,6 +220,44 @@ async function certificateChecks(source: EvidenceSource, ctx: MeshContext, perPr
   const run = runRules(CERT_RULES, certsEvidence({ proxies: perProxy.map((r) => r.certs), now, warnDays: CERT_WARN_DAYS, trustDomain: ctx.mesh.trustDomain }));
   step.note(`as of ${now.toISOString()}, warning within ${CERT_WARN_DAYS} days; ${perProxy.filter((r) => r.certs.certs).length} of ${perProxy.length} proxies' certificates read`);
   return run;
+}
+
+/** A request the access log shows failed: a 5xx, or a 4xx the proxy itself flagged or denied. */
+function failed(e: AccessLogEntry): boolean {
+  const code = e.responseCode ?? 0;
+  return code >= 500 || (code >= 400 && (e.responseFlags.length > 0 || /rbac_access_denied|ext_authz|route_not_found/.test(e.responseCodeDetails ?? '')))
+    || (e.tcp && e.responseFlags.length > 0);
+}
+
+/** The proxy's failures grouped by status, flags, details and upstream cluster (the text is released; one line each is kept). */
+function failureGroups(entries: readonly AccessLogEntry[]): TrafficGroup[] {
+  const groups = new Map<string, TrafficGroup>();
+  for (const e of entries.filter(failed)) {
+    const key = `${e.tcp ? 'TCP' : e.responseCode} ${e.responseFlags.join(',') || '-'} ${e.responseCodeDetails ?? e.connectionTerminationDetails ?? '-'} ${e.upstreamCluster ?? '-'}`;
+    const group = groups.get(key) ?? { key, count: 0, line: e.raw, status: e.responseCode ?? 0 };
+    group.count++;
+    groups.set(key, group);
+  }
+  return [...groups.values()];
+}
+
+/** The traffic line: failure groups across proxies, each with the diagnosis its first line calls for. */
+function trafficLine(perProxy: ProxyResult[]): CheckLine {
+  const title = "failures in the sidecars' access logs, grouped, each with the diagnosis that explains it";
+  const withLog = perProxy.filter((r) => r.traffic);
+  if (withLog.length === 0) return { rule: 'access-log-failures', code: '', title, status: 'skipped', because: perProxy.length ? 'no proxy\'s access log could be read' : 'no sidecar pod was selected', culprits: [] };
+  const culprits: CheckCulprit[] = withLog.flatMap((r) => r.traffic!.map((g) => {
+    const picked = diagnosisForLine(g.line, r.pod);
+    return {
+      code: '', severity: 'warning' as const, target: g.key,
+      message: `${g.count} request${g.count > 1 ? 's' : ''} logged by ${r.pod}`,
+      pods: { count: 1, names: [r.pod] },
+      evidence: g.line.length > EVIDENCE_WIDTH ? `${g.line.slice(0, EVIDENCE_WIDTH - 3)}...` : g.line,
+      next: 'call' in picked ? `kubectl mesh-doctor ${picked.call.command} ${picked.call.args.join(' ')}` : `kubectl mesh-doctor explain '${g.line.replace(/'/g, "'\\''")}'`,
+    };
+  }));
+  const because = withLog.length < perProxy.length ? `skipped on ${perProxy.length - withLog.length} of ${perProxy.length} proxies: no access log` : undefined;
+  return { rule: 'access-log-failures', code: '', title, status: culprits.length ? 'warning' : 'passed', ...(because ? { because } : {}), proxies: { ran: withLog.length, skipped: perProxy.length - withLog.length }, culprits };
 }
 
 /** The revision that injected a pod: sidecar.istio.io/status's, else its istio.io/rev label, else default. */
@@ -342,7 +394,7 @@ function collect(selected: number, statics: RuleRun, perProxy: ProxyResult[], fl
     proxyGroup('Egress'),
     proxyGroup('Inbound'),
     { title: 'Certificates', checks: CERT_RULES.map((rule) => staticLine(rule, fleet.certs, podOf)) },
-    ...PENDING_GROUPS_AFTER,
+    { title: 'Traffic', checks: [trafficLine(perProxy)] },
   ];
   const versions = new Map<string, number>();
   for (const r of perProxy) if (r.istio) versions.set(r.istio, (versions.get(r.istio) ?? 0) + 1);
@@ -478,9 +530,6 @@ function notYet(rule: string, code: string, title: string, because: string): Che
 
 // Groups whose checks are not on the engine yet.
 const SYNC_NOT_YET = notYet('istiod-sync', '', "istiod's view of each proxy's sync state (stale or NACKed, as istioctl proxy-status shows)", 'not checked by this version of check');
-const PENDING_GROUPS_AFTER: CheckGroup[] = [
-  { title: 'Traffic', checks: [notYet('access-log-failures', '', "failures in the sidecars' access logs, grouped and explained", 'not checked by this version of check')] },
-];
 
 function checkReport(guide: Guide, source: EvidenceSource, options: CheckOptions, data: CheckData): Report<CheckData> {
   const lines = data.groups.flatMap((g) => g.checks);
