@@ -28,7 +28,7 @@ proxy packet redirected back to the proxy). Without --packet it walks the inboun
   protected async diagnose(context: RunContext<FlagsOf<typeof Iptables>, ArgsOf<typeof Iptables>>): Promise<Report<IptablesData>> {
     const { flags } = context;
     const source = await context.source();
-    const pod = await context.pod(context.args.pod, { requireSidecar: false });
+    const pod = await context.pod(context.args.pod, { requireSidecar: false, kinds: ['sidecar'] });
     return iptables(source, pod, context.guide, {
       ...(flags.packet !== undefined ? { packet: flags.packet } : {}),
       ...(flags.hook ? { hook: flags.hook as Hook } : {}),

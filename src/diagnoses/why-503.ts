@@ -14,6 +14,7 @@
  * Fetching happens here, inside steps (each piece once, through the source);
  * the rules in src/rules/upstream/ are pure.
  */
+import { requireDumpProxyKind } from '../sources/pod-argument.js';
 import { captureWithRaisedLevels, describeRestore, waitUnlessInterrupted, type CaptureResult } from '../capture/capture-window.js';
 import type { EnvoyAdmin } from '../capture/log-levels.js';
 import { shellWords, ShellWordsError } from '../capture/shell-words.js';
@@ -219,6 +220,8 @@ async function readClientAccessLog(run: Why503Run, step: StepRecorder): Promise<
 async function readClientCluster(run: Why503Run, lookup: DestinationRuleLookup, step: StepRecorder): Promise<void> {
   const { source, guide, options, destination, client, resources, mesh, serverPods, subset } = run;
   const { dump, cited } = await readConfigDump(source, options.client, step);
+  // The proxy's own word on its kind (a pod spec may not say): a waypoint's or gateway's listeners are not a sidecar's.
+  if (dump) requireDumpProxyKind(formatPod(options.client), dump);
   run.clientDump = dump;
   run.version = await meshVersionOf(source, { ...(dump ? { dump } : {}), pod: run.clientPod, resources }, step);
   run.istioVersion = run.version.istio;

@@ -29,7 +29,8 @@ export async function resolvePodArgument(
   }
   const bareName = options.namespace === undefined && !/[./]/.test(argument);
   const { ref, pod } = await findPod(source, parsePodArgument(argument, namespace), bareName);
-  if (options.requireSidecar) requireProxyKind(formatPod(ref), pod.proxyKind, options.kinds ?? ['sidecar'], 'its pilot-agent arguments');
+  // kinds given: checked even where a pod without a proxy is accepted (iptables reads any pod, but no gateway's).
+  if (options.requireSidecar || options.kinds) requireProxyKind(formatPod(ref), pod.proxyKind, options.kinds ?? ['sidecar'], 'its pilot-agent arguments');
   if (options.requireSidecar && !pod.hasSidecar) {
     throw new MeshDoctorError('no-sidecar', `pod ${formatPod(ref)} has no istio-proxy container`, {
       suggestion: 'mesh-doctor diagnoses sidecars: pick a pod in the mesh (`kubectl get pods -n NS -l security.istio.io/tlsMode=istio`).',

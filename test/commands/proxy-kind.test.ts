@@ -71,7 +71,7 @@ describe('proxy kinds: sidecar, router (gateway), waypoint, ztunnel', function (
   it('a sidecar diagnosis on a gateway pod says it plainly (exit 1), for every sidecar command; listeners reads it', async () => {
     const dir = await snapshot({});
     dirs.push(dir);
-    for (const args of [['why-https-fails', gatewayArg, '--host', 'example.com'], ['why-502', gatewayArg, '--host', 'example.com'], ['why-inbound-fails', gatewayArg], ['who-owns-443', gatewayArg]]) {
+    for (const args of [['why-https-fails', gatewayArg, '--host', 'example.com'], ['why-502', gatewayArg, '--host', 'example.com'], ['why-inbound-fails', gatewayArg], ['who-owns-443', gatewayArg], ['why-503', gatewayArg, '--to', 'sample.istio-demo:8080'], ['iptables', gatewayArg]]) {
       const result = await runCli([...args, '--from', dir]);
       expect(result.exitCode, `${args[0]}: ${result.stdout}`).to.equal(1);
       expect(result.stderr, args[0]).to.match(/runs a gateway \(router\).*supports a sidecar only/);
@@ -83,9 +83,11 @@ describe('proxy kinds: sidecar, router (gateway), waypoint, ztunnel', function (
   it('the node id decides when the pod spec does not say: a waypoint~ dump is not diagnosed as a sidecar', async () => {
     const dir = await snapshot({ sampleNodeType: 'waypoint' });
     dirs.push(dir);
-    const result = await runCli(['why-https-fails', `${SAMPLE.name}.${SAMPLE.namespace}`, '--host', 'example.com', '--from', dir]);
-    expect(result.exitCode, result.stdout).to.equal(1);
-    expect(result.stderr).to.match(/runs a waypoint \(from the node id waypoint~/);
+    for (const args of [['why-https-fails', '--host', 'example.com'], ['why-503', '--to', 'sample.istio-demo:8080']]) {
+      const result = await runCli([args[0], `${SAMPLE.name}.${SAMPLE.namespace}`, ...args.slice(1), '--from', dir]);
+      expect(result.exitCode, `${args[0]}: ${result.stdout}`).to.equal(1);
+      expect(result.stderr, args[0]).to.match(/runs a waypoint \(from the node id waypoint~/);
+    }
   });
 
   describe("the oracle's real gateway and waypoint (Istio's generator: router~ and waypoint~ node ids)", () => {
