@@ -78,6 +78,6 @@ reading proxies and prints what was checked so far (exit 130).`;
   }
 
   protected override renderData(report: Report<CheckData>, paint: Painter): string | undefined {
-    return report.data ? renderCheck(report.data, paint) : undefined;
+    return report.data ? renderCheck(report.data, paint, { details: this.details }) : undefined;
   }
 }

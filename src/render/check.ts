@@ -11,13 +11,36 @@ import type { Painter } from './style.js';
 const MARK: Record<CheckStatus, string> = { passed: '√', warning: '‼', error: '×', skipped: '–' };
 const COLOUR = { passed: 'green', warning: 'yellow', error: 'red', skipped: 'gray' } as const;
 
-export function renderCheck(data: CheckData, paint: Painter): string {
+/**
+ * details: every line of every group. Without it, one screen: a group with
+ * nothing to report is one line of counts, and a group with a warning or an
+ * error shows those lines (with their culprits) and counts the rest.
+ */
+export function renderCheck(data: CheckData, paint: Painter, options: { details?: boolean } = {}): string {
   const out: string[] = [proxiesLine(data)];
+  if (!options.details) {
+    for (const group of data.groups) out.push(...briefGroup(group, paint));
+    const skipped = data.groups.flatMap((g) => g.checks).filter((l) => l.status === 'skipped').length;
+    if (skipped) out.push('', paint('gray', `(${skipped} checks skipped; --details shows every line and why)`));
+    return out.join('\n');
+  }
   for (const group of data.groups) {
     out.push('', group.title, '-'.repeat(group.title.length));
     for (const line of group.checks) out.push(...renderLine(line, paint));
   }
   return out.join('\n');
+}
+
+function counts(lines: readonly CheckLine[], paint: Painter): string {
+  const n = (status: CheckStatus) => lines.filter((l) => l.status === status).length;
+  return (['passed', 'skipped'] as const).filter((st) => n(st)).map((st) => paint(COLOUR[st], `${MARK[st]} ${n(st)} ${st}`)).join(', ');
+}
+
+function briefGroup(group: CheckData['groups'][number], paint: Painter): string[] {
+  const loud = group.checks.filter((l) => l.status === 'error' || l.status === 'warning');
+  const quiet = group.checks.filter((l) => !loud.includes(l));
+  if (!loud.length) return [`${group.title}: ${counts(quiet, paint) || 'no checks'}`];
+  return ['', `${group.title}${quiet.length ? ` (also ${counts(quiet, paint)})` : ''}`, ...loud.flatMap((l) => renderLine(l, paint)), ''];
 }
 
 function proxiesLine(data: CheckData): string {

@@ -132,8 +132,18 @@ describe('check (CLI, offline)', function () {
     }
   });
 
-  it('table output: groups, √ ‼ × – and the culprit under its check', async () => {
+  it('one screen by default: a quiet group is one line of counts, a failing one shows its failing lines with culprits', async () => {
     const r = await runCli(['check', '-A', '--from', scenario('seed003-se-no-addresses-tcp')]);
+    expect(r.exitCode).to.equal(3);
+    expect(r.stdout).to.match(/\nEgress \(also √ 1 passed, – 1 skipped\)\n× MD1002 [^\n]+\n {4}ServiceEntry abc\/traefik-cutom-name, 1 pod: sample-c59f744df-8kq7m\.istio-demo\n {6}evidence: 0\.0\.0\.0 443 ALL/);
+    expect(r.stdout).to.match(/\nConfig delivery: √ 2 passed\n/);
+    expect(r.stdout).to.not.contain('√ MD1001');
+    expect(r.stdout).to.match(/\(\d+ checks skipped; --details shows every line and why\)/);
+    expect(r.stdout.trimEnd().split('\n').length).to.be.at.most(40);
+  });
+
+  it('table output with --details: groups, √ ‼ × – and the culprit under its check', async () => {
+    const r = await runCli(['check', '-A', '--from', scenario('seed003-se-no-addresses-tcp'), '--details']);
     expect(r.exitCode).to.equal(3);
     expect(r.stdout).to.match(/\nEgress\n------\n√ MD1001 [^\n]+\n× MD1002 [^\n]+\n {4}ServiceEntry abc\/traefik-cutom-name, 1 pod: sample-c59f744df-8kq7m\.istio-demo\n {6}evidence: 0\.0\.0\.0 443 ALL/);
     expect(r.stdout).to.match(/\n– MD2001 .*\(skipped: 1 of 1 proxies: no access log of this proxy/);
