@@ -13,7 +13,7 @@ chain's destination where it can be derived. --no-owner prints istioctl's table 
   static examples = [
     '<%= config.bin %> listeners sample-c59f744df-8kq7m.istio-demo --port 443 --from examples/incident-4-catch-all-serviceentry',
     '<%= config.bin %> listeners sleep-7f.foo --port 443',
-    '<%= config.bin %> listeners productpage-v1 -n default --from ./bug-report.tar.gz',
+    '<%= config.bin %> listeners app-5f7b9c6d8-q7w2e -n default --from test/scenarios/seed001-inbound-original-dst/snapshot',
   ];
   static args = { pod: Args.string({ description: 'pod (name or name.namespace)', required: false }) };
   static flags = {

@@ -17,7 +17,7 @@ interface PodRow {
 
 export default class Pods extends MeshDoctorCommand {
   static summary = 'List the pods a source knows, which carry an Istio proxy, and of which kind (sidecar, gateway, waypoint, ztunnel)';
-  static examples = ['<%= config.bin %> pods -A --from examples/incident-4-catch-all-serviceentry', '<%= config.bin %> pods -A', '<%= config.bin %> pods --from ./bug-report.tar.gz -A'];
+  static examples = ['<%= config.bin %> pods -A --from examples/incident-4-catch-all-serviceentry', '<%= config.bin %> pods -A', '<%= config.bin %> pods --from test/scenarios/seed004-dr-tls-disable/snapshot -A'];
   static args = { namespace: Args.string({ description: 'namespace (same as -n)', required: false }) };
 
   protected async diagnose({ flags, args, source }: RunContext<object, ArgsOf<typeof Pods>>): Promise<Report<PodRow[]>> {

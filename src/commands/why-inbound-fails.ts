@@ -16,7 +16,7 @@ port, and iptables loops.`;
     '<%= config.bin %> why-inbound-fails app-5f7b9c6d8-q7w2e.default --from test/scenarios/seed001-inbound-original-dst/snapshot',
     '<%= config.bin %> why-inbound-fails app-5f7b9c6d8-q7w2e.default',
     '<%= config.bin %> why-inbound-fails app-5f7b9c6d8-q7w2e -n default --port 8080 --from-pod sleep-7f.default',
-    '<%= config.bin %> why-inbound-fails productpage-v1-123.default --from ./bug-report.tar.gz -o json',
+    '<%= config.bin %> why-inbound-fails app-5f7b9c6d8-q7w2e.default --from test/scenarios/seed001-inbound-original-dst/snapshot -o json',
   ];
   static args = { pod: Args.string({ description: 'the server pod (name or name.namespace)', required: false }) };
   static flags = {

@@ -8,7 +8,6 @@ const FIXTURES = path.join(REPO_ROOT, 'test/fixtures/inbound');
 const POD = 'app-5f7b9c6d8-q7w2e.default';
 const DEPLOYMENT = { kind: 'Deployment', namespace: 'default', name: 'app' };
 const SERVICE = { kind: 'Service', namespace: 'default', name: 'app' };
-const PODREF = { kind: 'Pod', namespace: 'default', name: 'app-5f7b9c6d8-q7w2e' };
 
 interface Row {
   scenario: string;
@@ -29,7 +28,7 @@ const TABLE: Row[] = [
   { scenario: 'nothing-listening-1.20', exit: 3, status: 'problem', problems: [{ code: 'MD4003', severity: 'error', target: DEPLOYMENT }], twin: 'wildcard-1.20' },
   { scenario: 'target-port-mismatch', exit: 3, status: 'problem', problems: [{ code: 'MD4004', severity: 'error', target: SERVICE }], twin: 'target-port-match' },
   { scenario: 'target-port-match', exit: 0, status: 'healthy', problems: [] },
-  { scenario: 'iptables-loop-1.20', exit: 3, status: 'problem', problems: [{ code: 'MD4005', severity: 'error', target: PODREF }], twin: 'wildcard-1.20' },
+  { scenario: 'iptables-loop-1.20', exit: 3, status: 'problem', problems: [{ code: 'MD4005', severity: 'error', target: DEPLOYMENT }], twin: 'wildcard-1.20' },
   { scenario: 'cni-1.20', exit: 0, status: 'healthy', problems: [] },
   { scenario: 'no-nat-table-1.20', exit: 4, status: 'inconclusive', problems: [] },
   // Offline this snapshot has no netstat (only proc-net-tcp, which the live test cluster serves): refusals in the access log, sockets unknown.

@@ -14,7 +14,8 @@ import type { Finding } from '../../findings/finding.js';
 import { formatWalk, walkPacket, type Packet, type PacketWalk } from '../../model/iptables/walk.js';
 import type { NatTable } from '../../model/iptables/types.js';
 import type { InboundForwarding } from '../../model/inbound.js';
-import type { PodRef } from '../../model/pod.js';
+import type { PodView } from '../../model/k8s/pods.js';
+import { workloadOf } from '../../model/k8s/workload.js';
 import { evidenceOf, outcome, type InboundFacts, type InboundCheck, type Sourced } from './facts.js';
 
 /** A peer in another pod (TEST-NET-1: any non-local address walks the same). */
@@ -40,13 +41,14 @@ export function walkExcerpt(walk: PacketWalk): string {
 }
 
 /** MD4005 for one walk that loops. */
-export function loopFinding(pod: PodRef, nat: Sourced<NatTable>, walk: PacketWalk, why: string): Finding {
+export function loopFinding(pod: PodView, nat: Sourced<NatTable>, walk: PacketWalk, why: string): Finding {
   const v = walk.verdict;
   const rule = v.kind === 'REDIRECT' ? `${v.chain} rule ${v.position}` : 'a REDIRECT rule';
   const hasReturn = nat.value.chains.get('ISTIO_OUTPUT')?.rules.some((r) => r.target === 'RETURN' && r.source?.cidr === '127.0.0.6/32');
   return makeFinding('MD4005', {
     message: `In pod ${pod.name}.${pod.namespace}, ${why} is redirected back to Envoy on ${v.kind === 'REDIRECT' ? v.port : '?'} by ${rule}: the connection never reaches the app (an iptables loop).${hasReturn ? '' : ' ISTIO_OUTPUT has no `-o lo -s 127.0.0.6/32 -j RETURN` rule.'}`,
-    target: { kind: 'Pod', namespace: pod.namespace, name: pod.name },
+    // Every replica got the same rules from the same istio-init or istio-cni: blame the workload (model/k8s/workload.ts).
+    target: workloadOf(pod),
     evidence: [evidenceOf(nat, walkExcerpt(walk), 'the walk of the packet through the nat table, rule by rule')],
     remediation: {
       text: hasReturn

@@ -16,7 +16,7 @@ import { inboundForwardsToPodIp, networkingApiVersion } from '../../model/istio/
 import { whoListensOn, type ListeningSocket } from '../../model/sockets.js';
 import { clusterExcerpt } from './path.js';
 import { evidenceOf, outcome, podName, refusedInbound, type InboundFacts, type LoggedAccess, type InboundCheck } from './facts.js';
-import { workloadOf } from './workload.js';
+import { workloadOf } from '../../model/k8s/workload.js';
 
 const ISTIO_PORTS = new Set([15000, 15001, 15004, 15006, 15008, 15009, 15020, 15021, 15053, 15090]);
 

@@ -16,7 +16,7 @@ import { walkPacket } from '../../model/iptables/walk.js';
 import { proxyToAppPacket, walkExcerpt } from './iptables-loop.js';
 import { clusterExcerpt } from './path.js';
 import { evidenceOf, outcome, podName, type InboundFacts, type InboundCheck } from './facts.js';
-import { workloadOf } from './workload.js';
+import { workloadOf } from '../../model/k8s/workload.js';
 
 export function peerAddress(facts: InboundFacts): InboundCheck {
   const fw = facts.forwarding?.value;

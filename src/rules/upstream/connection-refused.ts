@@ -14,6 +14,7 @@ import type { EvidenceItem, Finding } from '../../findings/finding.js';
 import { inboundForwardsToPodIp } from '../../model/istio/version-behaviour.js';
 import { decodeResponseCodeDetails, decodeTransportFailureReason } from '../../model/logs/response-flags.js';
 import type { AccessLogEntry } from '../../model/logs/access-log.js';
+import { workloadOf } from '../../model/k8s/workload.js';
 import { formatPod } from '../../model/pod.js';
 import type { UpstreamEvidence } from './evidence.js';
 import type { UpstreamRule } from './rule.js';
@@ -53,7 +54,10 @@ export const connectionRefused: UpstreamRule = {
       else if (l.sockets.length === 0) why = `nothing listens on port ${l.port} in the pod`;
       evidence.push({ source: sockets.source, ...(sockets.file ? { file: sockets.file } : {}), excerpt: l.sockets.map((s) => s.raw).join('\n') || `(no socket listening on port ${l.port})`, note: why });
     }
-    const target = serverPod ? podTarget(serverPod) : (e.destination.service?.ref ?? podTarget(e.client.pod));
+    // The fix is the server app's bind address: its workload, as MD4001 names it for the same pod (model/k8s/workload.ts).
+    const target = serverPod
+      ? workloadOf({ ...serverPod, object: e.resources.get('Pod', serverPod.namespace, serverPod.name) })
+      : (e.destination.service?.ref ?? podTarget(e.client.pod));
     return [makeFinding('MD3004', {
       message: `Connections to ${serverPod ? formatPod(serverPod) : e.destination.host}${port ? ` port ${port}` : ''} are refused (ECONNREFUSED, delayed_connect_error:_111): ${why}. The 503 comes from the inbound side, not from the client's configuration.`,
       target,

@@ -40,7 +40,7 @@ describe('inbound rules (scenario -> findings, healthy twin -> none)', () => {
     {
       rule: 'iptablesPath (MD4005)',
       run: iptablesPath,
-      invalid: [['iptables-loop-1.20', ['MD4005/error/Pod']]],
+      invalid: [['iptables-loop-1.20', ['MD4005/error/Deployment']]],
       valid: ['wildcard-1.20', 'static-1.9-wildcard', 'sidecar-default-endpoint-1.20'],
     },
     {
