@@ -21,7 +21,7 @@ import { anyOf } from '../rule.js';
 import type { InboundCheck, InboundFacts } from './facts.js';
 import type { NatTable } from '../../model/iptables/types.js';
 import type { Packet, PacketWalk } from '../../model/iptables/walk.js';
-import type { PodRef } from '../../model/pod.js';
+import type { PodView } from '../../model/k8s/pods.js';
 import type { Sourced } from './facts.js';
 import { iptablesLoopFindings, loopFinding, walkUnmet } from './iptables-loop.js';
 import { listening } from './listening.js';
@@ -97,7 +97,7 @@ export function inboundEvidence(facts: InboundFacts): EvidenceModel<InboundFacts
 
 /** Packets walked through one pod's nat table, each marked when this proxy really sends it. */
 export interface WalkedPackets {
-  pod: PodRef;
+  pod: PodView;
   nat: Sourced<NatTable>;
   walks: ReadonlyArray<{ packet: Packet; walk: PacketWalk; actual: boolean }>;
 }
