@@ -41,7 +41,7 @@ describe('inbound rules (RuleTester)', () => {
 
   ruleTester(iptablesLoop, OPTIONS, {
     valid: ['wildcard-1.20', 'static-1.9-wildcard', 'sidecar-default-endpoint-1.20'].map((fixture) => ({ name: fixture, input: { fixture } })),
-    invalid: [{ name: 'iptables-loop-1.20: no 127.0.0.6 RETURN rule', input: { fixture: 'iptables-loop-1.20' }, expect: [{ code: 'MD4005', target: 'Pod default/app-5f7b9c6d8-q7w2e', severity: 'error' }] }],
+    invalid: [{ name: 'iptables-loop-1.20: no 127.0.0.6 RETURN rule', input: { fixture: 'iptables-loop-1.20' }, expect: [{ code: 'MD4005', target: 'Deployment default/app', severity: 'error' }] }],
     skipped: [
       { name: 'no nat table', input: { fixture: 'wildcard-1.20', drop: ['nat'] }, because: /nat table is not available/ },
       { name: 'no config dump: the packet Envoy sends is unknown', input: { fixture: 'wildcard-1.20', drop: ['dump'] }, because: /inbound cluster is not known/ },
@@ -65,6 +65,6 @@ describe('inbound rules (RuleTester)', () => {
       { name: 'wildcard-1.20: the proxy\'s packet is let through', input: walked('wildcard-1.20') },
       { name: 'iptables-loop-1.20 as a what-if packet: answered, not blamed', input: walked('iptables-loop-1.20', false) },
     ],
-    invalid: [{ name: 'iptables-loop-1.20: the proxy\'s own packet comes back to it', input: walked('iptables-loop-1.20'), expect: [{ code: 'MD4005', target: 'Pod default/app-5f7b9c6d8-q7w2e', severity: 'error' }] }],
+    invalid: [{ name: 'iptables-loop-1.20: the proxy\'s own packet comes back to it', input: walked('iptables-loop-1.20'), expect: [{ code: 'MD4005', target: 'Deployment default/app', severity: 'error' }] }],
   });
 });
