@@ -536,14 +536,19 @@ function checkReport(guide: Guide, source: EvidenceSource, options: CheckOptions
   const failed = lines.filter((l) => l.status === 'error').length;
   const warned = lines.filter((l) => l.status === 'warning').length;
   const skipped = lines.filter((l) => l.status === 'skipped').length;
-  const status: VerdictStatus = failed ? 'problem' : data.interrupted ? 'inconclusive' : 'healthy';
+  // A proxy whose dump could not be read had its per-proxy checks skipped for want of evidence:
+  // not "checked and healthy" (exit 0), but inconclusive (exit 4), as every diagnosis says it.
+  const unread = data.proxies.unreadable.length;
+  const status: VerdictStatus = failed ? 'problem' : data.interrupted || unread ? 'inconclusive' : 'healthy';
   const counts = `${lines.length - skipped} checks ran on ${data.proxies.read} of ${data.proxies.selected} proxies: ${failed} failed, ${warned} warned, ${skipped} skipped`;
   const culprits = lines.filter((l) => l.status === 'error').flatMap((l) => l.culprits.filter((c) => c.severity === 'error'));
   const summary = data.interrupted
     ? `Interrupted after ${data.proxies.read + data.proxies.unreadable.length} of ${data.proxies.selected} proxies; ${counts}.`
     : failed
       ? `${counts}. Culprit${culprits.length > 1 ? 's' : ''}: ${[...new Set(culprits.map((c) => c.target))].join(', ')}.`
-      : `${counts}; no errors.`;
+      : unread
+        ? `${counts}; no errors, but ${unread} of ${data.proxies.selected} proxies could not be read (${data.proxies.unreadable[0]!.why}${unread > 1 ? ', …' : ''}), so their checks did not run.`
+        : `${counts}; no errors.`;
   return buildReport({
     command: 'check',
     subject: options.allNamespaces ? 'every namespace' : `namespace ${options.namespace ?? source.defaultNamespace}`,

@@ -112,6 +112,20 @@ describe('check (CLI, offline)', function () {
     expect(report.skipped.map((s: { rule: string }) => s.rule)).to.include('md1002-catch-all-owns-port');
   });
 
+  it('no culprit but a proxy whose dump could not be read: inconclusive (exit 4), never healthy (exit 0)', async () => {
+    const dir = await mkdtemp(path.join(tmpdir(), 'md-check-unread-'));
+    try {
+      await cp(scenario('seed003-se-no-addresses-tcp-healthy'), dir, { recursive: true });
+      await rm(path.join(dir, 'proxies/istio-demo/sample-c59f744df-8kq7m/config_dump?include_eds'));
+      const r = await runCli(['check', '-A', '--from', dir, '-o', 'json']);
+      expect(r.exitCode, r.stderr).to.equal(4);
+      expect(jsonOf(r).verdict.status).to.equal('inconclusive');
+      expect(jsonOf(r).verdict.summary).to.contain('1 of 1 proxies could not be read');
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
   it('an istioctl bug-report archive of the same mesh gives the same lines', async () => {
     // istioctl writes its tree under bug-report/ and names the dump config_dump
     // (tools/bug-report/pkg/archive/archive.go, pkg/common/common.go).
