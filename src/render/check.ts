@@ -22,7 +22,7 @@ export function renderCheck(data: CheckData, paint: Painter, options: { details?
     for (const group of data.groups) out.push(...briefGroup(group, paint));
     const skipped = data.groups.flatMap((g) => g.checks).filter((l) => l.status === 'skipped').length;
     if (skipped) out.push('', paint('gray', `(${skipped} checks skipped; --details shows every line and why)`));
-    return out.join('\n');
+    return out.join('\n').replace(/\n{3,}/g, '\n\n');
   }
   for (const group of data.groups) {
     out.push('', group.title, '-'.repeat(group.title.length));
