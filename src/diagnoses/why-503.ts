@@ -50,6 +50,7 @@ import { serverDemand } from '../rules/upstream/server-mtls.js';
 import { formatPod, type EvidenceSource, type PodRef } from '../sources/source.js';
 import type { Guide, StepRecorder } from './guide.js';
 import { readConfigDump } from './read-dump.js';
+import { healthUnchecked, NO_CLIENT_DUMP, upstreamConfidence } from '../rules/upstream/partial-evidence.js';
 
 export interface Why503Options {
   client: PodRef;
@@ -425,7 +426,7 @@ async function decide(guide: Guide, evidence: UpstreamEvidence, step: StepRecord
 function why503Report(run: Why503Run, outcome: ReturnType<typeof runRules>, capture: CaptureOutcome): Report<Why503Data> {
   const { source, guide, options, destination, client, servers, subset, clientDump } = run;
   const failures = (client.accessLog?.entries ?? []).filter(failed);
-  const verdict = verdictOf(outcome.findings, failures.length, destination, options.client, capture.result !== undefined);
+  const verdict = withConfidence(run, verdictOf(outcome.findings, failures.length, destination, options.client, capture.result !== undefined));
   const data: Why503Data = {
     destination: {
       input: destination.input,
@@ -470,6 +471,21 @@ function why503Report(run: Why503Run, outcome: ReturnType<typeof runRules>, capt
     verdict,
     data,
   });
+}
+
+/** The verdict's confidence when a dump was missing; a healthy answer on predictions alone is inconclusive. */
+function withConfidence(run: Why503Run, verdict: Report['verdict']): Report['verdict'] {
+  const seen = {
+    clientDump: Boolean(run.clientDump), servers: run.servers.length, serverDumps: run.servers.filter((s) => s.demand?.cited).length,
+    clientAccessLog: Boolean(run.client.accessLog),
+  };
+  const confidence = upstreamConfidence(seen);
+  if (!confidence) return verdict;
+  if (verdict.status === 'healthy' && healthUnchecked(seen)) {
+    const where = `${run.destination.host}${run.destination.port ? `:${run.destination.port}` : ''}`;
+    return { status: 'inconclusive', summary: `Nothing found for ${formatPod(run.options.client)} -> ${where}, but without ${NO_CLIENT_DUMP} the path was not checked; collect the client's config dump.`, confidence };
+  }
+  return { ...verdict, confidence };
 }
 
 function verdictOf(findings: Finding[], failures: number, destination: Destination, client: PodRef, captured: boolean): Report['verdict'] {

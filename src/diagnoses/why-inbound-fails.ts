@@ -7,8 +7,9 @@
  * Evidence is fetched here, inside steps; the verdicts are the pure rules of
  * src/rules/inbound/.
  */
+import { inboundConfidence, loggedInboundFailures } from '../rules/inbound/logged-failures.js';
 import { requireDumpProxyKind } from '../sources/pod-argument.js';
-import { SEVERITY_RANK, type Finding } from '../findings/finding.js';
+import { SEVERITY_RANK, type Finding, type VerdictConfidence } from '../findings/finding.js';
 import { parseConfigDump, type ConfigDump } from '../model/envoy/config-dump.js';
 import { describeProblem, type ConfigProblem } from '../model/envoy/config-state.js';
 import { meshConfigFrom } from '../model/istio/mesh-config.js';
@@ -351,7 +352,7 @@ function portPath(f: InboundFacts, findings: Finding[], walks: InboundWalks | un
   return { port: port.label, ...(p !== undefined ? { appPort: p } : {}), ...(fw?.forwarding ? { forwarding: fw.forwarding.explanation } : {}), hops };
 }
 
-function verdict(pod: PodView, facts: InboundFacts[], findings: Finding[], haveDump: boolean): { status: VerdictStatus; summary: string } {
+function verdict(pod: PodView, facts: InboundFacts[], findings: Finding[], haveDump: boolean): { status: VerdictStatus; summary: string; confidence?: VerdictConfidence } {
   const worst = [...findings].sort((a, b) => SEVERITY_RANK[b.severity] - SEVERITY_RANK[a.severity] || a.code.localeCompare(b.code))[0];
   if (worst && worst.severity !== 'info') {
     const fix = worst.remediation.text.split(/(?<=[.;])\s/)[0]!.replace(/[.;]$/, '');
@@ -367,7 +368,9 @@ function verdict(pod: PodView, facts: InboundFacts[], findings: Finding[], haveD
   const note = worst ? ` (note ${worst.code}: ${worst.title.toLowerCase()})` : '';
   if (unread.length) {
     // Never "intact" for a path with a hop it could not see: the verdict covers only what was read.
-    return { status: 'inconclusive', summary: `The inbound path to ${formatPod(pod)} port ${ports} was not fully checked: ${unread.join(', ')} could not be read; the hops that were read do not fail${note}.` };
+    const logged = loggedInboundFailures(facts[0]?.accessLog?.value ?? []);
+    const seen = logged.length ? `the sidecar's access log shows ${logged.join('; ')}` : 'the hops that were read do not fail';
+    return { status: 'inconclusive', summary: `The inbound path to ${formatPod(pod)} port ${ports} was not fully checked: ${unread.join(', ')} could not be read; ${seen}${note}.`, confidence: inboundConfidence(unread) };
   }
   return {
     status: 'healthy',
