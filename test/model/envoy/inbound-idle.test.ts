@@ -4,35 +4,14 @@ import path from 'node:path';
 import { configDumpFromJson } from '../../../src/model/envoy/config-dump.js';
 import { inboundIdleTimeout } from '../../../src/model/envoy/inbound-idle.js';
 import { REPO_ROOT } from '../../support/cli.js';
+import { withInboundIdle } from '../../support/inbound-idle.js';
 
-/**
- * The server sidecar's inbound idle timeout, read from its config dump. The
- * dump is the oracle's (Istio's own generator) for test/scenarios/keepalive-race;
- * Istio writes the HTTP connection manager's
- * `common_http_protocol_options.idle_timeout` only when the proxy has
- * ISTIO_META_IDLE_TIMEOUT (pilot/pkg/networking/core/listener_builder.go), which
- * that scenario does not set, so the field is added here in the shape of
- * Envoy's HttpConnectionManager proto (a Duration string, as in the dump's
- * cluster idle_timeout "0.500s").
- */
+/** The server sidecar's inbound idle timeout, read from the oracle's dump for test/scenarios/keepalive-race (see test/support/inbound-idle.ts). */
 const DUMP = path.join(REPO_ROOT, 'test/scenarios/keepalive-race/snapshot/proxies/foo/httpbin-94fdb8c79-h9zrq/config_dump?include_eds');
 
-type Json = Record<string, any>;
 function serverDump(idle?: string) {
-  const raw = JSON.parse(readFileSync(DUMP, 'utf8')) as Json;
-  if (idle !== undefined) {
-    for (const config of raw.configs as Json[]) {
-      for (const l of (config.dynamic_listeners ?? []) as Json[]) {
-        if (l.name !== 'virtualInbound') continue;
-        for (const chain of l.active_state.listener.filter_chains as Json[]) {
-          for (const f of chain.filters as Json[]) {
-            if (f.name === 'envoy.filters.network.http_connection_manager') f.typed_config.common_http_protocol_options = { idle_timeout: idle };
-          }
-        }
-      }
-    }
-  }
-  return configDumpFromJson(raw, 'httpbin config dump');
+  const raw = JSON.parse(readFileSync(DUMP, 'utf8'));
+  return configDumpFromJson(idle === undefined ? raw : withInboundIdle(raw, idle), 'httpbin config dump');
 }
 
 describe('inboundIdleTimeout', () => {
