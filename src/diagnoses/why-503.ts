@@ -15,6 +15,7 @@
  * the rules in src/rules/upstream/ are pure.
  */
 import { requireDumpProxyKind } from '../sources/pod-argument.js';
+import { inboundIdleTimeout } from '../model/envoy/inbound-idle.js';
 import { captureWithRaisedLevels, describeRestore, waitUnlessInterrupted, type CaptureResult } from '../capture/capture-window.js';
 import type { EnvoyAdmin } from '../capture/log-levels.js';
 import { shellWords, ShellWordsError } from '../capture/shell-words.js';
@@ -330,6 +331,8 @@ async function readServerDemands(run: Why503Run, step: StepRecorder): Promise<vo
       }
       const demand = serverDemand({ dump, port, podIp: pod.ip, workload: { namespace: pod.namespace, labels: pod.labels }, resources, mesh });
       server.demand = { ...demand, ...(cited ? { cited } : {}) };
+      const inboundIdle = dump && cited ? inboundIdleTimeout(dump, port) : undefined;
+      if (inboundIdle && cited?.source) server.inboundIdle = { ...cited, source: cited.source, ...inboundIdle };
       // The client's proxy did not say: a server proxy's own version is the next best (same mesh).
       if (run.version?.source !== 'proxy' && dump?.versions?.istio) {
         run.version = await meshVersionOf(source, { dump, pod, resources });

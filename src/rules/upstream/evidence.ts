@@ -13,6 +13,7 @@ import type { IstioVersion } from '../../model/istio/version-behaviour.js';
 import type { ResourceSet } from '../../model/k8s/resources.js';
 import type { AccessLogEntry } from '../../model/logs/access-log.js';
 import type { EnvoyLogEvent } from '../../model/logs/envoy-log.js';
+import type { InboundIdleTimeout } from '../../model/envoy/inbound-idle.js';
 import type { PortListeners } from '../../model/sockets.js';
 import type { PodRef } from '../../model/pod.js';
 import type { Provenance } from '../../model/provenance.js';
@@ -53,6 +54,8 @@ export interface ServerEvidence {
   /** Server-side access-log entries (inbound|PORT||, NR filter_chain_not_found). */
   accessLog?: Cited & { entries: Array<Numbered<AccessLogEntry>> };
   sockets?: Cited & { listeners: PortListeners };
+  /** The server sidecar's inbound idle timeout, when its config dump sets one (model/envoy/inbound-idle.ts). */
+  inboundIdle?: Cited & InboundIdleTimeout;
 }
 
 export interface UpstreamEvidence {

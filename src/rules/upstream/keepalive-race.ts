@@ -12,7 +12,10 @@
  * DestinationRule's `connectionPool.http.idleTimeout` into the client's
  * outbound cluster and the server's inbound cluster alike (the oracle's
  * output for test/scenarios/keepalive-race-healthy), so one field fixes
- * both hops. The app's keep-alive is what the user states (`--app-keepalive`).
+ * both hops. The app's keep-alive is what the user states (`--app-keepalive`);
+ * without it, a server sidecar whose inbound HTTP connection manager sets
+ * `common_http_protocol_options.idle_timeout` (ISTIO_META_IDLE_TIMEOUT) closes
+ * the client sidecar's pooled connections after that, and races the same way.
  */
 import { makeFinding } from '../../findings/make.js';
 import type { EvidenceItem, Finding } from '../../findings/finding.js';
@@ -86,10 +89,33 @@ function idleEvidence(e: UpstreamEvidence, idle: IdleTimeout): EvidenceItem | un
   return undefined;
 }
 
-function fix(e: UpstreamEvidence, idle: IdleTimeout, keepAliveMs: number | undefined): Finding['remediation'] {
+/** What closes the server side's idle connections first: the app (its keep-alive, as the user states it), else the server sidecar's inbound idle_timeout. */
+interface Closer {
+  ms: number;
+  /** `the app at foo/httpbin-1`, `the server sidecar of foo/httpbin-1`. */
+  who: string;
+  /** `the app's keep-alive`, `the server sidecar's inbound idle_timeout`. */
+  what: string;
+  evidence: EvidenceItem;
+}
+
+function closerOf(e: UpstreamEvidence, at: string): Closer | undefined {
+  const app = e.appKeepAlive;
+  if (app) return { ms: app.ms, who: `the app at ${at}`, what: "the app's keep-alive", evidence: { source: app.source, excerpt: `keep-alive ${formatMs(app.ms)}`, note: 'the app closes idle connections after this' } };
+  const server = e.servers.filter((s) => s.inboundIdle).sort((a, b) => a.inboundIdle!.ms - b.inboundIdle!.ms)[0];
+  if (!server?.inboundIdle) return undefined;
+  const idle = server.inboundIdle;
+  return {
+    ms: idle.ms, who: `the server sidecar of ${formatPod(server.pod)}`, what: "the server sidecar's inbound idle_timeout",
+    evidence: { source: idle.source, ...(idle.file ? { file: idle.file } : {}), excerpt: idle.excerpt, note: `${formatPod(server.pod)}'s ${idle.listener} HTTP connection manager closes idle client connections after ${formatMs(idle.ms)}` },
+  };
+}
+
+function fix(e: UpstreamEvidence, idle: IdleTimeout, closer: Closer | undefined): Finding['remediation'] {
+  const keepAliveMs = closer?.ms;
   const proposed = keepAliveMs !== undefined ? formatMs(proposedIdleMs(keepAliveMs)) : undefined;
   const text = proposed
-    ? `Set connectionPool.http.idleTimeout to ${proposed}, below the app's keep-alive of ${formatMs(keepAliveMs!)}, so the sidecars close idle connections before the app does (Istio applies it to the client's outbound and the server's inbound cluster); or raise the app's keep-alive above the idle timeout.`
+    ? `Set connectionPool.http.idleTimeout to ${proposed}, below ${closer!.what} of ${formatMs(keepAliveMs!)}, so the client's sidecar closes idle connections before the server side does (Istio applies it to the client's outbound and the server's inbound cluster); or raise ${closer!.what} above the idle timeout.`
     : `Find the app's keep-alive timeout (its server's idle/keep-alive setting, or the \`Keep-Alive: timeout=N\` header it sends) and rerun with \`--app-keepalive\`; connectionPool.http.idleTimeout must be below it.`;
   if (!proposed) return { text };
   const policy = { connectionPool: { http: { idleTimeout: proposed } } };
@@ -139,24 +165,25 @@ export const keepAliveRace: UpstreamRule = {
     const okCount = (e.client.accessLog?.entries ?? e.servers.flatMap((s) => s.accessLog?.entries ?? [])).filter(succeeded).length;
     if ((!found.client.length && !found.server.length) || okCount === 0) return [];
     const idle = idleTimeoutOf(e);
-    const keepAliveMs = e.appKeepAlive?.ms;
+    const server = found.server[0]?.server ?? e.servers[0];
+    const closer = closerOf(e, server ? formatPod(server.pod) : e.destination.host);
+    const keepAliveMs = closer?.ms;
     if (keepAliveMs !== undefined && idle.ms < keepAliveMs) return [];
     const evidence = resetEvidence(e, found, okCount);
     const idleItem = idleEvidence(e, idle);
     if (idleItem) evidence.push(idleItem);
-    if (e.appKeepAlive) evidence.push({ source: e.appKeepAlive.source, excerpt: `keep-alive ${formatMs(e.appKeepAlive.ms)}`, note: 'the app closes idle connections after this' });
-    const server = found.server[0]?.server ?? e.servers[0];
-    const at = server ? formatPod(server.pod) : e.destination.host;
+    if (closer) evidence.push(closer.evidence);
     const defaulted = idle.from === 'default' ? " (Envoy's default)" : '';
-    const verdict = keepAliveMs !== undefined
-      ? `the app at ${at} closes idle connections after ${formatMs(keepAliveMs)}, the sidecars keep them for ${formatMs(idle.ms)}${defaulted}, so a request sent on a connection the app is closing is reset`
+    const keepers = e.appKeepAlive ? 'the sidecars keep' : "the client's sidecar keeps";
+    const verdict = closer
+      ? `${closer.who} closes idle connections after ${formatMs(closer.ms)}, ${keepers} them for ${formatMs(idle.ms)}${defaulted}, so a request sent on a connection ${closer.who.startsWith('the app') ? 'the app' : 'the server sidecar'} is closing is reset`
       : `the sidecars keep idle connections for ${formatMs(idle.ms)}${defaulted}; if the app's keep-alive is shorter, requests race its close`;
     return [makeFinding('MD3009', {
       message: `Some requests to ${e.destination.host} fail with 503 UC connection_termination while others succeed: ${verdict}.`,
       severity: keepAliveMs !== undefined ? 'error' : 'warning',
       target: idle.rule?.ref ?? e.destination.service?.ref ?? podTarget(e.client.pod),
       evidence,
-      remediation: fix(e, idle, keepAliveMs),
+      remediation: fix(e, idle, closer),
       ...(keepAliveMs === undefined ? { assumes: ["the app's keep-alive is unknown (give it with --app-keepalive)"] } : {}),
     })];
   },

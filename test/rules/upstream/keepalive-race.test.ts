@@ -7,6 +7,7 @@ import { diagnoseWhy503 } from '../../../src/diagnoses/why-503.js';
 import { SnapshotSource } from '../../../src/sources/snapshot.js';
 import path from 'node:path';
 import { REPO_ROOT } from '../../support/cli.js';
+import { withInboundIdle } from '../../support/inbound-idle.js';
 import { keepAliveRace } from '../../../src/rules/upstream/keepalive-race.js';
 import { analyse } from '../../../src/rules/upstream/index.js';
 import { ruleTester } from '../../support/rule-tester.js';
@@ -42,6 +43,7 @@ ruleTester(keepAliveRace, OPTIONS, {
   valid: [
     { name: "the lab's real lines, idleTimeout 500ms below the 1s keep-alive", input: { yaml: PODS + STRICT + IDLE_500MS, clientLog: LAB_CLIENT, serverLog: LAB_SERVER, appKeepAliveMs: 1000 } },
     { name: "the twin: idleTimeout 500ms below the app's 1s keep-alive", input: { yaml: PODS + STRICT + IDLE_500MS, clientLog: MIXED, appKeepAliveMs: 1000 } },
+    { name: "the twin: the client's idleTimeout 500ms below the server sidecar's inbound idle_timeout 30s", input: { yaml: PODS + STRICT + IDLE_500MS, clientLog: MIXED, serverIdleMs: 30_000 } },
     { name: 'every request succeeds', input: { yaml: PODS + STRICT + NO_IDLE, clientLog: OK('2026-12-05T04:34:15.390Z'), appKeepAliveMs: 1000 } },
     { name: 'every request fails with UC (a steady failure such as seed 004, not a race)', input: { yaml: PODS + STRICT + NO_IDLE, clientLog: ONLY_UC, appKeepAliveMs: 1000 } },
   ],
@@ -59,6 +61,11 @@ ruleTester(keepAliveRace, OPTIONS, {
     {
       name: 'idleTimeout 500ms above a 200ms keep-alive',
       input: { yaml: PODS + STRICT + IDLE_500MS, clientLog: MIXED, appKeepAliveMs: 200 },
+      expect: [{ code: 'MD3009', target: 'DestinationRule foo/httpbin', severity: 'error' }],
+    },
+    {
+      name: "the server sidecar's inbound idle_timeout 30s below the client's 1h: the DestinationRule",
+      input: { yaml: PODS + STRICT + NO_IDLE, clientLog: MIXED, serverIdleMs: 30_000 },
       expect: [{ code: 'MD3009', target: 'DestinationRule foo/httpbin', severity: 'error' }],
     },
     {
@@ -87,6 +94,14 @@ describe('MD3009 remediation', () => {
     expect(finding.remediation.command).to.match(/^kubectl patch destinationrule httpbin -n foo --type merge/);
   });
 
+  it("names the server sidecar's inbound idle_timeout as the side that closes first, with its dump excerpt", () => {
+    const [finding] = check({ yaml: PODS + STRICT + NO_IDLE, clientLog: MIXED, serverIdleMs: 30_000 });
+    expect(finding.message).to.include("the server sidecar of httpbin-1.foo closes idle connections after 30s, the client's sidecar keeps them for 1h (Envoy's default)");
+    expect(finding.evidence.map((x) => x.source)).to.include('istioctl proxy-config listeners httpbin-1 -n foo --port 8080 -o json');
+    expect(finding.remediation.patch).to.include('idleTimeout: 15s');
+    expect(finding.assumes ?? []).to.deep.equal([]);
+  });
+
   it('writes a new DestinationRule in the apiVersion the Istio version serves when none exists', () => {
     const [v1] = check({ yaml: PODS + STRICT, clientLog: MIXED, appKeepAliveMs: 5000, version: '1.22.3' });
     expect(v1.remediation.patch).to.match(/^apiVersion: networking\.istio\.io\/v1\n[\s\S]*host: httpbin\.foo\.svc\.cluster\.local\n[\s\S]*idleTimeout: 2500ms\n$/);
@@ -102,12 +117,14 @@ describe('MD3009 remediation', () => {
  * idle timeout is read from the client's cluster), with the lab's real lines
  * as the sidecars' logs.
  */
+const SERVER_DUMP = 'proxies/foo/httpbin-94fdb8c79-h9zrq/config_dump?include_eds';
 describe('why-503 on the keep-alive race (oracle snapshot + the lab\'s real lines)', () => {
   const CLIENT = { namespace: 'foo', name: 'sleep-5b597748b4-77kj5' };
-  async function diagnoseScenario(scenario: string, appKeepAliveMs?: number) {
+  async function diagnoseScenario(scenario: string, appKeepAliveMs?: number, serverIdle?: string) {
     const dir = await mkdtemp(path.join(tmpdir(), 'md3009-'));
     try {
       await cp(path.join(REPO_ROOT, 'test/scenarios', scenario, 'snapshot'), dir, { recursive: true });
+      if (serverIdle) await writeFile(path.join(dir, SERVER_DUMP), JSON.stringify(withInboundIdle(JSON.parse(readFileSync(path.join(dir, SERVER_DUMP), 'utf8')), serverIdle)));
       await writeFile(path.join(dir, 'proxies/foo/sleep-5b597748b4-77kj5/istio-proxy.log'), LAB_CLIENT);
       await writeFile(path.join(dir, 'proxies/foo/httpbin-94fdb8c79-h9zrq/istio-proxy.log'), LAB_SERVER);
       const source = await SnapshotSource.open(dir);
@@ -135,6 +152,19 @@ describe('why-503 on the keep-alive race (oracle snapshot + the lab\'s real line
 
   it("the twin (idleTimeout 500ms in the cluster Istio generated): no finding", async () => {
     const report = await diagnoseScenario('keepalive-race-healthy', 1000);
+    expect(report.findings.filter((f) => f.code === 'MD3009')).to.deep.equal([]);
+  });
+
+  it("keep-alive not given, the server sidecar's inbound idle_timeout 30s under the client's 1h: MD3009 on the DestinationRule", async () => {
+    const report = await diagnoseScenario('keepalive-race', undefined, '30s');
+    const [md3009] = report.findings.filter((f) => f.code === 'MD3009');
+    expect(`${md3009.severity} ${md3009.target.kind} ${md3009.target.namespace}/${md3009.target.name}`).to.equal('error DestinationRule foo/httpbin');
+    expect(md3009.message).to.contain('the server sidecar of httpbin-94fdb8c79-h9zrq.foo closes idle connections after 30s');
+    expect(md3009.evidence.at(-1)?.excerpt).to.contain('"idle_timeout": "30s"');
+  });
+
+  it("the twin: the client's idleTimeout 500ms (cluster) under the server sidecar's 30s: no finding", async () => {
+    const report = await diagnoseScenario('keepalive-race-healthy', undefined, '30s');
     expect(report.findings.filter((f) => f.code === 'MD3009')).to.deep.equal([]);
   });
 

@@ -62,7 +62,7 @@ data: {mesh: "enableAutoMtls: false\\n"}
 
 export const ISTIO = (t: string, fields: string) => `[${t}] "GET /get HTTP/1.1" ${fields}`;
 
-export function evidence(o: { yaml: string; clientLog?: string; serverLog?: string; version?: string; to?: string; cluster?: Cluster; appKeepAliveMs?: number }): UpstreamEvidence {
+export function evidence(o: { yaml: string; clientLog?: string; serverLog?: string; version?: string; to?: string; cluster?: Cluster; appKeepAliveMs?: number; serverIdleMs?: number }): UpstreamEvidence {
   const resources = new ResourceSet(parseKubeObjects(o.yaml, 'test'));
   const mesh = meshConfigFrom(resources);
   const destination = resolveDestination(o.to ?? 'httpbin:8000', 'foo', resources);
@@ -81,6 +81,7 @@ export function evidence(o: { yaml: string; clientLog?: string; serverLog?: stri
       demand,
       envoyLog: { source: 'kubectl logs httpbin-1 -n foo -c istio-proxy', events: parseEnvoyLog(log).events.filter((e) => e.kind !== 'other') },
       accessLog: { source: 'kubectl logs httpbin-1 -n foo -c istio-proxy', entries: parseAccessLog(log).entries },
+      ...(o.serverIdleMs !== undefined ? { inboundIdle: { source: 'istioctl proxy-config listeners httpbin-1 -n foo --port 8080 -o json', ms: o.serverIdleMs, listener: 'virtualInbound', excerpt: `{"common_http_protocol_options": {"idle_timeout": "${o.serverIdleMs / 1000}s"}}` } } : {}),
     };
   });
   const entries = parseAccessLog(o.clientLog ?? '').entries.filter((x) => entryIsFor(destination, x));
