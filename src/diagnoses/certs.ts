@@ -13,7 +13,7 @@ import { meshConfigFrom } from '../model/istio/mesh-config.js';
 import type { PodView } from '../model/k8s/pods.js';
 import { formatPod } from '../model/pod.js';
 import { buildReport, type Report, type VerdictStatus } from '../report/report.js';
-import { CERT_RULES, certsEvidence, type CertsEvidence, type ProxyCertEvidence } from '../rules/certs/index.js';
+import { CERT_RULES, certsEvidence, proxyCertEvidence, type CertsEvidence, type ProxyCertEvidence } from '../rules/certs/index.js';
 import { runRules } from '../rules/engine.js';
 import type { EvidenceSource } from '../sources/source.js';
 import type { Guide, StepRecorder } from './guide.js';
@@ -64,7 +64,6 @@ async function readTrustDomain(source: EvidenceSource, step: StepRecorder): Prom
 /** One proxy's certificates: the dump's SDS secrets, else `/certs` (no PEM: no issuer or fingerprint). */
 async function readProxy(source: EvidenceSource, pod: PodView): Promise<ProxyCertEvidence> {
   const ref = { namespace: pod.namespace, name: pod.name };
-  const serviceAccount = String(pod.object.spec?.serviceAccountName ?? pod.object.spec?.serviceAccount ?? 'default');
   try {
     const dump = await source.proxy(ref, 'config_dump');
     let certs: ProxyCertificates | undefined = dump ? certificatesFromSecrets(parseConfigDump(dump.text, `config_dump of ${formatPod(ref)}`).secrets) : undefined;
@@ -76,11 +75,9 @@ async function readProxy(source: EvidenceSource, pod: PodView): Promise<ProxyCer
         evidence = admin;
       }
     }
-    if (!certs || (certs.chain.length === 0 && certs.roots.length === 0)) return { pod: ref, serviceAccount, error: 'no certificates in the config dump or /certs (SDS not served yet?)' };
-    const provenance = { source: `istioctl proxy-config secret ${pod.name}.${pod.namespace}`, ...(evidence?.file ? { file: evidence.file } : {}) };
-    return { pod: ref, serviceAccount, certs, provenance };
+    return proxyCertEvidence(pod, certs, evidence?.file, 'no certificates in the config dump or /certs (SDS not served yet?)');
   } catch (error) {
-    return { pod: ref, serviceAccount, error: (error as Error).message };
+    return proxyCertEvidence(pod, undefined, undefined, (error as Error).message);
   }
 }
 

@@ -29,11 +29,12 @@ import { forwardingForPort, inboundPorts } from '../rules/inbound/path.js';
 import { INBOUND_RULES, inboundEvidence } from '../rules/inbound/rules.js';
 import { runStaticChecks, STATIC_RULES } from '../rules/mesh/index.js';
 import { CONFIG_DELIVERY_RULES, proxyConfigEvidence } from '../rules/proxy/config-delivery.js';
-import { CERT_RULES, certsEvidence, type ProxyCertEvidence } from '../rules/certs/index.js';
+import { CERT_RULES, certsEvidence, proxyCertEvidence, type ProxyCertEvidence } from '../rules/certs/index.js';
 import { certificatesFromSecrets } from '../model/envoy/certificates.js';
 import { CONTROL_PLANE_RULES, controlPlaneEvidence, type IstiodInstance } from '../rules/mesh/control-plane.js';
-import { imageIstioVersion } from '../model/mesh-version.js';
+import { imageIstioVersion, istiodContainer } from '../model/mesh-version.js';
 import { diagnosisForLine } from '../explain/diagnose-line.js';
+import { failed } from '../rules/upstream/support.js';
 import type { AccessLogEntry } from '../model/logs/access-log.js';
 import { buildReport, type Report, type VerdictStatus } from '../report/report.js';
 import type { CheckCulprit, CheckData, CheckGroup, CheckLine, CheckStatus } from '../report/check.js';
@@ -206,12 +207,8 @@ function runConfigDelivery(read: ProxyRead, ctx: MeshContext): RuleRun {
 
 /** The proxy's workload certificate and roots from its dump's SDS secrets (no dump: the reason). */
 function proxyCerts(read: ProxyRead): ProxyCertEvidence {
-  const pod = { namespace: read.pod.namespace, name: read.pod.name };
-  const serviceAccount = String(read.pod.object.spec?.serviceAccountName ?? read.pod.object.spec?.serviceAccount ?? 'default');
-  if (!read.dump) return { pod, serviceAccount, error: read.dumpMissing ?? 'no config dump' };
-  const certs = certificatesFromSecrets(read.dump.secrets);
-  if (certs.chain.length === 0 && certs.roots.length === 0) return { pod, serviceAccount, error: 'no certificates in the config dump (SDS not served yet?)' };
-  return { pod, serviceAccount, certs, provenance: { source: `istioctl proxy-config secret ${read.podArg}`, ...(read.dumpFile ? { file: read.dumpFile } : {}) } };
+  if (!read.dump) return proxyCertEvidence(read.pod, undefined, undefined, read.dumpMissing ?? 'no config dump');
+  return proxyCertEvidence(read.pod, certificatesFromSecrets(read.dump.secrets), read.dumpFile, 'no certificates in the config dump (SDS not served yet?)');
 }
 
 /** The certificate rules once over every proxy read (a root that differs is a comparison across pods), as of the capture time offline. */
@@ -222,17 +219,15 @@ async function certificateChecks(source: EvidenceSource, ctx: MeshContext, perPr
   return run;
 }
 
-/** A request the access log shows failed: a 5xx, or a 4xx the proxy itself flagged or denied. */
-function failed(e: AccessLogEntry): boolean {
-  const code = e.responseCode ?? 0;
-  return code >= 500 || (code >= 400 && (e.responseFlags.length > 0 || /rbac_access_denied|ext_authz|route_not_found/.test(e.responseCodeDetails ?? '')))
-    || (e.tcp && e.responseFlags.length > 0);
+/** A request the access log shows failed (why-503's test: a 5xx, a flag, a reset), or one the proxy denied or found no route for. */
+function failedOrDenied(e: AccessLogEntry): boolean {
+  return failed(e) || /rbac_access_denied|ext_authz|route_not_found/.test(e.responseCodeDetails ?? '');
 }
 
 /** The proxy's failures grouped by status, flags, details and upstream cluster (the text is released; one line each is kept). */
 function failureGroups(entries: readonly AccessLogEntry[]): TrafficGroup[] {
   const groups = new Map<string, TrafficGroup>();
-  for (const e of entries.filter(failed)) {
+  for (const e of entries.filter(failedOrDenied)) {
     const key = `${e.tcp ? 'TCP' : e.responseCode} ${e.responseFlags.join(',') || '-'} ${e.responseCodeDetails ?? e.connectionTerminationDetails ?? '-'} ${e.upstreamCluster ?? '-'}`;
     const group = groups.get(key) ?? { key, count: 0, line: e.raw, status: e.responseCode ?? 0 };
     group.count++;
@@ -274,9 +269,8 @@ function injectedBy(pod: PodView): string {
 /** istiod's pods (a `discovery` container or a pilot image), each with its version and revision. */
 function istiodInstances(resources: ResourceSet): IstiodInstance[] {
   return resources.of('Pod').flatMap((o) => {
-    const containers = (o.spec?.containers ?? []) as Array<{ name?: string; image?: string }>;
-    const c = containers.find((x) => x.name === 'discovery' || /\/pilot[:@]/.test(x.image ?? ''));
-    if (!c?.image) return [];
+    const c = istiodContainer(o.spec);
+    if (!c) return [];
     const version = imageIstioVersion(c.image)?.version;
     return [{ ref: { kind: 'Pod', namespace: o.metadata.namespace ?? '', name: o.metadata.name }, image: c.image, revision: o.metadata.labels?.['istio.io/rev'] || 'default', ...(version ? { version } : {}) }];
   });
@@ -286,10 +280,9 @@ function istiodInstances(resources: ResourceSet): IstiodInstance[] {
 function controlPlaneChecks(ctx: MeshContext, perProxy: ProxyResult[], step: StepRecorder): RuleRun {
   const istiods = istiodInstances(ctx.resources);
   step.note(istiods.length ? istiods.map((i) => `${formatRef(i.ref)} ${i.version ?? '?'} (revision ${i.revision})`).join('; ') : 'no istiod pod among the resources');
-  const proxies = perProxy.filter((r) => !r.unreadable).map((r) => {
-    const [name, namespace] = [r.pod.slice(0, r.pod.lastIndexOf('.')), r.pod.slice(r.pod.lastIndexOf('.') + 1)];
-    return { pod: r.pod, ref: { kind: 'Pod', namespace, name }, revision: r.revision, ...(r.istio ? { version: r.istio } : {}) };
-  });
+  const proxies = perProxy.filter((r) => !r.unreadable).map((r) => ({
+    pod: r.pod, ref: { kind: 'Pod', ...r.certs.pod }, revision: r.revision, ...(r.istio ? { version: r.istio } : {}),
+  }));
   return runRules(CONTROL_PLANE_RULES, controlPlaneEvidence({ istiods, proxies }));
 }
 

@@ -21,7 +21,7 @@ import { meshConfigFrom, type MeshConfigView } from '../model/istio/mesh-config.
 import { effectiveMtls } from '../model/istio/peer-authentication.js';
 import { resolveTargetPort } from '../model/istio/services.js';
 import { parseIstioVersion } from '../model/istio/version-behaviour.js';
-import type { PodView } from '../model/k8s/pods.js';
+import { serviceAccountOf, type PodView } from '../model/k8s/pods.js';
 import type { ResourceSet } from '../model/k8s/resources.js';
 import { parseAccessLog } from '../model/logs/access-log.js';
 import { parseEnvoyLog, type EnvoyLogEvent } from '../model/logs/envoy-log.js';
@@ -167,7 +167,7 @@ async function readClientIdentity(run: Why403Run, step: StepRecorder): Promise<v
   const lookup = destinationRuleFor(destination.host, { namespace: options.client.namespace, labels: clientPod.labels }, resources, { mesh });
   const cluster = dump && destination.clusterName ? dump.cluster(destination.clusterName) : undefined;
   const tls = clientTls({ cluster, endpointIsIstio: serverPod.hasSidecar, lookup, resources, mesh, istioVersion: parseIstioVersion(dump?.versions?.istio), ...(destination.port !== undefined ? { port: destination.port } : {}) });
-  const account = String((clientPod.object.spec as { serviceAccountName?: string } | undefined)?.serviceAccountName ?? 'default');
+  const account = serviceAccountOf(clientPod.object);
   const identity = clientPod.hasSidecar ? spiffeIdentity(mesh.trustDomain, clientPod.namespace, account) : undefined;
   const client: ClientIdentity = {
     pod: options.client,

@@ -5,6 +5,7 @@
  * (`outbound|8000||httpbin.foo.svc.cluster.local`) or :authority, the SNI, the
  * port the connection came in on. Pure: the command runs what this returns.
  */
+import { parseIstioClusterName } from '../model/envoy/clusters.js';
 import { parseAccessLogLine, type AccessLogEntry } from '../model/logs/access-log.js';
 import type { DiagnosisName } from '../model/logs/diagnosis.js';
 import { explain } from './explain.js';
@@ -16,8 +17,8 @@ export interface DiagnosisCall {
 
 /** `outbound|8000||httpbin.foo.svc.cluster.local` -> host and port; undefined for BlackHoleCluster, PassthroughCluster, inbound. */
 function clusterDestination(cluster: string | undefined): { host: string; port: string } | undefined {
-  const m = /^outbound\|(\d+)\|[^|]*\|(.+)$/.exec(cluster ?? '');
-  return m ? { host: m[2], port: m[1] } : undefined;
+  const name = cluster ? parseIstioClusterName(cluster) : undefined;
+  return name?.direction === 'outbound' && name.host ? { host: name.host, port: String(name.port) } : undefined;
 }
 
 const portOf = (address: string | undefined) => /:(\d+)$/.exec(address ?? '')?.[1];
@@ -41,7 +42,8 @@ function argsFor(diagnosis: DiagnosisName, e: AccessLogEntry, pod: string): stri
       return host ? [pod, '--host', host, ...(port ? ['--port', port] : [])] : 'the line has no SNI or host for --host (a TCP line under REGISTRY_ONLY does not log the host)';
     }
     case 'why-inbound-fails': {
-      const inbound = /^inbound\|(\d+)\|/.exec(e.upstreamCluster ?? '')?.[1] ?? portOf(e.downstreamLocalAddress);
+      const name = e.upstreamCluster ? parseIstioClusterName(e.upstreamCluster) : undefined;
+      const inbound = name?.direction === 'inbound' ? String(name.port) : portOf(e.downstreamLocalAddress);
       return [pod, ...(inbound ? ['--port', inbound] : [])];
     }
     case 'who-owns-443':

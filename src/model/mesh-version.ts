@@ -98,14 +98,19 @@ function proxyImage(pod: KubeObject | undefined): string | undefined {
   return containersOf(pod?.spec).find((c) => c.name === PROXY_CONTAINER)?.image;
 }
 
-/** istiod's image: its Deployment's (or a Pod's) `discovery` container, or a `pilot` image. */
+/** istiod's container in a pod spec: the one named `discovery`, or one running a `pilot` image. */
+export function istiodContainer(spec: { containers?: unknown; initContainers?: unknown } | undefined): { name?: string; image: string } | undefined {
+  const c = containersOf(spec).find((x) => x.name === 'discovery' || /\/pilot[:@]/.test(x.image ?? ''));
+  return c?.image ? { ...c, image: c.image } : undefined;
+}
+
+/** istiod's image: its Deployment's (or a Pod's) istiod container. */
 function istiodImage(resources: ResourceSet | undefined): { image: string; owner: string } | undefined {
   if (!resources) return undefined;
   for (const kind of ['Deployment', 'Pod']) {
     for (const o of resources.of(kind)) {
-      const spec = kind === 'Deployment' ? o.spec?.template?.spec : o.spec;
-      const c = containersOf(spec).find((x) => x.name === 'discovery' || /\/pilot[:@]/.test(x.image ?? ''));
-      if (c?.image) return { image: c.image, owner: `${kind} ${o.metadata.namespace ?? ''}/${o.metadata.name}` };
+      const c = istiodContainer(kind === 'Deployment' ? o.spec?.template?.spec : o.spec);
+      if (c) return { image: c.image, owner: `${kind} ${o.metadata.namespace ?? ''}/${o.metadata.name}` };
     }
   }
   return undefined;

@@ -4,6 +4,11 @@ import { proxyKindFromPod, type ProxyKind } from '../proxy-kind.js';
 export const PROXY_CONTAINER = 'istio-proxy';
 
 /** A pod as mesh-doctor cares about it: does it carry a sidecar, is it ready, what is its IP. */
+/** spec.serviceAccountName ('default' when unset, as Kubernetes fills it). */
+export function serviceAccountOf(pod: KubeObject): string {
+  return String(pod.spec?.serviceAccountName ?? pod.spec?.serviceAccount ?? 'default');
+}
+
 export interface PodView {
   namespace: string;
   name: string;

@@ -5,7 +5,8 @@
  * capture time offline, now live). Certificate rules (MD5001–MD5004) read it.
  */
 import type { CertificateView, ProxyCertificates } from '../../model/envoy/certificates.js';
-import type { PodRef } from '../../model/pod.js';
+import { serviceAccountOf, type PodView } from '../../model/k8s/pods.js';
+import { formatPod, type PodRef } from '../../model/pod.js';
 import type { Provenance } from '../../model/provenance.js';
 import type { EvidenceModel, Rule } from '../rule.js';
 
@@ -31,6 +32,14 @@ export interface CertsEvidence {
 }
 
 export type CertsRule = Rule<CertsEvidence>;
+
+/** One proxy's certificate evidence from what was read; nothing read is an error with `missing` as its reason, never a pass. */
+export function proxyCertEvidence(pod: PodView, certs: ProxyCertificates | undefined, file: string | undefined, missing: string): ProxyCertEvidence {
+  const ref = { namespace: pod.namespace, name: pod.name };
+  const serviceAccount = serviceAccountOf(pod.object);
+  if (!certs || (certs.chain.length === 0 && certs.roots.length === 0)) return { pod: ref, serviceAccount, error: missing };
+  return { pod: ref, serviceAccount, certs, provenance: { source: `istioctl proxy-config secret ${formatPod(ref)}`, ...(file ? { file } : {}) } };
+}
 
 /** The proxies whose certificates were read, each with its leaf. */
 export function readProxies(e: CertsEvidence): Array<ProxyCertEvidence & { certs: ProxyCertificates; leaf?: CertificateView }> {

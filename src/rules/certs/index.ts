@@ -5,4 +5,4 @@ import { rootMismatch } from './root-mismatch.js';
 import { certificateExpiring, certificateValidity } from './validity.js';
 
 export const CERT_RULES: readonly CertsRule[] = [certificateValidity, certificateExpiring, rootMismatch, identityMismatch];
-export { certsEvidence, type CertsEvidence, type ProxyCertEvidence } from './evidence.js';
+export { certsEvidence, proxyCertEvidence, type CertsEvidence, type ProxyCertEvidence } from './evidence.js';
