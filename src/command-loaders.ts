@@ -23,6 +23,7 @@ export const COMMAND_LOADERS: Record<string, () => Promise<{ default: unknown }>
   'why-502': () => import('./commands/why-502.js'),
   'why-403': () => import('./commands/why-403.js'),
   'why-503': () => import('./commands/why-503.js'),
+  'why-mtls-fails': () => import('./commands/why-mtls-fails.js'),
   'why-https-fails': () => import('./commands/why-https-fails.js'),
 };
 

@@ -17,6 +17,7 @@ import Why404 from './commands/why-404.js';
 import Why502 from './commands/why-502.js';
 import Why403 from './commands/why-403.js';
 import Why503 from './commands/why-503.js';
+import WhyMtlsFails from './commands/why-mtls-fails.js';
 import WhyHttpsFails from './commands/why-https-fails.js';
 
 export const COMMANDS = {
@@ -37,6 +38,7 @@ export const COMMANDS = {
   'why-502': Why502,
   'why-403': Why403,
   'why-503': Why503,
+  'why-mtls-fails': WhyMtlsFails,
   'why-https-fails': WhyHttpsFails,
 };
 

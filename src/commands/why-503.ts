@@ -35,9 +35,12 @@ SIGTERM (\`kubectl mesh-doctor logging --restore\` finishes the job after a hard
     loggers: Flags.string({ description: 'Envoy loggers to raise (comma-separated; names this build lacks are skipped)', default: WHY_503_LOGGERS.join(','), defaultHelp: async () => WHY_503_LOGGERS.join(', '), helpGroup: 'CAPTURE' }),
   };
 
+  /** The command whose verdict the diagnosis words (why-mtls-fails runs this same diagnosis). */
+  protected readonly verdictFor: 'why-503' | 'why-mtls-fails' = 'why-503';
+
   protected async diagnose(context: RunContext<FlagsOf<typeof Why503>, ArgsOf<typeof Why503>>): Promise<Report<Why503Data>> {
     const { flags, args } = context;
-    if (!flags.to && !flags['server-pod']) throw usageError('say where the requests go: --to HOST[:PORT] or --server-pod POD', 'e.g. `kubectl mesh-doctor why-503 sleep-7f.foo --to httpbin:8000`.');
+    if (!flags.to && !flags['server-pod']) throw usageError('say where the requests go: --to HOST[:PORT] or --server-pod POD', `e.g. \`kubectl mesh-doctor ${this.verdictFor} sleep-7f.foo --to httpbin:8000\`.`);
     const appKeepAliveMs = flags['app-keepalive'] !== undefined ? parseDuration(flags['app-keepalive'], '--app-keepalive') : undefined;
     const forMs = flags['capture-for'] !== undefined ? parseDuration(flags['capture-for'], '--capture-for') : undefined;
     const loggers = flags.loggers.split(',').map((l) => l.trim()).filter(Boolean);
@@ -46,6 +49,7 @@ SIGTERM (\`kubectl mesh-doctor logging --restore\` finishes the job after a hard
     const client = await context.pod(args.pod);
     const serverPod = flags['server-pod'] ? parsePodArgument(flags['server-pod'], flags.namespace ?? source.defaultNamespace) : undefined;
     return diagnoseWhy503(source, context.guide, {
+      command: this.verdictFor,
       client,
       ...(flags.to ? { to: flags.to } : {}),
       ...(serverPod ? { serverPod } : {}),
@@ -73,6 +77,10 @@ SIGTERM (\`kubectl mesh-doctor logging --restore\` finishes the job after a hard
     if (tls) lines.push(`  sends ${tls.sends}${tls.destinationRule ? `  (DestinationRule ${tls.destinationRule}${tls.ruleTlsMode ? `, tls.mode ${tls.ruleTlsMode}` : ', no tls'})` : ''}; auto mTLS ${tls.autoMtls ? 'on' : 'off'}`);
     lines.push(`  requests logged: ${d.client.requests.total}, failed: ${d.client.requests.failed}${Object.keys(d.client.requests.flags).length ? ` (${Object.entries(d.client.requests.flags).map(([k, n]) => `${n} x ${k}`).join(', ')})` : ''}`);
     for (const s of d.servers) lines.push(`SERVER  ${s.pod}${s.port !== undefined ? ` port ${s.port}` : ''}: ${s.requires ?? 'not examined'}`);
+    for (const h of d.handshakes) {
+      const trust = h.serverTrusted === undefined ? 'roots not verified' : h.serverTrusted && h.clientTrusted !== false ? 'one root' : 'roots differ';
+      lines.push(`MTLS    ${h.server} presents ${h.presents}; ${h.client} expects ${h.clientExpects.join(', ') || 'any SAN'}: ${h.identityAccepted ? 'accepted' : 'REFUSED'}; ${trust}`);
+    }
     for (const c of d.correlations.slice(0, 3)) lines.push(`MATCH   [${c.via}] ${c.client}\n        ${c.serverPod}: ${c.server}`);
     return lines.join('\n');
   }

@@ -7,7 +7,7 @@
  * dump holds none), through the source's bounded pool.
  */
 import type { Finding } from '../findings/finding.js';
-import { type CertificateView, type ProxyCertificates, certificatesFromAdminCerts, certificatesFromSecrets, daysLeft } from '../model/envoy/certificates.js';
+import { type CertificateView, daysLeft } from '../model/envoy/certificates.js';
 import { parseConfigDump } from '../model/envoy/config-dump.js';
 import { meshConfigFrom } from '../model/istio/mesh-config.js';
 import type { PodView } from '../model/k8s/pods.js';
@@ -17,6 +17,7 @@ import { CERT_RULES, certsEvidence, proxyCertEvidence, type CertsEvidence, type 
 import { runRules } from '../rules/engine.js';
 import type { EvidenceSource } from '../sources/source.js';
 import type { Guide, StepRecorder } from './guide.js';
+import { readProxyCertificates } from './read-dump.js';
 import { findSidecarPods, podScopeTitle, type PodScope } from './sidecar-pods.js';
 
 export interface CertsOptions extends PodScope {
@@ -65,17 +66,10 @@ async function readTrustDomain(source: EvidenceSource, step: StepRecorder): Prom
 async function readProxy(source: EvidenceSource, pod: PodView): Promise<ProxyCertEvidence> {
   const ref = { namespace: pod.namespace, name: pod.name };
   try {
-    const dump = await source.proxy(ref, 'config_dump');
-    let certs: ProxyCertificates | undefined = dump ? certificatesFromSecrets(parseConfigDump(dump.text, `config_dump of ${formatPod(ref)}`).secrets) : undefined;
-    let evidence = dump;
-    if (!certs || certs.chain.length === 0) {
-      const admin = await source.proxy(ref, 'certs');
-      if (admin) {
-        certs = certificatesFromAdminCerts(admin.text);
-        evidence = admin;
-      }
-    }
-    return proxyCertEvidence(pod, certs, evidence?.file, 'no certificates in the config dump or /certs (SDS not served yet?)');
+    const raw = await source.proxy(ref, 'config_dump');
+    const dump = raw ? parseConfigDump(raw.text, `config_dump of ${formatPod(ref)}`) : undefined;
+    const read = await readProxyCertificates(source, ref, { ...(dump ? { dump } : {}), ...(raw ? { cited: { source: raw.source, ...(raw.file ? { file: raw.file } : {}) } } : {}) });
+    return proxyCertEvidence(pod, read?.certs, read?.file, 'no certificates in the config dump or /certs (SDS not served yet?)');
   } catch (error) {
     return proxyCertEvidence(pod, undefined, undefined, (error as Error).message);
   }

@@ -1,4 +1,6 @@
+import { certificatesFromAdminCerts, certificatesFromSecrets, type ProxyCertificates } from '../model/envoy/certificates.js';
 import { parseConfigDump, type ConfigDump } from '../model/envoy/config-dump.js';
+import type { Provenance } from '../model/provenance.js';
 import { formatPod, type EvidenceSource, type PodRef } from '../sources/source.js';
 import type { StepRecorder } from './guide.js';
 
@@ -16,4 +18,17 @@ export async function readConfigDump(source: EvidenceSource, pod: PodRef, step: 
     step.note(`config dump of ${formatPod(pod)} unreadable: ${(error as Error).message}`);
     return {};
   }
+}
+
+/**
+ * A proxy's certificates: its config dump's SDS secrets (the PEMs, private key
+ * redacted by Envoy), else `/certs` (serials, SANs and validity only). The
+ * dump is the one the caller already read, so nothing is fetched twice.
+ */
+export async function readProxyCertificates(source: EvidenceSource, pod: PodRef, read: { dump?: ConfigDump; cited?: Provenance }): Promise<(Provenance & { certs: ProxyCertificates }) | undefined> {
+  const fromDump = read.dump ? certificatesFromSecrets(read.dump.secrets) : undefined;
+  if (fromDump?.chain.length && read.cited) return { ...read.cited, certs: fromDump };
+  const admin = await source.proxy(pod, 'certs').catch(() => undefined);
+  if (!admin) return fromDump && read.cited ? { ...read.cited, certs: fromDump } : undefined;
+  return { source: admin.source, ...(admin.file ? { file: admin.file } : {}), certs: certificatesFromAdminCerts(admin.text) };
 }

@@ -30,7 +30,7 @@ import { resolveTargetPort, servicesSelecting } from '../model/istio/services.js
 import type { IstioVersion } from '../model/istio/version-behaviour.js';
 import type { MeshVersion } from '../model/mesh-version.js';
 import { meshVersionOf } from './mesh-version.js';
-import { appContainers, type PodView } from '../model/k8s/pods.js';
+import { appContainers, serviceAccountOf, type PodView } from '../model/k8s/pods.js';
 import type { ResourceSet } from '../model/k8s/resources.js';
 import { parseAccessLog, type AccessLogEntry } from '../model/logs/access-log.js';
 import { parseEnvoyLog, type EnvoyLogEvent } from '../model/logs/envoy-log.js';
@@ -50,10 +50,13 @@ import { failed } from '../rules/upstream/support.js';
 import { serverDemand } from '../rules/upstream/server-mtls.js';
 import { formatPod, type EvidenceSource, type PodRef } from '../sources/source.js';
 import type { Guide, StepRecorder } from './guide.js';
-import { readConfigDump } from './read-dump.js';
+import { readConfigDump, readProxyCertificates } from './read-dump.js';
+import { summarizeHandshakes, type HandshakeSummary } from '../rules/mtls/handshake.js';
 import { healthUnchecked, NO_CLIENT_DUMP, upstreamConfidence } from '../rules/upstream/partial-evidence.js';
 
 export interface Why503Options {
+  /** why-mtls-fails runs this diagnosis and words its verdict about the handshake. */
+  command?: 'why-503' | 'why-mtls-fails';
   client: PodRef;
   to?: string;
   serverPod?: PodRef;
@@ -81,6 +84,8 @@ export interface Why503Data {
     tls?: { transport: string; sends: string; basis: string; configMode?: string; destinationRule?: string; ruleTlsMode?: string; autoMtls: boolean; because: string; disagreement?: string };
   };
   servers: Array<{ pod: string; port?: number; requires?: string; peerAuthentication?: string; basis?: string }>;
+  /** Each Istio mTLS handshake judged from both sides' certificates (src/rules/mtls). */
+  handshakes: HandshakeSummary[];
   correlations: Array<{ client: string; server: string; serverPod: string; via: string; explanation: string }>;
   capture?: { status: 'skipped' | 'done' | 'failed'; reason?: string; since?: string; level?: string; loggers?: string[]; restores?: string[]; reproduce?: { command?: string | undefined; exitCode?: number | undefined; output?: string | undefined } };
   rules: Array<{ rule: string; code: string; status: string; because?: string; findings: number }>;
@@ -140,10 +145,11 @@ export async function diagnoseWhy503(source: EvidenceSource, guide: Guide, optio
     ...(run.istioVersion ? { istioVersion: run.istioVersion } : {}),
     ruleLookup: lookup,
     ...(options.appKeepAliveMs !== undefined ? { appKeepAlive: { ms: options.appKeepAliveMs, source: `--app-keepalive ${options.appKeepAliveMs}ms` } } : {}),
+    now: (await source.capturedAt?.()) ?? new Date(),
     captured: Boolean(capture.result),
   };
   const outcome = await guide.step('Correlate the two sides and decide', (step) => decide(guide, evidence, step));
-  return why503Report(run, outcome, capture);
+  return why503Report(run, outcome, capture, evidence);
 }
 
 /** What the steps share: the run's inputs and the evidence gathered so far. */
@@ -225,6 +231,7 @@ async function readClientCluster(run: Why503Run, lookup: DestinationRuleLookup, 
   // The proxy's own word on its kind (a pod spec may not say): a waypoint's or gateway's listeners are not a sidecar's.
   if (dump) requireDumpProxyKind(formatPod(options.client), dump);
   run.clientDump = dump;
+  await readCertificatesOf(run, options.client, { dump, cited }, (certs) => { client.certs = certs; }, step);
   run.version = await meshVersionOf(source, { ...(dump ? { dump } : {}), pod: run.clientPod, resources }, step);
   run.istioVersion = run.version.istio;
   if (!run.istioVersion) step.note('behaviour that changed across versions is assumed to be current (auto mTLS on)');
@@ -266,6 +273,18 @@ async function readClientCluster(run: Why503Run, lookup: DestinationRuleLookup, 
   client.tls = clientTls({ cluster, endpointIsIstio, lookup, resources, mesh, istioVersion: run.istioVersion, port: destination.port, subset });
   step.note(`the client sends ${describeTransport(client.tls.transport)} (${client.tls.basis === 'config' ? 'from its Envoy cluster' : 'predicted from the resources'}): ${client.tls.because}`);
   if (client.tls.disagreement) step.note(`note: ${client.tls.disagreement}`);
+}
+
+/** A sidecar's certificates (the identity it presents, the roots it trusts), noted in the step; absent ones are said. */
+async function readCertificatesOf(run: Why503Run, pod: PodRef, read: { dump?: ConfigDump; cited?: { source: string; file?: string } }, keep: (certs: NonNullable<ClientEvidence['certs']>) => void, step: StepRecorder): Promise<void> {
+  const certs = await readProxyCertificates(run.source, pod, read);
+  const leaf = certs?.certs.chain[0];
+  if (!certs || !leaf) {
+    step.note(`${formatPod(pod)}'s certificates: not read (no SDS secrets in its config dump, no /certs)`);
+    return;
+  }
+  keep(certs);
+  step.note(`${formatPod(pod)} presents ${leaf.spiffe?.uri ?? (leaf.subject || `serial ${leaf.serial}`)} (valid until ${leaf.notAfter.toISOString()}), trusts ${certs.certs.roots.length} root${certs.certs.roots.length === 1 ? '' : 's'}`);
 }
 
 /** 4. /clusters (per-host health and counters) and stats. */
@@ -329,6 +348,8 @@ async function readServerDemands(run: Why503Run, step: StepRecorder): Promise<vo
           onPath: inboundPathCrosses([port]), pathText: `requests from ${formatPod(run.options.client)} into ${formatPod(ref)}`,
         }));
       }
+      server.serviceAccount = serviceAccountOf(pod.object);
+      await readCertificatesOf(run, ref, { dump, cited }, (certs) => { server.certs = certs; }, step);
       const demand = serverDemand({ dump, port, podIp: pod.ip, workload: { namespace: pod.namespace, labels: pod.labels }, resources, mesh });
       server.demand = { ...demand, ...(cited ? { cited } : {}) };
       const inboundIdle = dump && cited ? inboundIdleTimeout(dump, port) : undefined;
@@ -426,10 +447,12 @@ async function decide(guide: Guide, evidence: UpstreamEvidence, step: StepRecord
 }
 
 /** The report: the verdict, and the data a script reads. */
-function why503Report(run: Why503Run, outcome: ReturnType<typeof runRules>, capture: CaptureOutcome): Report<Why503Data> {
+function why503Report(run: Why503Run, outcome: ReturnType<typeof runRules>, capture: CaptureOutcome, evidence: UpstreamEvidence): Report<Why503Data> {
   const { source, guide, options, destination, client, servers, subset, clientDump } = run;
   const failures = (client.accessLog?.entries ?? []).filter(failed);
-  const verdict = withConfidence(run, verdictOf(outcome.findings, failures.length, destination, options.client, capture.result !== undefined));
+  const handshakes = summarizeHandshakes(evidence);
+  const general = withConfidence(run, verdictOf(outcome.findings, failures.length, destination, options.client, capture.result !== undefined));
+  const verdict = options.command === 'why-mtls-fails' ? mtlsVerdict(evidence, handshakes, general) : general;
   const data: Why503Data = {
     destination: {
       input: destination.input,
@@ -461,12 +484,13 @@ function why503Report(run: Why503Run, outcome: ReturnType<typeof runRules>, capt
       ...(s.port !== undefined ? { port: s.port } : {}),
       ...(s.demand ? { requires: s.demand.requires, basis: s.demand.basis, peerAuthentication: s.demand.mtls.because } : {}),
     })),
+    handshakes,
     correlations: outcome.analysis.correlations.map((c) => ({ client: c.client.raw, server: c.server.line, serverPod: formatPod(c.server.pod), via: c.via, explanation: c.explanation })),
     ...(capture.data ? { capture: capture.data } : {}),
     rules: outcome.runs.map((r) => ({ rule: r.rule, code: r.code, status: r.status, ...(r.because ? { because: r.because } : {}), findings: r.findings })),
   };
   return buildReport({
-    command: 'why-503',
+    command: options.command ?? 'why-503',
     subject: `${formatPod(options.client)} -> ${destination.host}${destination.port ? `:${destination.port}` : ''}`,
     source,
     versions: run.version ? reportVersions(run.version) : undefined,
@@ -474,6 +498,26 @@ function why503Report(run: Why503Run, outcome: ReturnType<typeof runRules>, capt
     verdict,
     data,
   });
+}
+
+/**
+ * why-mtls-fails' verdict: a finding stands as it is; otherwise health is
+ * claimed only for handshakes whose two certificates were read and judged.
+ */
+function mtlsVerdict(e: UpstreamEvidence, handshakes: HandshakeSummary[], general: Report['verdict']): Report['verdict'] {
+  if (general.status === 'problem') return general;
+  const where = `${formatPod(e.client.pod)} -> ${e.destination.host}${e.destination.port ? `:${e.destination.port}` : ''}`;
+  const transport = e.client.tls?.transport;
+  if (transport && transport !== 'istio-mtls') {
+    return { ...general, summary: `${where} does not use Istio mTLS: the client sends ${describeTransport(transport)} (${e.client.tls!.because}); no mTLS handshake to judge. ${general.summary}` };
+  }
+  if (!handshakes.length) {
+    const missing = !e.client.certs ? `${formatPod(e.client.pod)}'s certificates` : !e.client.cluster ? `${formatPod(e.client.pod)}'s cluster for the destination` : 'the server sidecars\' certificates';
+    return { status: 'inconclusive', summary: `The mTLS handshake ${where} could not be judged: ${missing} were not read (collect the config dumps, or run live).` };
+  }
+  const h = handshakes[0]!;
+  const roots = h.serverTrusted === undefined ? 'roots not verified (/certs carries no PEM)' : 'both chain to the root the other trusts';
+  return { ...general, summary: `mTLS ${where} checks out: ${h.server} presents ${h.presents} (valid until ${h.serverValidUntil}), which the client accepts; ${roots}.${handshakes.length > 1 ? ` ${handshakes.length} server pods judged.` : ''}${general.status === 'inconclusive' ? ` ${general.summary}` : ''}` };
 }
 
 /** The verdict's confidence when a dump was missing; a healthy answer on predictions alone is inconclusive. */

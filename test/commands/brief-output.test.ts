@@ -24,6 +24,7 @@ const SEED_RUNS: string[][] = [
   ['why-404', 'istio-ingressgateway-7d4f8b6c9-h5k2m.istio-system', '--host', 'httpbin.example.com', '--path', '/status/200', '--from', scenario('gw-vs-wrong-gateway-namespace')],
   ['why-404', 'istio-ingressgateway-7d4f8b6c9-h5k2m.istio-system', '--host', 'httpbin.example.com', '--path', '/status/200', '--from', scenario('gw-no-virtualservice')],
   ['certs', '-A', '--from', path.join(REPO_ROOT, 'test/fixtures/certs/lab-mtls')],
+  ['why-mtls-fails', 'sleep-5b597748b4-77kj5.foo', '--to', 'httpbin:8000', '--from', path.join(REPO_ROOT, 'test/fixtures/certs/lab-mtls')],
   ['check', '-A', '--from', scenario('seed004-dr-tls-disable')],
   ['check', '-A', '--from', scenario('seed003-se-no-addresses-tcp')],
 ];

@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import { rmSync } from 'node:fs';
 import path from 'node:path';
-import { HTTPBIN, issue, LAB_MTLS, NOW, asn1, opensslAvailable, SLEEP, tempDir, variantSnapshot } from '../support/cert-variants.js';
+import { HTTPBIN, issue, LAB_MTLS, NOW, asn1, meshIssuer, opensslAvailable, requireOpenssl, SLEEP, tempDir, variantSnapshot } from '../support/cert-variants.js';
 import { jsonOf, runCli } from '../support/cli.js';
 
 const codes = (r: Awaited<ReturnType<typeof runCli>>) => jsonOf(r).findings.map((f: any) => `${f.code} ${f.target.kind} ${f.target.namespace}/${f.target.name}`);
@@ -51,12 +51,9 @@ describe('certs (offline)', () => {
 
 describe('certs on broken variants of the lab capture (secrets replaced with certificates the lab CA issues now)', function () {
   const tmp = tempDir('md-certs-variants-');
-  const mesh = (sa: string, extra: object = {}) => issue(tmp.dir, 'mesh', { namespace: 'foo', serviceAccount: sa, notBefore: asn1(-1), notAfter: asn1(24), ...extra });
+  const mesh = meshIssuer(() => tmp.dir);
   before(function () {
-    if (!opensslAvailable()) {
-      console.log('    (skipped: openssl is not on PATH; the variants issue real certificates with it)');
-      this.skip();
-    }
+    requireOpenssl(this);
   });
   after(() => tmp.remove());
 

@@ -78,3 +78,15 @@ export function tempDir(prefix: string): { dir: string; remove: () => void } {
   const dir = mkdtempSync(path.join(tmpdir(), prefix));
   return { dir, remove: () => rmSync(dir, { recursive: true, force: true }) };
 }
+
+/** Certificates of the mesh's one root (the CA `mesh` in dir), valid from an hour ago for a day unless `extra` says otherwise. */
+export function meshIssuer(dir: () => string): (serviceAccount: string, extra?: Partial<IssueOptions>) => Promise<Issued> {
+  return (serviceAccount, extra = {}) => issue(dir(), 'mesh', { namespace: 'foo', serviceAccount, notBefore: asn1(-1), notAfter: asn1(24), ...extra });
+}
+
+/** Skips the suite, saying why, where openssl (which issues the variants' certificates) is missing. */
+export function requireOpenssl(context: Mocha.Context): void {
+  if (opensslAvailable()) return;
+  console.log('    (skipped: openssl is not on PATH; the variants issue real certificates with it)');
+  context.skip();
+}

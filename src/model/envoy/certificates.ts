@@ -36,6 +36,8 @@ export interface CertificateView {
   isCA: boolean;
   /** SHA-256 of the DER, `AB:CD:…` (as openssl prints it); absent when read from /certs (no PEM there). */
   fingerprint256?: string;
+  /** The certificate itself, for verifying signatures; absent when read from /certs. */
+  pem?: string;
 }
 
 export type CertificateOrigin = 'config_dump' | 'istioctl proxy-config secret' | 'certs';
@@ -71,7 +73,7 @@ function altNames(text: string | undefined): { uris: string[]; dnsNames: string[
   return { uris, dnsNames };
 }
 
-function view(cert: X509Certificate): CertificateView {
+function view(cert: X509Certificate, pem: string): CertificateView {
   const { uris, dnsNames } = altNames(cert.subjectAltName);
   const spiffe = uris.map(parseSpiffe).find((s) => s !== undefined);
   return {
@@ -87,6 +89,7 @@ function view(cert: X509Certificate): CertificateView {
     ...(spiffe ? { spiffe } : {}),
     isCA: cert.ca,
     fingerprint256: cert.fingerprint256,
+    pem,
   };
 }
 
@@ -95,7 +98,7 @@ export function certificatesFromPem(pem: string): CertificateView[] {
   const out: CertificateView[] = [];
   for (const block of pem.match(/-----BEGIN CERTIFICATE-----[\s\S]*?-----END CERTIFICATE-----/g) ?? []) {
     try {
-      out.push(view(new X509Certificate(block)));
+      out.push(view(new X509Certificate(block), block));
     } catch {
       // A corrupt block: the others still say what the proxy holds.
     }
@@ -167,4 +170,24 @@ export function daysLeft(cert: CertificateView, now: Date): number {
 /** The root's identity for comparing proxies: its fingerprint, or (from /certs) its serial. */
 export function rootKey(cert: CertificateView): string {
   return cert.fingerprint256 ?? `serial ${cert.serial}`;
+}
+
+/**
+ * Whether a chain (leaf first) verifies up to one of `roots`: each link's
+ * issuer and signature checked with X509Certificate (checkIssued + verify),
+ * as BoringSSL does before it says CERTIFICATE_VERIFY_FAILED. Undefined when
+ * a certificate came without its PEM (read from /certs): nothing to verify.
+ */
+export function chainsTo(chain: readonly CertificateView[], roots: readonly CertificateView[]): boolean | undefined {
+  if (chain.length === 0 || roots.length === 0 || [...chain, ...roots].some((c) => c.pem === undefined)) return undefined;
+  const anchors = roots.map((r) => new X509Certificate(r.pem!));
+  const links = chain.map((c) => new X509Certificate(c.pem!));
+  const signedBy = (cert: X509Certificate, issuer: X509Certificate) => cert.checkIssued(issuer) && cert.verify(issuer.publicKey);
+  for (let i = 0; i < links.length; i++) {
+    const cert = links[i]!;
+    if (anchors.some((root) => root.fingerprint256 === cert.fingerprint256 || signedBy(cert, root))) return true;
+    const next = links[i + 1];
+    if (!next || !signedBy(cert, next)) return false;
+  }
+  return false;
 }

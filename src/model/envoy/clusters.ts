@@ -21,7 +21,7 @@ import {
   readSocketAddress,
   str,
 } from './json.js';
-import { type TransportSocket, isIstioMutual, readTransportSocket } from './tls.js';
+import { type TlsContext, type TransportSocket, isIstioMutual, readTransportSocket } from './tls.js';
 
 export type ClusterState = 'static' | 'active' | 'warming' | 'bare';
 
@@ -168,6 +168,15 @@ export class Cluster {
     const ts = this.transportSocket;
     if (ts?.tls) return classifyTls(ts);
     return 'plaintext';
+  }
+  /**
+   * The TLS context the sidecar uses toward a sidecar'd endpoint: the
+   * `tlsMode: istio` match of auto mTLS, else the cluster's own TLS.
+   */
+  get peerTls(): TlsContext | undefined {
+    const istio = this.transportSocketMatches.find((m) => m.match.tlsMode === 'istio' && m.transportSocket?.tls);
+    const fallback = this.transportSocketMatches.find((m) => Object.keys(m.match).length === 0 && m.transportSocket?.tls);
+    return istio?.transportSocket?.tls ?? fallback?.transportSocket?.tls ?? this.transportSocket?.tls;
   }
   /** SNI the sidecar sends (from the TLS context it uses for Istio endpoints, if any). */
   get sni(): string | undefined {

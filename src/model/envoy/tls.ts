@@ -6,6 +6,18 @@
  */
 import { type JsonObject, bool, obj, objs, shortTypeName, str, strs } from './json.js';
 
+/**
+ * One of a validation context's SAN matchers (`match_subject_alt_names`, a
+ * StringMatcher on any SAN; `match_typed_subject_alt_names`, one SAN type).
+ */
+export interface SanMatcher {
+  kind: 'exact' | 'prefix' | 'suffix' | 'contains' | 'safe_regex';
+  value: string;
+  ignoreCase: boolean;
+  /** `URI`, `DNS`, ... for a typed matcher; undefined matches every SAN type. */
+  sanType?: string;
+}
+
 export interface TlsContext {
   readonly kind: 'downstream' | 'upstream' | 'unknown';
   /** ALPN offered (upstream) or accepted (downstream). */
@@ -20,6 +32,8 @@ export interface TlsContext {
   readonly validates: boolean;
   /** Exact SANs matched on the peer certificate (`spiffe://...`). */
   readonly matchSubjectAltNames: readonly string[];
+  /** The same matchers with their kind and SAN type, for judging a certificate against them. */
+  readonly sanMatchers: readonly SanMatcher[];
   /** UpstreamTlsContext.sni */
   readonly sni?: string;
   /** DownstreamTlsContext.require_client_certificate */
@@ -60,6 +74,10 @@ export function readTlsContext(typed: JsonObject): TlsContext {
   const typedSans = objs(defaultValidation, 'match_typed_subject_alt_names')
     .map((m) => str(obj(m, 'matcher'), 'exact'))
     .filter((s): s is string => s !== undefined);
+  const sanMatchers = [
+    ...objs(defaultValidation, 'match_subject_alt_names').map((m) => sanMatcher(m)),
+    ...objs(defaultValidation, 'match_typed_subject_alt_names').map((m) => sanMatcher(obj(m, 'matcher'), str(m, 'san_type'))),
+  ].filter((m): m is SanMatcher => m !== undefined);
   const requireClient = bool(typed, 'require_client_certificate');
   const sni = str(typed, 'sni');
   return {
@@ -70,6 +88,7 @@ export function readTlsContext(typed: JsonObject): TlsContext {
     validationSdsName: str(validationSds, 'name'),
     validates: Boolean(defaultValidation || validationSds || combined),
     matchSubjectAltNames: [...sans, ...typedSans],
+    sanMatchers,
     ...(sni !== undefined ? { sni } : {}),
     ...(requireClient !== undefined ? { requireClientCertificate: requireClient } : {}),
     raw: typed,
@@ -84,4 +103,45 @@ export function readTlsContext(typed: JsonObject): TlsContext {
 export function isIstioMutual(tls: TlsContext): boolean {
   if (tls.certificateSdsNames.includes('default') && (tls.validationSdsName === 'ROOTCA' || tls.validationSdsName === undefined)) return true;
   return tls.alpnProtocols.includes('istio-peer-exchange') || tls.alpnProtocols.includes('istio');
+}
+
+function sanMatcher(m: JsonObject | undefined, sanType?: string): SanMatcher | undefined {
+  for (const kind of ['exact', 'prefix', 'suffix', 'contains'] as const) {
+    const value = str(m, kind);
+    if (value !== undefined) return { kind, value, ignoreCase: bool(m, 'ignore_case') ?? false, ...(sanType ? { sanType } : {}) };
+  }
+  const regex = str(obj(m, 'safe_regex'), 'regex');
+  return regex !== undefined ? { kind: 'safe_regex', value: regex, ignoreCase: false, ...(sanType ? { sanType } : {}) } : undefined;
+}
+
+/** A certificate's SANs by type, as Envoy's SAN matchers see them. */
+export interface PeerSans {
+  uris: readonly string[];
+  dnsNames: readonly string[];
+}
+
+/**
+ * Whether Envoy's SAN check accepts a peer certificate: no matchers accept
+ * any; otherwise one SAN must satisfy one matcher (Envoy's
+ * DefaultCertValidator::verifySubjectAltName; a DNS matcher's exact value
+ * may be a wildcard certificate's name).
+ */
+export function sanAccepted(matchers: readonly SanMatcher[], sans: PeerSans): boolean {
+  if (matchers.length === 0) return true;
+  const candidates = (type?: string) => [
+    ...(type === undefined || type === 'URI' ? sans.uris : []),
+    ...(type === undefined || type === 'DNS' ? sans.dnsNames : []),
+  ];
+  return matchers.some((m) => candidates(m.sanType).some((san) => stringMatches(m, san)));
+}
+
+function stringMatches(m: SanMatcher, san: string): boolean {
+  const [v, s] = m.ignoreCase ? [m.value.toLowerCase(), san.toLowerCase()] : [m.value, san];
+  switch (m.kind) {
+    case 'exact': return s === v;
+    case 'prefix': return s.startsWith(v);
+    case 'suffix': return s.endsWith(v);
+    case 'contains': return s.includes(v);
+    default: return new RegExp(`^(?:${m.value})$`).test(san);
+  }
 }

@@ -18,6 +18,7 @@ import type { PortListeners } from '../../model/sockets.js';
 import type { PodRef } from '../../model/pod.js';
 import type { Provenance } from '../../model/provenance.js';
 import type { ClusterStatus } from '../../model/envoy/admin-clusters.js';
+import type { ProxyCertificates } from '../../model/envoy/certificates.js';
 import type { EnvoyStats } from '../../model/envoy/admin-stats.js';
 import type { ClientTls } from './client-tls.js';
 import type { Destination } from './destination.js';
@@ -40,6 +41,8 @@ export interface ClientEvidence {
   clusterStatus?: Cited & { status?: ClusterStatus };
   stats?: Cited & { stats: EnvoyStats };
   tls?: ClientTls;
+  /** The client sidecar's workload certificate and roots (its SDS secrets, else /certs). */
+  certs?: Cited & { certs: ProxyCertificates };
 }
 
 export interface ServerEvidence {
@@ -56,6 +59,10 @@ export interface ServerEvidence {
   sockets?: Cited & { listeners: PortListeners };
   /** The server sidecar's inbound idle timeout, when its config dump sets one (model/envoy/inbound-idle.ts). */
   inboundIdle?: Cited & InboundIdleTimeout;
+  /** The server sidecar's workload certificate and roots: the identity it presents. */
+  certs?: Cited & { certs: ProxyCertificates };
+  /** spec.serviceAccountName of the server pod ('default' when unset). */
+  serviceAccount?: string;
 }
 
 export interface UpstreamEvidence {
@@ -70,6 +77,8 @@ export interface UpstreamEvidence {
   ruleLookup: DestinationRuleLookup;
   /** The app's keep-alive (idle close) timeout, as stated by the user (`--app-keepalive`). */
   appKeepAlive?: { ms: number; source: string };
+  /** The instant certificate validity is judged at: the snapshot's capture time offline, now live. */
+  now: Date;
   /** Whether log levels were raised for this evidence (a capture ran). */
   captured: boolean;
 }

@@ -10,6 +10,7 @@
  *   md3003-outlier-ejection           MD3003  UH after ejection, hiding the first cause
  *   md3008-outlier-ejects-all-at-once MD3008  settings that eject every host after one error
  *   md3004-connection-refused         MD3004  UF delayed_connect_error:_111
+ *   (src/rules/mtls/)                 MD5001, MD5005-MD5008: the handshake judged from both sides' certificates
  *   md3005-tls-verification           MD3005  expired / unknown CA / SAN mismatch
  *   md3007-no-route                   MD3007  NR route_not_found / filter_chain_not_found
  *   md3009-keepalive-race             MD3009  UC connection_termination on some requests: idle timeout above the app's keep-alive
@@ -23,6 +24,7 @@ import { outlierEjection, outlierSettings } from './outlier-ejection.js';
 import { plaintextToMtls } from './plaintext-to-mtls.js';
 import type { UpstreamRule } from './rule.js';
 import { tlsVerification } from './tls-verification.js';
+import { MTLS_RULES } from '../mtls/index.js';
 
 export const UPSTREAM_RULES: readonly UpstreamRule[] = [
   plaintextToMtls,
@@ -31,6 +33,7 @@ export const UPSTREAM_RULES: readonly UpstreamRule[] = [
   outlierEjection,
   outlierSettings,
   connectionRefused,
+  ...MTLS_RULES,
   tlsVerification,
   noRoute,
   keepAliveRace,

@@ -37,6 +37,8 @@ export function upstreamEvidence(e: UpstreamEvidence): EvidenceModel<UpstreamEvi
     'server:access-log': e.servers.some((s) => s.accessLog),
     'server:envoy-log': e.servers.some((s) => s.envoyLog),
     'server:mtls-demand': e.servers.some((s) => s.demand),
+    'client:certificates': Boolean(e.client.certs?.certs.chain.length),
+    'server:certificates': e.servers.some((s) => s.certs?.certs.chain.length),
     'mesh-config': true,
   };
   return { evidence: e, holds: (kind) => held[kind] ?? e.resources.of(kind).length > 0 };

@@ -18,6 +18,7 @@ import type { AccessLogEntry } from '../../model/logs/access-log.js';
 import type { EnvoySslError } from '../../model/logs/boringssl.js';
 import { formatPod } from '../../model/pod.js';
 import { VERIFY } from './correlate.js';
+import { MTLS_CODES } from '../mtls/index.js';
 import type { UpstreamEvidence } from './evidence.js';
 import type { UpstreamRule } from './rule.js';
 import { failedRequests, logLines, podTarget, rawLines, ruleExcerpt, rulePatch } from './support.js';
@@ -45,6 +46,8 @@ export const tlsVerification: UpstreamRule = {
     const clientEnvoy = (e.client.envoyLog?.events ?? []).filter((ev) => ev.sslErrorName && VERIFY.has(ev.sslErrorName));
     const serverLines = analysis.signals.filter((s) => s.kind === 'tls-verify');
     if (!clientLines.length && !clientEnvoy.length && !serverLines.length) return [];
+    // The certificates already named the cause (src/rules/mtls): the lines are its evidence, not a second finding.
+    if (analysis.earlier.some((f) => MTLS_CODES.has(f.code))) return [];
     const first = clientLines.length ? verifyErrors(clientLines[0])[0] : clientEnvoy.length ? clientEnvoy[0].sslErrors.find((s) => s.name && VERIFY.has(s.name)) : undefined;
     const name = first?.name ?? serverLines[0]?.reason;
     const detail = first?.detail ?? serverLines.find((s) => s.detail)?.detail;

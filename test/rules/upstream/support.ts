@@ -99,6 +99,7 @@ export function evidence(o: { yaml: string; clientLog?: string; serverLog?: stri
     ...(istioVersion ? { istioVersion } : {}),
     ruleLookup: lookup,
     ...(o.appKeepAliveMs !== undefined ? { appKeepAlive: { ms: o.appKeepAliveMs, source: `--app-keepalive ${o.appKeepAliveMs}ms` } } : {}),
+    now: new Date(),
     captured: true,
   };
 }
