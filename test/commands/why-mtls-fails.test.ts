@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import { rmSync } from 'node:fs';
 import path from 'node:path';
 import { asn1, HTTPBIN, issue, LAB_MTLS, meshIssuer, requireOpenssl, SLEEP, tempDir, variantSnapshot } from '../support/cert-variants.js';
-import { jsonOf, runCli, type CliResult } from '../support/cli.js';
+import { jsonOf, REPO_ROOT, runCli, type CliResult } from '../support/cli.js';
 
 /**
  * why-mtls-fails offline on the mesh lab's real capture of two sidecars
@@ -63,5 +63,25 @@ describe('why-mtls-fails on the lab capture and its broken variants', function (
     const r = await diagnose(snap);
     expect(r.exitCode, r.stderr).to.equal(4);
     expect(jsonOf(r).verdict.summary).to.match(/could not be judged: the server sidecars' certificates were not read/);
+  });
+});
+
+describe('why-mtls-fails on the oracle scenarios (Istio\'s generated config, no certificates in the dumps)', function () {
+  this.timeout(60_000);
+  const scenario = (name: string) => path.join(REPO_ROOT, 'test/scenarios', name, 'snapshot');
+
+  it('DestinationRule SIMPLE to a sidecar\'d PERMISSIVE server: MD5008 on the rule, from the config alone, exit 3', async () => {
+    const r = await diagnose(scenario('mtls-double-tls'));
+    expect(r.exitCode, r.stderr).to.equal(3);
+    expect(errors(r)).to.deep.equal(['MD5008 DestinationRule foo/httpbin']);
+    expect(jsonOf(r).findings[0].remediation.command).to.contain('"tls":{"mode":"ISTIO_MUTUAL"}');
+  });
+
+  it('the twins, and a wrong subjectAltNames without the certificates to judge it: inconclusive (exit 4), never healthy', async () => {
+    for (const name of ['mtls-double-tls-healthy', 'mtls-dr-wrong-san', 'mtls-dr-wrong-san-healthy']) {
+      const r = await diagnose(scenario(name));
+      expect(r.exitCode, `${name}: ${r.stderr}`).to.equal(4);
+      expect(jsonOf(r).verdict.summary, name).to.match(/could not be judged: sleep-5b597748b4-77kj5\.foo's certificates were not read/);
+    }
   });
 });

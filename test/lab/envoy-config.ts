@@ -170,12 +170,22 @@ export function labEnvoyFiles(dump: Json, dir: string, shapes: readonly Shape[] 
   return { files, bootstrapPath: path.join(dir, 'bootstrap.json'), removed: [...removed].sort() };
 }
 
-/** SDS files for Istio's two secret names: the workload certificate (`default`) and the trust root (`ROOTCA`). */
+/**
+ * pilot-agent serves `file-root:system` (a DestinationRule SIMPLE or MUTUAL
+ * without caCertificates) from the OS root bundle, the first of its known
+ * paths that exists (security/pkg/nodeagent/cache/secretcache.go,
+ * pkg/security GetOSRootFilePath; Debian's is this one). Without it the
+ * cluster waits for the secret forever and Envoy answers NC cluster_not_found.
+ */
+const OS_ROOTS = '/etc/ssl/certs/ca-certificates.crt';
+
+/** SDS files for Istio's secret names: the workload certificate (`default`), the trust root (`ROOTCA`), the OS roots (`file-root:system`). */
 export function sdsFiles(cert: { chain: string; key: string; root: string }): Map<string, Json> {
   const type = 'type.googleapis.com/envoy.extensions.transport_sockets.tls.v3.Secret';
   return new Map([
     [resourceFile('sds', 'default'), discoveryResponse(type, [{ name: 'default', tls_certificate: { certificate_chain: { filename: cert.chain }, private_key: { filename: cert.key } } }])],
     [resourceFile('sds', 'ROOTCA'), discoveryResponse(type, [{ name: 'ROOTCA', validation_context: { trusted_ca: { filename: cert.root } } }])],
+    [resourceFile('sds', 'file-root:system'), discoveryResponse(type, [{ name: 'file-root:system', validation_context: { trusted_ca: { filename: OS_ROOTS } } }])],
   ]);
 }
 

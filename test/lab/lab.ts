@@ -148,7 +148,9 @@ export class Lab {
     const configDir = path.join(this.dir, 'pods', `${pod.namespace}.${pod.name}`, 'envoy');
     const dump = JSON.parse(fs.readFileSync(this.generated.dumpOf(pod.namespace, pod.name), 'utf8'));
     const { files, bootstrapPath } = labEnvoyFiles(dump, configDir, this.scenario.shapes);
-    const cert = await ca.issue(`${pod.namespace}.${pod.name}`, { namespace: pod.namespace, serviceAccount: pod.serviceAccount, ...this.scenario.certs?.[`${pod.namespace}/${pod.labels.app}`] });
+    const { ca: otherRoot, ...override } = this.scenario.certs?.[`${pod.namespace}/${pod.labels.app}`] ?? {};
+    const issuer = otherRoot ? await LabCA.create(path.join(this.dir, `ca-${otherRoot}`), otherRoot) : ca;
+    const cert = await issuer.issue(`${pod.namespace}.${pod.name}`, { namespace: pod.namespace, serviceAccount: pod.serviceAccount, ...override });
     for (const [file, json] of [...files, ...sdsFiles(cert)]) {
       fs.mkdirSync(path.dirname(path.join(configDir, file)), { recursive: true });
       fs.writeFileSync(path.join(configDir, file), JSON.stringify(json, null, 1));

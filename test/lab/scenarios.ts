@@ -22,6 +22,9 @@ export interface AppSpec {
   status?: number;
 }
 
+/** A sidecar's certificate as the scenario wants it: the lab CA's issue options, and which root issues it (default the mesh's). */
+export type CertOverride = Partial<IssueOptions> & { ca?: string };
+
 export interface PlainPod {
   namespace: string;
   name: string;
@@ -41,8 +44,8 @@ export interface LabScenario {
   shapes?: Shape[];
   /** Extra /etc/hosts names in every pod. */
   hosts?: Record<string, string>;
-  /** Certificate overrides by `<namespace>/<app label>` (another trust domain, past dates, ...). */
-  certs?: Record<string, Partial<IssueOptions>>;
+  /** Certificate overrides by `<namespace>/<app label>` (another trust domain, past dates, another root: `ca`, ...). */
+  certs?: Record<string, CertOverride>;
   /** The scenario's own request: a command (`$CA` stands for the lab CA's root) in a pod's container. */
   traffic: { namespace: string; pod: string; container: string; argv: string[]; timeoutMs?: number };
   /** Commands to try, shown by `npm run lab`. */
@@ -243,6 +246,31 @@ const keepaliveRace = {
 SCENARIOS.push(
   { name: 'keepalive-race', oracle: 'keepalive-race', description: "The app's keep-alive is 1 s, the DestinationRule leaves idleTimeout at Envoy's 1h: a few requests on reused connections get 503 (UC on the server's inbound).", ...keepaliveRace },
   { name: 'keepalive-race-healthy', oracle: 'keepalive-race-healthy', description: 'The twin: idleTimeout 500ms, below the app keep-alive; every request succeeds.', ...keepaliveRace },
+);
+
+/**
+ * Issue 12 (why-mtls-fails): the handshake between sleep and httpbin broken
+ * one way at a time, with real certificates from the lab's CAs and Istio's
+ * generated clusters; seed004-dr-tls-disable-healthy is the healthy twin of
+ * the certificate variants, each DestinationRule scenario has its own.
+ */
+const mtlsTry = [
+  'kubectl exec sleep-5b597748b4-77kj5 -n foo -c sleep -- curl -sv http://httpbin:8000/headers',
+  "kubectl mesh-doctor why-mtls-fails sleep-5b597748b4-77kj5.foo --to httpbin:8000 --reproduce 'curl -sv http://httpbin:8000/headers'",
+];
+const hoursFromNow = (h: number) => `${new Date(Date.now() + h * 3600_000).toISOString().replace(/[-:T]/g, '').slice(0, 14)}Z`;
+const mtls = (name: string, oracle: string, description: string, httpbinCert?: CertOverride): LabScenario => ({
+  name, oracle, description, apps: seed004Apps, traffic: seed004Traffic, try: mtlsTry, ...(httpbinCert ? { certs: { 'foo/httpbin': httpbinCert } } : {}),
+});
+SCENARIOS.push(
+  mtls('mtls-wrong-service-account', 'seed004-dr-tls-disable-healthy', "httpbin's certificate says service account other (the pod runs as httpbin): sleep refuses it (SAN), 503 UF.", { serviceAccount: 'other' }),
+  mtls('mtls-foreign-trust-domain', 'seed004-dr-tls-disable-healthy', "httpbin's certificate is from trust domain east.example: sleep accepts only cluster.local, 503 UF.", { trustDomain: 'east.example' }),
+  mtls('mtls-second-root', 'seed004-dr-tls-disable-healthy', "httpbin's certificate and root come from a second CA (a cacerts change without restarts): neither side trusts the other, 503 UF.", { ca: 'second' }),
+  mtls('mtls-expired-certificate', 'seed004-dr-tls-disable-healthy', "httpbin's certificate expired two days ago: sleep refuses it, 503 UF.", { notBefore: hoursFromNow(-72), notAfter: hoursFromNow(-48) }),
+  mtls('mtls-dr-wrong-san', 'mtls-dr-wrong-san', 'The DestinationRule httpbin names subjectAltNames .../sa/httpbin-v2; httpbin presents .../sa/httpbin: 503 UF.'),
+  mtls('mtls-dr-wrong-san-healthy', 'mtls-dr-wrong-san-healthy', 'The twin: subjectAltNames name .../sa/httpbin; 200.'),
+  mtls('mtls-double-tls', 'mtls-double-tls', "The DestinationRule httpbin sets tls.mode SIMPLE toward a sidecar'd PERMISSIVE server: the client sidecar's TLS passes through to the plaintext app."),
+  mtls('mtls-double-tls-healthy', 'mtls-double-tls-healthy', 'The twin: ISTIO_MUTUAL; 200.'),
 );
 
 export function findScenario(name: string): LabScenario | undefined {

@@ -2,12 +2,13 @@
  * MD5008: the client sidecar originates its own TLS (a DestinationRule
  * `tls.mode: SIMPLE` or `MUTUAL` with non-Istio certificates) toward a
  * server that runs a sidecar. Istio's mTLS is the only TLS a sidecar'd
- * server's inbound expects from the mesh: a PERMISSIVE port passes the
- * foreign TLS through to the app, which receives a handshake instead of a
- * request (double TLS, Istio's "TLS origination for a TLS request" and
- * "mTLS with a DestinationRule SIMPLE" troubleshooting entries); a STRICT
- * port rejects the client certificate (MUTUAL) — the no-certificate case
- * (SIMPLE to STRICT) is MD3001's.
+ * server's inbound expects from the mesh. On the mesh lab (Istio 1.31's
+ * generated inbound, Envoy 1.40) a PERMISSIVE port has a chain for Istio
+ * mTLS (TLS with the `istio` ALPN) and one for plaintext; the client
+ * sidecar's own TLS matches neither: the server logs `"- - -" 0 NR
+ * filter_chain_not_found`, the client `503 URX,UF` with "Connection reset by
+ * peer". A STRICT port rejects a client certificate from another CA (MUTUAL);
+ * the no-certificate case (SIMPLE to STRICT) is MD3001's.
  */
 import { makeFinding } from '../../findings/make.js';
 import { formatPod } from '../../model/pod.js';
@@ -34,7 +35,7 @@ export const doubleTls: UpstreamRule = {
     const server = servers[0]!;
     const passes = server.demand!.requires === 'plaintext-accepted';
     return [makeFinding('MD5008', {
-      message: `${formatPod(e.client.pod)} sends ${describeTransport(transport)} to ${e.destination.host}, whose pods run a sidecar: ${passes ? `${formatPod(server.pod)}'s port ${server.demand!.port} accepts plaintext (PERMISSIVE), so the client's TLS passes through its sidecar to the app, which gets a TLS handshake instead of a request` : `${formatPod(server.pod)} requires Istio mTLS and rejects a certificate from another CA`}.`,
+      message: `${formatPod(e.client.pod)} sends ${describeTransport(transport)} to ${e.destination.host}, whose pods run a sidecar: ${passes ? `${formatPod(server.pod)}'s port ${server.demand!.port} accepts Istio mTLS or plaintext (PERMISSIVE), and the client sidecar's own TLS is neither: the server closes the connection (NR filter_chain_not_found) and the client logs 503 UF` : `${formatPod(server.pod)} requires Istio mTLS and rejects a certificate from another CA`}.`,
       target: rule?.ref ?? podTarget(e.client.pod),
       evidence: rule ? [ruleExcerpt(rule, `tls.mode ${e.client.tls!.ruleTlsMode ?? ''} makes the client sidecar originate TLS itself`)] : [],
       remediation: rule

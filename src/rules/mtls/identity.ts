@@ -4,8 +4,11 @@
  * (`match_subject_alt_names`: the service accounts behind the host, a
  * DestinationRule's or ServiceEntry's `subjectAltNames`, each trust-domain
  * alias); Envoy then refuses any server certificate without one of them —
- * `CERTIFICATE_VERIFY_FAILED` with the detail "verify SAN list" on the
- * client, and a `503 UF` whose server never logs a request.
+ * `CERTIFICATE_VERIFY_FAILED` with the detail "verify cert failed: SAN
+ * matcher, certificate SANs are [...]" on the client (Envoy 1.40 in the mesh
+ * lab; older Envoys say "verify SAN list"), `503 UF` (or `UH` once outlier
+ * detection ejected the host), and `SSLV3_ALERT_CERTIFICATE_UNKNOWN` on the
+ * server at debug; the server never logs a request.
  *
  * MD5006 is the trust-domain case: the same namespace and service account,
  * another trust domain (a trust-domain change without restarts, a second
@@ -65,7 +68,7 @@ export const trustDomainMismatch: UpstreamRule = {
       const meshIs = e.mesh.trustDomain;
       const serverStale = td.presented.trustDomain !== meshIs;
       return [makeFinding('MD5006', {
-        message: `${formatPod(h.server.pod)} presents ${td.presented.uri} but ${formatPod(e.client.pod)} accepts only trust domain ${td.expected.trustDomain} for it (${td.expected.uri}): the handshake fails with CERTIFICATE_VERIFY_FAILED (verify SAN list). The mesh config's trust domain is ${meshIs}.`,
+        message: `${formatPod(h.server.pod)} presents ${td.presented.uri} but ${formatPod(e.client.pod)} accepts only trust domain ${td.expected.trustDomain} for it (${td.expected.uri}): the handshake fails with CERTIFICATE_VERIFY_FAILED (SAN matcher). The mesh config's trust domain is ${meshIs}.`,
         target: serverStale ? podTarget(h.server.pod) : { kind: 'ConfigMap', namespace: e.mesh.source?.namespace ?? 'istio-system', name: e.mesh.source?.name ?? 'istio' },
         evidence: handshakeEvidence(e, h),
         remediation: serverStale
@@ -124,7 +127,7 @@ export const sanMismatch: UpstreamRule = {
       const presented = leaf.spiffe?.uri ?? leaf.uris[0] ?? leaf.dnsNames[0] ?? `serial ${leaf.serial}`;
       const culprit = sanCulprit(e, h, presented);
       return makeFinding('MD5005', {
-        message: `${formatPod(h.server.pod)} presents ${presented}, which ${formatPod(e.client.pod)}'s cluster for ${e.destination.host} does not accept (${h.expects.map((m) => m.value).join(', ')}): the handshake fails with CERTIFICATE_VERIFY_FAILED (verify SAN list) and the client logs 503 UF.`,
+        message: `${formatPod(h.server.pod)} presents ${presented}, which ${formatPod(e.client.pod)}'s cluster for ${e.destination.host} does not accept (${h.expects.map((m) => m.value).join(', ')}): the handshake fails with CERTIFICATE_VERIFY_FAILED (SAN matcher) and the client logs 503 UF.`,
         target: culprit.target,
         evidence: [...handshakeEvidence(e, h), ...culprit.extra],
         remediation: culprit.remediation,

@@ -1,9 +1,11 @@
 /**
  * MD5007: the two sidecars do not chain to one root. The client verifies the
  * server's chain against its own ROOTCA (a failure: CERTIFICATE_VERIFY_FAILED
- * on the client, `503 UF`); the server, which asks for the client's
- * certificate, verifies it against its ROOTCA (a failure: the server sends
- * the alert `unknown ca`, which the client logs as TLSV1_ALERT_UNKNOWN_CA).
+ * on the client with "unable to get local issuer certificate", `503 UF`;
+ * the client sends the alert `unknown ca`, which the server logs as
+ * TLSV1_ALERT_UNKNOWN_CA — seen on the mesh lab's Envoy 1.40); the server,
+ * which asks for the client's certificate, verifies it against its ROOTCA
+ * (the same failure the other way round).
  * Two roots in one mesh come from a `cacerts` change without restarting the
  * workloads, revisions or clusters without a shared root. Judged by
  * verifying signatures (model/envoy/certificates.ts chainsTo), never by
@@ -32,8 +34,8 @@ function finding(e: UpstreamEvidence, h: Handshake, direction: Direction): Findi
     : [h.server.pod, h.serverCerts, e.client.pod, h.clientCerts] as const;
   const issuer = presenterCerts.certs.chain[0]?.issuer || 'an unknown issuer';
   const symptom = direction === 'client rejects server'
-    ? 'the client sidecar fails the handshake with CERTIFICATE_VERIFY_FAILED and logs 503 UF'
-    : 'the server sidecar answers the alert unknown ca (the client logs TLSV1_ALERT_UNKNOWN_CA, 503 UF)';
+    ? 'the client sidecar fails the handshake with CERTIFICATE_VERIFY_FAILED (unable to get local issuer certificate) and logs 503 UF; the server logs TLSV1_ALERT_UNKNOWN_CA'
+    : 'the server sidecar fails the handshake and sends the alert unknown ca (the client logs TLSV1_ALERT_UNKNOWN_CA, 503 UF)';
   return makeFinding('MD5007', {
     message: `${formatPod(presenter)}'s certificate (issued by ${issuer}) does not chain to the root ${formatPod(verifier)} trusts: ${symptom}. The two sidecars hold certificates from different roots.`,
     target: podTarget(presenter as PodRef),

@@ -5,12 +5,13 @@
  * hosts MD3003).
  *
  *   md3001-plaintext-to-mtls          MD3001  plaintext / no client cert to an mTLS server (seed 004)
+ *   (src/rules/mtls/)                 MD5001, MD5005-MD5008: the handshake judged from both sides' certificates,
+ *                                     before the ejections and UH a failed handshake causes
  *   md3002-circuit-breaking           MD3002  UO: connectionPool limits tripped
  *   md3006-no-endpoints               MD3006  no endpoints / a subset selecting no pods
  *   md3003-outlier-ejection           MD3003  UH after ejection, hiding the first cause
  *   md3008-outlier-ejects-all-at-once MD3008  settings that eject every host after one error
  *   md3004-connection-refused         MD3004  UF delayed_connect_error:_111
- *   (src/rules/mtls/)                 MD5001, MD5005-MD5008: the handshake judged from both sides' certificates
  *   md3005-tls-verification           MD3005  expired / unknown CA / SAN mismatch
  *   md3007-no-route                   MD3007  NR route_not_found / filter_chain_not_found
  *   md3009-keepalive-race             MD3009  UC connection_termination on some requests: idle timeout above the app's keep-alive
@@ -28,12 +29,12 @@ import { MTLS_RULES } from '../mtls/index.js';
 
 export const UPSTREAM_RULES: readonly UpstreamRule[] = [
   plaintextToMtls,
+  ...MTLS_RULES,
   circuitBreaking,
   noEndpoints,
   outlierEjection,
   outlierSettings,
   connectionRefused,
-  ...MTLS_RULES,
   tlsVerification,
   noRoute,
   keepAliveRace,

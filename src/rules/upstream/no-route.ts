@@ -67,7 +67,8 @@ export const noRoute: UpstreamRule = {
         }));
       }
     }
-    if (!analysis.earlier.some((f) => f.code === 'MD3001')) {
+    // The server's NR is the consequence MD3001 (plaintext) or MD5008 (the client's own TLS) already names.
+    if (!analysis.earlier.some((f) => f.code === 'MD3001' || f.code === 'MD5008')) {
       const chains = analysis.signals.filter((s) => s.kind === 'no-filter-chain');
       if (chains.length) {
         const server = e.servers.find((s) => s.pod.name === chains[0].pod.name && s.pod.namespace === chains[0].pod.namespace);

@@ -2,6 +2,7 @@ import { expect } from 'chai';
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseAccessLog } from '../../../src/model/logs/access-log.js';
+import { decodeResponseCodeDetails, decodeTransportFailureReason } from '../../../src/model/logs/response-flags.js';
 import { parseEnvoyLog } from '../../../src/model/logs/envoy-log.js';
 import { explain } from '../../../src/explain/explain.js';
 import { rbacDenialPolicy } from '../../../src/model/envoy/rbac.js';
@@ -52,6 +53,31 @@ describe('real Envoy 1.40 lines from the mesh lab', () => {
     // The twins: the ALLOW policy matches the mTLS identity, 200.
     expect(access('authz-principals-plaintext-healthy', server).map((e) => e.responseCode)).to.deep.equal([200]);
     expect(access('authz-deny-before-allow-healthy', server).map((e) => e.responseCode)).to.deep.equal([200]);
+  });
+
+  it('why-mtls-fails: each broken handshake as the client logged it, decoded to the verification error and its detail; the server saw the alert', () => {
+    const client = 'foo.sleep-5b597748b4-77kj5.istio-proxy.log';
+    const server = 'foo.httpbin-94fdb8c79-h9zrq.istio-proxy.log';
+    const cases: Array<[string, RegExp, string]> = [
+      ['mtls-wrong-service-account', /SAN matcher, certificate SANs are \[spiffe:\/\/cluster\.local\/ns\/foo\/sa\/other\]/, 'SSLV3_ALERT_CERTIFICATE_UNKNOWN'],
+      ['mtls-foreign-trust-domain', /SAN matcher, certificate SANs are \[spiffe:\/\/east\.example\/ns\/foo\/sa\/httpbin\]/, 'SSLV3_ALERT_CERTIFICATE_UNKNOWN'],
+      ['mtls-second-root', /unable to get local issuer certificate/, 'TLSV1_ALERT_UNKNOWN_CA'],
+      ['mtls-expired-certificate', /certificate has expired/, 'SSLV3_ALERT_CERTIFICATE_EXPIRED'],
+      ['mtls-dr-wrong-san', /SAN matcher, certificate SANs are \[spiffe:\/\/cluster\.local\/ns\/foo\/sa\/httpbin\]/, 'SSLV3_ALERT_CERTIFICATE_UNKNOWN'],
+    ];
+    for (const [scenario, detail, alert] of cases) {
+      const [line] = access(scenario, client);
+      expect(line.responseCode, scenario).to.equal(503);
+      const failure = decodeTransportFailureReason(line.upstreamTransportFailureReason ?? decodeResponseCodeDetails(line.responseCodeDetails!)!.transportFailure!.raw)!;
+      expect(failure.sslErrors.map((e) => e.name), scenario).to.include('CERTIFICATE_VERIFY_FAILED');
+      expect(failure.sslErrors.map((e) => e.detail ?? '').join(' '), scenario).to.match(detail);
+      const serverSaw = parseEnvoyLog(read(scenario, server)).events.filter((e) => e.kind === 'tls-error').map((e) => e.sslErrorName);
+      expect(serverSaw, scenario).to.include(alert);
+    }
+    // Double TLS: the client sidecar's own TLS meets a PERMISSIVE inbound with no chain for it.
+    expect(access('mtls-double-tls', server).map((e) => `${e.responseCode} ${e.responseFlags.join(',')} ${e.responseCodeDetails}`)).to.include('0 NR filter_chain_not_found');
+    expect(access('mtls-double-tls', client)[0]).to.include({ responseCode: 503 });
+    expect(access('mtls-double-tls', client)[0].responseFlags).to.deep.equal(['URX', 'UF']);
   });
 
   it('a multi-line debug message (router decoding headers) is one event with its headers and its thread', () => {
