@@ -34,7 +34,7 @@ import { clientTls, describeTransport } from '../rules/upstream/client-tls.js';
 import { isProblem, podsBehind, resolveDestination, type Destination } from '../rules/upstream/destination.js';
 import { formatPod, type EvidenceSource, type PodRef } from '../sources/source.js';
 import type { Guide, StepRecorder } from './guide.js';
-import { readConfigDump } from './read-dump.js';
+import { readConfigDump, readProxyCertificates } from './read-dump.js';
 
 export interface Why403Options {
   client: PodRef;
@@ -163,15 +163,14 @@ function deniedCheck(events: EnvoyLogEvent[]): { check: string; decision: string
 /** 3. What the client sends to the destination, and so which identity the server sees. */
 async function readClientIdentity(run: Why403Run, step: StepRecorder): Promise<void> {
   const { source, options, destination, resources, mesh, clientPod, serverPod, evidence } = run;
-  const { dump } = await readConfigDump(source, options.client, step);
+  const { dump, cited } = await readConfigDump(source, options.client, step);
   const lookup = destinationRuleFor(destination.host, { namespace: options.client.namespace, labels: clientPod.labels }, resources, { mesh });
   const cluster = dump && destination.clusterName ? dump.cluster(destination.clusterName) : undefined;
   const tls = clientTls({ cluster, endpointIsIstio: serverPod.hasSidecar, lookup, resources, mesh, istioVersion: parseIstioVersion(dump?.versions?.istio), ...(destination.port !== undefined ? { port: destination.port } : {}) });
-  const account = serviceAccountOf(clientPod.object);
-  const identity = clientPod.hasSidecar ? spiffeIdentity(mesh.trustDomain, clientPod.namespace, account) : undefined;
+  const { identity, identityFrom } = await presentedIdentity(run, { ...(dump ? { dump } : {}), ...(cited ? { cited } : {}) }, step);
   const client: ClientIdentity = {
     pod: options.client,
-    ...(identity ? { identity } : {}),
+    ...(identity ? { identity, identityFrom } : {}),
     transport: clientPod.hasSidecar ? tls.transport : 'plaintext',
     because: clientPod.hasSidecar ? tls.because : 'the client pod has no sidecar: it sends what its app sends, without an Istio certificate',
     ...(tls.rule ? { destinationRule: tls.rule.ref } : {}),
@@ -182,6 +181,21 @@ async function readClientIdentity(run: Why403Run, step: StepRecorder): Promise<v
   const peer = evidence.serverSaw ? evidence.serverSaw.peer : client.transport === 'istio-mtls' ? identity : undefined;
   if (peer) evidence.request.peerPrincipal = peer;
   step.note(`${formatPod(options.client)} sends ${describeTransport(client.transport!)}${identity && client.transport === 'istio-mtls' ? ` with identity ${identity}` : ''}: ${client.because}`);
+}
+
+/**
+ * The identity the client's sidecar presents: its certificate's SPIFFE URI
+ * when its certificates can be read (what the server's RBAC filter sees),
+ * else predicted from its service account and the mesh's trust domain.
+ */
+async function presentedIdentity(run: Why403Run, read: Parameters<typeof readProxyCertificates>[2], step: StepRecorder): Promise<Pick<ClientIdentity, 'identity' | 'identityFrom'>> {
+  const { source, options, clientPod, mesh } = run;
+  if (!clientPod.hasSidecar) return {};
+  const predicted = spiffeIdentity(mesh.trustDomain, clientPod.namespace, serviceAccountOf(clientPod.object));
+  const presented = (await readProxyCertificates(source, options.client, read))?.certs.chain[0]?.spiffe?.uri;
+  if (!presented) return { identity: predicted, identityFrom: 'service-account' };
+  if (presented !== predicted) step.note(`${formatPod(options.client)}'s certificate says ${presented}, not ${predicted} (its service account and the mesh's trust domain): the server sees the certificate's`);
+  return { identity: presented, identityFrom: 'certificate' };
 }
 
 /** 4. The server's mTLS mode for the port and the RBAC filters of the chain the request lands on, evaluated. */

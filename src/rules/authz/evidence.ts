@@ -21,8 +21,10 @@ export type Numbered<T> = T & { lineNumber: number };
 /** How the client reaches the server, as far as identity goes. */
 export interface ClientIdentity {
   pod: PodRef;
-  /** The SPIFFE identity its certificate carries (spiffe://td/ns/N/sa/SA), from its service account and the mesh's trust domain. */
+  /** The SPIFFE identity its certificate carries (spiffe://td/ns/N/sa/SA): read from the certificate, else from its service account and the mesh's trust domain. */
   identity?: string;
+  /** Where the identity came from: the sidecar's own certificate, or predicted from the pod's service account. */
+  identityFrom?: 'certificate' | 'service-account';
   /** `istio-mtls` sends that identity; `plaintext` / `tls-*` send none the server can read. */
   transport?: 'istio-mtls' | 'tls-without-client-cert' | 'tls-other-cert' | 'plaintext';
   /** Why the client sends what it sends (the DestinationRule, auto mTLS), in words. */
