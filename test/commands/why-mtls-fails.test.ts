@@ -52,6 +52,13 @@ describe('why-mtls-fails on the lab capture and its broken variants', function (
       expect(r.exitCode, r.stderr).to.equal(c.expected.length ? 3 : 0);
       expect(errors(r)).to.deep.equal(c.expected);
       if (c.says) expect(jsonOf(r).findings[0].message).to.match(c.says);
+      if (c.expected.length) {
+        // The evidence: the certificate in question, cited from the sidecar's secrets in the snapshot.
+        const evidence = jsonOf(r).findings[0].evidence;
+        expect(evidence[0].source).to.match(/^istioctl proxy-config secret |^kubectl exec .*config_dump/);
+        expect(evidence[0].file).to.match(/^proxies\/foo\//);
+        expect(evidence.map((e: { excerpt?: string }) => e.excerpt ?? '').join('\n')).to.match(/spiffe:\/\/|issuer: /);
+      }
       // One place for the logic: why-503 runs the same rules on the same evidence.
       expect(errors(await diagnose(snap, 'why-503'))).to.deep.equal(c.expected);
     });
