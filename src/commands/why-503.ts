@@ -31,6 +31,7 @@ SIGTERM (\`kubectl mesh-doctor logging --restore\` finishes the job after a hard
     reproduce: Flags.string({ description: "raise log levels, then run this command in the client's app container (e.g. 'curl -sv http://httpbin:8000/get')", helpGroup: 'CAPTURE' }),
     container: Flags.string({ char: 'c', description: 'the app container --reproduce runs in (default: the first that is not istio-proxy)', helpGroup: 'CAPTURE' }),
     level: Flags.string({ description: 'level for the raised loggers', options: ['debug', 'trace'], default: 'debug', helpGroup: 'CAPTURE' }),
+    probe: Flags.boolean({ description: "ask the server's app for its keep-alive: one GET with curl from its pod's istio-proxy container (compared with the sidecars' idle timeout when some requests fail with 503 UC)", default: false }),
     'app-keepalive': Flags.string({ description: "the server app's keep-alive (idle close) timeout, e.g. 5s: compared with the sidecars' idle timeout when some requests fail with 503 UC" }),
     loggers: Flags.string({ description: 'Envoy loggers to raise (comma-separated; names this build lacks are skipped)', default: WHY_503_LOGGERS.join(','), defaultHelp: async () => WHY_503_LOGGERS.join(', '), helpGroup: 'CAPTURE' }),
   };
@@ -55,6 +56,7 @@ SIGTERM (\`kubectl mesh-doctor logging --restore\` finishes the job after a hard
       ...(serverPod ? { serverPod } : {}),
       readOnly: flags['read-only'],
       ...(appKeepAliveMs !== undefined ? { appKeepAliveMs } : {}),
+      probe: flags.probe,
       capture: {
         ...(forMs !== undefined ? { forMs } : {}),
         ...(flags.reproduce !== undefined ? { reproduce: flags.reproduce } : {}),

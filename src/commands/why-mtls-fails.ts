@@ -22,7 +22,7 @@ Capture flags work as in why-503.`;
   // oclif reads a command's own statics: inherited ones are not seen.
   static override args = Why503.args;
   // The keep-alive comparison belongs to 503s: accepted, not offered.
-  static override flags = { ...Why503.flags, 'app-keepalive': { ...Why503.flags['app-keepalive'], hidden: true } };
+  static override flags = { ...Why503.flags, 'app-keepalive': { ...Why503.flags['app-keepalive'], hidden: true }, probe: { ...Why503.flags.probe, hidden: true } };
   protected override readonly verdictFor = 'why-mtls-fails';
 }
 

@@ -36,6 +36,7 @@ import { parseAccessLog, type AccessLogEntry } from '../model/logs/access-log.js
 import { parseEnvoyLog, type EnvoyLogEvent } from '../model/logs/envoy-log.js';
 import { decodeResponseCodeDetails, lookupResponseFlag } from '../model/logs/response-flags.js';
 import { parseListeningSockets, whoListensOn } from '../model/sockets.js';
+import { keepAliveFromResponse } from '../model/keep-alive-header.js';
 import type { ConfigProblem } from '../model/envoy/config-state.js';
 import { inboundPathCrosses, outboundPathCrosses } from '../rules/proxy/config-state.js';
 import { reportConfigState } from './config-state.js';
@@ -63,6 +64,8 @@ export interface Why503Options {
   readOnly: boolean;
   /** The server app's keep-alive timeout as the user states it (--app-keepalive). */
   appKeepAliveMs?: number;
+  /** Ask the server's app directly (curl from its pod's istio-proxy container) for its keep-alive. */
+  probe?: boolean;
   capture: {
     forMs?: number;
     reproduce?: string;
@@ -86,6 +89,8 @@ export interface Why503Data {
   servers: Array<{ pod: string; port?: number; requires?: string; peerAuthentication?: string; basis?: string }>;
   /** Each Istio mTLS handshake judged from both sides' certificates (src/rules/mtls). */
   handshakes: HandshakeSummary[];
+  /** The app's keep-alive the keep-alive race (MD3009) compared with: stated (--app-keepalive) or announced by the app (--probe). */
+  appKeepAlive?: UpstreamEvidence['appKeepAlive'];
   correlations: Array<{ client: string; server: string; serverPod: string; via: string; explanation: string }>;
   capture?: { status: 'skipped' | 'done' | 'failed'; reason?: string; since?: string; level?: string; loggers?: string[]; restores?: string[]; reproduce?: { command?: string | undefined; exitCode?: number | undefined; output?: string | undefined } };
   rules: Array<{ rule: string; code: string; status: string; because?: string; findings: number }>;
@@ -133,6 +138,7 @@ export async function diagnoseWhy503(source: EvidenceSource, guide: Guide, optio
   await guide.step(`Client ${formatPod(options.client)}: its cluster for the destination and the DestinationRule behind it`, (step) => readClientCluster(run, lookup, step));
   await guide.step(`Client ${formatPod(options.client)}: per-host health and counters, stats`, (step) => readClientHealth(run, step));
   await guide.step('Server side: what the inbound listener demands, the effective PeerAuthentication, listening sockets', (step) => readServerDemands(run, step));
+  if (options.probe) await guide.step("Probe: the server app's own keep-alive, asked from inside its pod", (step) => probeAppKeepAlive(run, step));
   const capture = await runCapture(source, guide, options, serverPods.filter((p) => p.hasSidecar).map((p) => ({ namespace: p.namespace, name: p.name })), clientPod);
   await guide.step('Envoy logs: the server\'s TLS errors, rejected connections and inbound access log; the client\'s captured lines', (step) => readEnvoyLogs(run, capture, step));
   const evidence: UpstreamEvidence = {
@@ -144,7 +150,7 @@ export async function diagnoseWhy503(source: EvidenceSource, guide: Guide, optio
     mesh,
     ...(run.istioVersion ? { istioVersion: run.istioVersion } : {}),
     ruleLookup: lookup,
-    ...(options.appKeepAliveMs !== undefined ? { appKeepAlive: { ms: options.appKeepAliveMs, source: `--app-keepalive ${options.appKeepAliveMs}ms` } } : {}),
+    ...(options.appKeepAliveMs !== undefined ? { appKeepAlive: { ms: options.appKeepAliveMs, source: `--app-keepalive ${options.appKeepAliveMs}ms` } } : run.probedKeepAlive ? { appKeepAlive: run.probedKeepAlive } : {}),
     now: (await source.capturedAt?.()) ?? new Date(),
     captured: Boolean(capture.result),
   };
@@ -171,6 +177,8 @@ interface Why503Run {
   version?: MeshVersion;
   clientDump?: ConfigDump;
   servers: ServerEvidence[];
+  /** The app's keep-alive from its own response (--probe). */
+  probedKeepAlive?: UpstreamEvidence['appKeepAlive'];
   /** Rejected or warming config on the path, client and servers (MD7001/MD7002 reported where it was read). */
   configProblems: ConfigProblem[];
 }
@@ -380,6 +388,41 @@ async function readServerDemands(run: Why503Run, step: StepRecorder): Promise<vo
   }
 }
 
+/**
+ * 6a. --probe: one GET to the server's app from its own istio-proxy container
+ * (uid 1337 is not redirected, so it reaches the app directly on localhost),
+ * reading the keep-alive the app announces (`Keep-Alive: timeout=N`, what
+ * Node's http server sends) for the keep-alive race (MD3009). `Connection:
+ * close` means the app never keeps a connection: nothing to race.
+ */
+async function probeAppKeepAlive(run: Why503Run, step: StepRecorder): Promise<void> {
+  const server = run.servers.find((s) => s.hasSidecar && s.port !== undefined);
+  if (!server) {
+    run.guide.skip('probe', 'no server pod with a sidecar and a known port', step);
+    step.status = 'skipped';
+    return;
+  }
+  const path = run.client.accessLog?.entries.find((x) => x.path)?.path ?? '/';
+  const argv = ['curl', '-sv', '-o', '/dev/null', '--max-time', '5', `http://localhost:${server.port}${path}`];
+  const result = await run.source.run(server.pod, 'istio-proxy', argv).catch((error: Error) => {
+    step.note(`probe failed: ${error.message}`);
+    return undefined;
+  });
+  if (!result) {
+    run.guide.skip('probe', run.source.mode === 'live' ? `could not run curl in ${formatPod(server.pod)}'s istio-proxy container` : `${run.source.label} has no recorded probe of ${formatPod(server.pod)}`, step);
+    step.status = 'skipped';
+    return;
+  }
+  step.looked(result);
+  const keepAlive = keepAliveFromResponse(`${result.text}\n${result.stderr}`);
+  if (!keepAlive) step.note(`the app's response on port ${server.port} names no keep-alive (no Keep-Alive or Connection header): state it with --app-keepalive`);
+  else if (keepAlive.ms === 0) step.note(`the app answers ${keepAlive.header}: it closes every connection after one response, so no idle connection can race its close`);
+  else {
+    step.note(`the app announces ${keepAlive.header}: it closes idle connections after ${keepAlive.ms / 1000}s`);
+    run.probedKeepAlive = { ms: keepAlive.ms, source: result.source, ...(result.file ? { file: result.file } : {}), excerpt: `< ${keepAlive.header}` };
+  }
+}
+
 /** 7. Envoy logs of both sides (captured lines added when a capture ran). */
 async function readEnvoyLogs(run: Why503Run, capture: CaptureOutcome, step: StepRecorder): Promise<void> {
   const { source, guide, options, destination, client } = run;
@@ -485,6 +528,7 @@ function why503Report(run: Why503Run, outcome: ReturnType<typeof runRules>, capt
       ...(s.demand ? { requires: s.demand.requires, basis: s.demand.basis, peerAuthentication: s.demand.mtls.because } : {}),
     })),
     handshakes,
+    ...(evidence.appKeepAlive ? { appKeepAlive: evidence.appKeepAlive } : {}),
     correlations: outcome.analysis.correlations.map((c) => ({ client: c.client.raw, server: c.server.line, serverPod: formatPod(c.server.pod), via: c.via, explanation: c.explanation })),
     ...(capture.data ? { capture: capture.data } : {}),
     rules: outcome.runs.map((r) => ({ rule: r.rule, code: r.code, status: r.status, ...(r.because ? { because: r.because } : {}), findings: r.findings })),

@@ -75,8 +75,8 @@ export interface UpstreamEvidence {
   mesh: MeshConfigView;
   istioVersion?: IstioVersion;
   ruleLookup: DestinationRuleLookup;
-  /** The app's keep-alive (idle close) timeout, as stated by the user (`--app-keepalive`). */
-  appKeepAlive?: { ms: number; source: string };
+  /** The app's keep-alive (idle close) timeout: stated by the user (`--app-keepalive`), or its own `Keep-Alive` header (`--probe`). */
+  appKeepAlive?: { ms: number; source: string; file?: string; excerpt?: string };
   /** The instant certificate validity is judged at: the snapshot's capture time offline, now live. */
   now: Date;
   /** Whether log levels were raised for this evidence (a capture ran). */

@@ -101,7 +101,7 @@ interface Closer {
 
 function closerOf(e: UpstreamEvidence, at: string): Closer | undefined {
   const app = e.appKeepAlive;
-  if (app) return { ms: app.ms, who: `the app at ${at}`, what: "the app's keep-alive", evidence: { source: app.source, excerpt: `keep-alive ${formatMs(app.ms)}`, note: 'the app closes idle connections after this' } };
+  if (app) return { ms: app.ms, who: `the app at ${at}`, what: "the app's keep-alive", evidence: { source: app.source, ...(app.file ? { file: app.file } : {}), excerpt: app.excerpt ?? `keep-alive ${formatMs(app.ms)}`, note: 'the app closes idle connections after this' } };
   const server = e.servers.filter((s) => s.inboundIdle).sort((a, b) => a.inboundIdle!.ms - b.inboundIdle!.ms)[0];
   if (!server?.inboundIdle) return undefined;
   const idle = server.inboundIdle;

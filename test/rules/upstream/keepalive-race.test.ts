@@ -120,17 +120,18 @@ describe('MD3009 remediation', () => {
 const SERVER_DUMP = 'proxies/foo/httpbin-94fdb8c79-h9zrq/config_dump?include_eds';
 describe('why-503 on the keep-alive race (oracle snapshot + the lab\'s real lines)', () => {
   const CLIENT = { namespace: 'foo', name: 'sleep-5b597748b4-77kj5' };
-  async function diagnoseScenario(scenario: string, appKeepAliveMs?: number, serverIdle?: string) {
+  async function diagnoseScenario(scenario: string, appKeepAliveMs?: number, serverIdle?: string, probe = false) {
     const dir = await mkdtemp(path.join(tmpdir(), 'md3009-'));
     try {
       await cp(path.join(REPO_ROOT, 'test/scenarios', scenario, 'snapshot'), dir, { recursive: true });
       if (serverIdle) await writeFile(path.join(dir, SERVER_DUMP), JSON.stringify(withInboundIdle(JSON.parse(readFileSync(path.join(dir, SERVER_DUMP), 'utf8')), serverIdle)));
       await writeFile(path.join(dir, 'proxies/foo/sleep-5b597748b4-77kj5/istio-proxy.log'), LAB_CLIENT);
       await writeFile(path.join(dir, 'proxies/foo/httpbin-94fdb8c79-h9zrq/istio-proxy.log'), LAB_SERVER);
+      if (probe) await cp(path.join(LAB, 'foo.httpbin-94fdb8c79-h9zrq.probe.txt'), path.join(dir, 'proxies/foo/httpbin-94fdb8c79-h9zrq/probes/keep-alive.txt'));
       const source = await SnapshotSource.open(dir);
       try {
         return await diagnoseWhy503(source, new Guide(), {
-          client: CLIENT, to: 'httpbin:8000', readOnly: false, ...(appKeepAliveMs !== undefined ? { appKeepAliveMs } : {}),
+          client: CLIENT, to: 'httpbin:8000', readOnly: false, ...(appKeepAliveMs !== undefined ? { appKeepAliveMs } : {}), probe,
           capture: { level: 'debug', loggers: ['connection'] },
           announce: () => { throw new Error('nothing may be announced offline'); },
         });
@@ -165,6 +166,20 @@ describe('why-503 on the keep-alive race (oracle snapshot + the lab\'s real line
 
   it("the twin: the client's idleTimeout 500ms (cluster) under the server sidecar's 30s: no finding", async () => {
     const report = await diagnoseScenario('keepalive-race-healthy', undefined, '30s');
+    expect(report.findings.filter((f) => f.code === 'MD3009')).to.deep.equal([]);
+  });
+
+  it("--probe: the app's own Keep-Alive: timeout=1 (the lab's real answer, recorded) makes it MD3009 on the DestinationRule, citing the header", async () => {
+    const report = await diagnoseScenario('keepalive-race', undefined, undefined, true);
+    const [md3009] = report.findings.filter((f) => f.code === 'MD3009');
+    expect(`${md3009.severity} ${md3009.target.kind} ${md3009.target.namespace}/${md3009.target.name}`).to.equal('error DestinationRule foo/httpbin');
+    const cited = md3009.evidence.find((x) => x.excerpt === '< Keep-Alive: timeout=1');
+    expect(cited?.source).to.match(/^kubectl exec httpbin-94fdb8c79-h9zrq -n foo -c istio-proxy -- curl -sv -o \/dev\/null --max-time 5 http:\/\/localhost:8080\/headers/);
+    expect(md3009.remediation.patch).to.contain('idleTimeout: 500ms');
+  });
+
+  it('--probe on the twin: the header is read, no finding', async () => {
+    const report = await diagnoseScenario('keepalive-race-healthy', undefined, undefined, true);
     expect(report.findings.filter((f) => f.code === 'MD3009')).to.deep.equal([]);
   });
 
