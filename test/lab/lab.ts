@@ -103,7 +103,7 @@ export class Lab {
     const specs = [...this.generated.proxies.map((p) => ({ ...p, sidecar: true })), ...(this.scenario.plainPods ?? []).map((p) => ({ ...p, sidecar: false }))];
     for (const [index, spec] of specs.entries()) {
       const pod = await this.createPod(index, spec, bridge);
-      if (spec.sidecar) await this.startSidecar(pod, ca);
+      if (spec.sidecar) await this.startSidecar(pod, ca, 'kind' in spec && spec.kind === 'gateway');
       for (const app of this.appsOf(pod)) await this.startApp(pod, app, ca);
       this.pods.push(pod);
     }
@@ -144,7 +144,7 @@ export class Lab {
     return `${lines.join('\n')}\n`;
   }
 
-  private async startSidecar(pod: LabPod, ca: LabCA): Promise<void> {
+  private async startSidecar(pod: LabPod, ca: LabCA, gateway = false): Promise<void> {
     const configDir = path.join(this.dir, 'pods', `${pod.namespace}.${pod.name}`, 'envoy');
     const dump = JSON.parse(fs.readFileSync(this.generated.dumpOf(pod.namespace, pod.name), 'utf8'));
     const { files, bootstrapPath } = labEnvoyFiles(dump, configDir, this.scenario.shapes);
@@ -157,13 +157,16 @@ export class Lab {
     }
     fs.chownSync(cert.key, PROXY_UID, PROXY_UID);
     fs.chmodSync(cert.key, 0o600);
-    // istio-init's invocation (pilot/pkg/... sidecar injection template, REDIRECT mode).
-    const init = await run(['ip', 'netns', 'exec', pod.netns, labPaths().istioIptables, '-p', '15001', '-z', '15006', '-u', String(PROXY_UID), '-m', 'REDIRECT',
-      '-i', '*', '-x', '', '-b', '*', '-d', '15090,15021,15020']);
-    // What istio-init's container log holds: the tool's own output (the rules it applied).
-    const initLog = path.join(path.dirname(configDir), 'istio-init.log');
-    fs.writeFileSync(initLog, `${init.stdout}${init.stderr ? `\n${init.stderr}` : ''}\n`);
-    pod.logs['istio-init'] = initLog;
+    // A gateway has no istio-init: its Envoy listens on the Gateway's ports itself, nothing is redirected.
+    if (!gateway) {
+      // istio-init's invocation (pilot/pkg/... sidecar injection template, REDIRECT mode).
+      const init = await run(['ip', 'netns', 'exec', pod.netns, labPaths().istioIptables, '-p', '15001', '-z', '15006', '-u', String(PROXY_UID), '-m', 'REDIRECT',
+        '-i', '*', '-x', '', '-b', '*', '-d', '15090,15021,15020']);
+      // What istio-init's container log holds: the tool's own output (the rules it applied).
+      const initLog = path.join(path.dirname(configDir), 'istio-init.log');
+      fs.writeFileSync(initLog, `${init.stdout}${init.stderr ? `\n${init.stderr}` : ''}\n`);
+      pod.logs['istio-init'] = initLog;
+    }
     const log = path.join(path.dirname(configDir), 'istio-proxy.log');
     pod.envoy = { configDir, log };
     pod.logs['istio-proxy'] = log;

@@ -16,6 +16,8 @@ export interface ScenarioProxy {
   ip: string;
   serviceAccount: string;
   labels: Record<string, string>;
+  /** `gateway`: a router proxy (no istio-init, no app), else a sidecar. */
+  kind?: 'gateway';
 }
 
 export interface ScenarioService {
@@ -39,7 +41,7 @@ export async function generateScenario(name: string, out: string): Promise<Gener
   await run([labPaths().oracle, '-scenarios', SCENARIOS_DIR, '-out', out, '-only', name, '-bootstrap-template', labPaths().bootstrapTemplate, '-mesh-set', 'accessLogFile=/dev/stdout']);
   const snapshot = path.join(out, name, 'snapshot');
   const spec = parseAllDocuments(fs.readFileSync(path.join(scenarioDir, 'scenario.yaml'), 'utf8'))[0].toJS();
-  const proxies: ScenarioProxy[] = spec.proxies.map((p: any) => ({ namespace: p.namespace, name: p.name, ip: p.ip, serviceAccount: p.serviceAccount ?? 'default', labels: p.labels ?? {} }));
+  const proxies: ScenarioProxy[] = spec.proxies.map((p: any) => ({ namespace: p.namespace, name: p.name, ip: p.ip, serviceAccount: p.serviceAccount ?? 'default', labels: p.labels ?? {}, ...(p.kind === 'gateway' ? { kind: 'gateway' } : {}) }));
   const services: ScenarioService[] = [];
   for (const file of fs.readdirSync(scenarioDir).filter((f) => f.endsWith('.yaml') && f !== 'scenario.yaml')) {
     for (const doc of parseAllDocuments(fs.readFileSync(path.join(scenarioDir, file), 'utf8'))) {

@@ -273,6 +273,26 @@ SCENARIOS.push(
   mtls('mtls-double-tls-healthy', 'mtls-double-tls-healthy', 'The twin: ISTIO_MUTUAL; 200.'),
 );
 
+/**
+ * Issue 16: the ingress gateway as a real Envoy (the oracle generates its
+ * router config from the Gateway and VirtualService), httpbin behind it with
+ * its sidecar, and a client outside the mesh calling the gateway pod on its
+ * HTTP port (8080, the Service's targetPort for 80: the lab has no kube-proxy).
+ */
+const gatewayTraffic = {
+  apps: { 'default/httpbin': [{ container: 'httpbin', port: 8080 }], 'default/client': [{ container: 'client', port: 9090 }] },
+  plainPods: [{ namespace: 'default', name: 'client', ip: '10.244.1.60', labels: { app: 'client' } }],
+  traffic: { namespace: 'default', pod: 'client', container: 'client', argv: ['curl', '-sS', '-v', '-H', 'Host: httpbin.example.com', 'http://10.244.0.10:8080/status/200'] },
+  try: [
+    "kubectl exec client -c client -- curl -sv -H 'Host: httpbin.example.com' http://10.244.0.10:8080/status/200",
+    'kubectl mesh-doctor why-404 istio-ingressgateway-7d4f8b6c9-h5k2m.istio-system --host httpbin.example.com --path /status/200',
+  ],
+};
+SCENARIOS.push(
+  { name: 'gw-host-not-in-gateway', oracle: 'gw-host-not-in-gateway', description: 'The Gateway lists only bookinfo.example.com; the VirtualService for httpbin.example.com is dropped: the gateway answers 404.', ...gatewayTraffic },
+  { name: 'gw-ingress-healthy', oracle: 'gw-ingress-healthy', description: 'The twin: Gateway and VirtualService meet; 200 from httpbin through the gateway.', ...gatewayTraffic },
+);
+
 export function findScenario(name: string): LabScenario | undefined {
   return SCENARIOS.find((s) => s.name === name);
 }
