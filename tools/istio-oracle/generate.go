@@ -218,6 +218,7 @@ func newProxy(sc *Scenario, ps ProxySpec) *model.Proxy {
 		WorkloadName:     workloadName(ps),
 		MeshID:           domainSuffix,
 		NodeName:         nodeName(ps),
+		IdleTimeout:      ps.IdleTimeout,
 	}
 	var identity *spiffe.Identity
 	if ps.Kind == kindGateway {

@@ -48,6 +48,10 @@ type ProxySpec struct {
 	ContainerPorts []int `json:"containerPorts,omitempty"`
 	// NodeName written in the Pod (default "node-1").
 	NodeName string `json:"nodeName,omitempty"`
+	// IdleTimeout is the proxy's ISTIO_META_IDLE_TIMEOUT (proxy.istio.io/config
+	// proxyMetadata), e.g. "30s": Istio writes it as the inbound HTTP connection
+	// managers' idle_timeout (pilot/pkg/networking/core/listener_builder.go).
+	IdleTimeout string `json:"idleTimeout,omitempty"`
 }
 
 // doc is one YAML document of the scenario's resource files.

@@ -4,14 +4,18 @@ import path from 'node:path';
 import { configDumpFromJson } from '../../../src/model/envoy/config-dump.js';
 import { inboundIdleTimeout } from '../../../src/model/envoy/inbound-idle.js';
 import { REPO_ROOT } from '../../support/cli.js';
-import { withInboundIdle } from '../../support/inbound-idle.js';
 
-/** The server sidecar's inbound idle timeout, read from the oracle's dump for test/scenarios/keepalive-race (see test/support/inbound-idle.ts). */
-const DUMP = path.join(REPO_ROOT, 'test/scenarios/keepalive-race/snapshot/proxies/foo/httpbin-94fdb8c79-h9zrq/config_dump?include_eds');
+/**
+ * The server sidecar's inbound idle timeout, read from the oracle's dumps:
+ * keepalive-inbound-idle's httpbin runs with ISTIO_META_IDLE_TIMEOUT=30s, so
+ * Istio's generator wrote it into the inbound listeners; keepalive-race's
+ * httpbin runs without it.
+ */
+const dumpOf = (scenario: string) => path.join(REPO_ROOT, 'test/scenarios', scenario, 'snapshot/proxies/foo/httpbin-94fdb8c79-h9zrq/config_dump?include_eds');
 
-function serverDump(idle?: string) {
-  const raw = JSON.parse(readFileSync(DUMP, 'utf8'));
-  return configDumpFromJson(idle === undefined ? raw : withInboundIdle(raw, idle), 'httpbin config dump');
+function serverDump(idle?: '30s') {
+  const raw = JSON.parse(readFileSync(dumpOf(idle ? 'keepalive-inbound-idle' : 'keepalive-race'), 'utf8'));
+  return configDumpFromJson(raw, 'httpbin config dump');
 }
 
 describe('inboundIdleTimeout', () => {

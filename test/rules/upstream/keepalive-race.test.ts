@@ -7,7 +7,6 @@ import { diagnoseWhy503 } from '../../../src/diagnoses/why-503.js';
 import { SnapshotSource } from '../../../src/sources/snapshot.js';
 import path from 'node:path';
 import { REPO_ROOT } from '../../support/cli.js';
-import { withInboundIdle } from '../../support/inbound-idle.js';
 import { keepAliveRace } from '../../../src/rules/upstream/keepalive-race.js';
 import { analyse } from '../../../src/rules/upstream/index.js';
 import { ruleTester } from '../../support/rule-tester.js';
@@ -117,14 +116,12 @@ describe('MD3009 remediation', () => {
  * idle timeout is read from the client's cluster), with the lab's real lines
  * as the sidecars' logs.
  */
-const SERVER_DUMP = 'proxies/foo/httpbin-94fdb8c79-h9zrq/config_dump?include_eds';
 describe('why-503 on the keep-alive race (oracle snapshot + the lab\'s real lines)', () => {
   const CLIENT = { namespace: 'foo', name: 'sleep-5b597748b4-77kj5' };
-  async function diagnoseScenario(scenario: string, appKeepAliveMs?: number, serverIdle?: string, probe = false) {
+  async function diagnoseScenario(scenario: string, appKeepAliveMs?: number, probe = false) {
     const dir = await mkdtemp(path.join(tmpdir(), 'md3009-'));
     try {
       await cp(path.join(REPO_ROOT, 'test/scenarios', scenario, 'snapshot'), dir, { recursive: true });
-      if (serverIdle) await writeFile(path.join(dir, SERVER_DUMP), JSON.stringify(withInboundIdle(JSON.parse(readFileSync(path.join(dir, SERVER_DUMP), 'utf8')), serverIdle)));
       await writeFile(path.join(dir, 'proxies/foo/sleep-5b597748b4-77kj5/istio-proxy.log'), LAB_CLIENT);
       await writeFile(path.join(dir, 'proxies/foo/httpbin-94fdb8c79-h9zrq/istio-proxy.log'), LAB_SERVER);
       if (probe) await cp(path.join(LAB, 'foo.httpbin-94fdb8c79-h9zrq.probe.txt'), path.join(dir, 'proxies/foo/httpbin-94fdb8c79-h9zrq/probes/keep-alive.txt'));
@@ -157,7 +154,7 @@ describe('why-503 on the keep-alive race (oracle snapshot + the lab\'s real line
   });
 
   it("keep-alive not given, the server sidecar's inbound idle_timeout 30s under the client's 1h: MD3009 on the DestinationRule", async () => {
-    const report = await diagnoseScenario('keepalive-race', undefined, '30s');
+    const report = await diagnoseScenario('keepalive-inbound-idle');
     const [md3009] = report.findings.filter((f) => f.code === 'MD3009');
     expect(`${md3009.severity} ${md3009.target.kind} ${md3009.target.namespace}/${md3009.target.name}`).to.equal('error DestinationRule foo/httpbin');
     expect(md3009.message).to.contain('the server sidecar of httpbin-94fdb8c79-h9zrq.foo closes idle connections after 30s');
@@ -165,12 +162,12 @@ describe('why-503 on the keep-alive race (oracle snapshot + the lab\'s real line
   });
 
   it("the twin: the client's idleTimeout 500ms (cluster) under the server sidecar's 30s: no finding", async () => {
-    const report = await diagnoseScenario('keepalive-race-healthy', undefined, '30s');
+    const report = await diagnoseScenario('keepalive-inbound-idle-healthy');
     expect(report.findings.filter((f) => f.code === 'MD3009')).to.deep.equal([]);
   });
 
   it("--probe: the app's own Keep-Alive: timeout=1 (the lab's real answer, recorded) makes it MD3009 on the DestinationRule, citing the header", async () => {
-    const report = await diagnoseScenario('keepalive-race', undefined, undefined, true);
+    const report = await diagnoseScenario('keepalive-race', undefined, true);
     const [md3009] = report.findings.filter((f) => f.code === 'MD3009');
     expect(`${md3009.severity} ${md3009.target.kind} ${md3009.target.namespace}/${md3009.target.name}`).to.equal('error DestinationRule foo/httpbin');
     const cited = md3009.evidence.find((x) => x.excerpt === '< Keep-Alive: timeout=1');
@@ -179,7 +176,7 @@ describe('why-503 on the keep-alive race (oracle snapshot + the lab\'s real line
   });
 
   it('--probe on the twin: the header is read, no finding', async () => {
-    const report = await diagnoseScenario('keepalive-race-healthy', undefined, undefined, true);
+    const report = await diagnoseScenario('keepalive-race-healthy', undefined, true);
     expect(report.findings.filter((f) => f.code === 'MD3009')).to.deep.equal([]);
   });
 
