@@ -39,6 +39,9 @@ import type { AccessLogEntry } from '../model/logs/access-log.js';
 import { buildReport, type Report, type VerdictStatus } from '../report/report.js';
 import type { CheckCulprit, CheckData, CheckGroup, CheckLine, CheckStatus } from '../report/check.js';
 import { formatPod, type EvidenceSource } from '../sources/source.js';
+import { proxyKind } from '../model/envoy/gateway-config.js';
+import { GATEWAY_RULES, runGatewayRules } from '../rules/gateway/index.js';
+import { gatewayPodsOf, intendedRequests, walkGateway } from '../rules/gateway/walk.js';
 
 export interface CheckOptions {
   namespace?: string;
@@ -76,6 +79,7 @@ const PROXY_GROUPS: ReadonlyArray<{ group: string; rules: readonly Rule<any, any
   { group: 'Config delivery', rules: CONFIG_DELIVERY_RULES, run: runConfigDelivery },
   { group: 'Egress', rules: [...UNMATCHED_TLS_RULES, registryOnlyBlocked], run: runEgress },
   { group: 'Inbound', rules: INBOUND_RULES, run: runInbound },
+  { group: 'Gateways', rules: GATEWAY_RULES, run: runGateways },
 ];
 
 /** Expiring within this many days is a warning (as `certs`' default --warn-days). */
@@ -106,7 +110,7 @@ interface TrafficGroup {
 export async function check(guide: Guide, source: EvidenceSource, options: CheckOptions): Promise<Report<CheckData>> {
   const { resources, mesh } = await guide.step('Read the mesh: resources and mesh config', (step) => readMesh(source, step));
   const pods = await guide.step(`List sidecar pods${options.allNamespaces ? ' in every namespace' : ` in ${options.namespace ?? source.defaultNamespace}`}`, (step) => findPods(source, options, step));
-  const ctx: MeshContext = { resources, mesh, ports: tlsPorts(resources), staticsByVersion: new Map() };
+  const ctx: MeshContext = { resources, mesh, ports: tlsPorts(resources), staticsByVersion: new Map(), gatewayPods: gatewayPodsOf(pods) };
   const perProxy = await guide.step(`Proxies: ${PROXY_GROUPS.flatMap((g) => g.rules).length} checks on each of ${pods.length} sidecars`, (step) => checkProxies(source, pods, ctx, options, step));
   const statics = await guide.step('Resources: the static checks', async (step) => staticChecks(ctx, perProxy, step));
   const certs = await guide.step('Certificates: validity, roots and identities across the proxies', async (step) => certificateChecks(source, ctx, perProxy, step));
@@ -170,6 +174,8 @@ interface MeshContext {
   ports: number[];
   /** The mesh rules' run per Istio version (the proxies of one version share it). */
   staticsByVersion: Map<string, RuleRun>;
+  /** The selected pods that look like gateways, for the Gateway selector check. */
+  gatewayPods: PodView[];
 }
 
 /** One proxy: read its dump and access log (then released), run every group's rules on the engine; keep the findings only. */
@@ -303,9 +309,7 @@ function runEgress(read: ProxyRead, ctx: MeshContext): RuleRun {
 /** Inbound: the rules for each port a Service sends to the pod (else its container ports), one outcome per rule for the proxy. */
 function runInbound(read: ProxyRead, ctx: MeshContext): RuleRun {
   const ports = inboundPorts(read.pod, servicesSelecting(ctx.resources, read.pod.object));
-  if (ports.length === 0) {
-    return { findings: [], outcomes: INBOUND_RULES.map((r) => ({ rule: r.id, code: r.code, status: 'skipped' as const, because: 'no Service port or container port on this pod', findings: 0 })) };
-  }
+  if (ports.length === 0) return allSkipped(INBOUND_RULES, 'no Service port or container port on this pod');
   return mergePorts(ports.map((port) => {
     const facts: InboundFacts = { pod: read.pod, port, ...(read.istioVersion ? { istioVersion: read.istioVersion.raw } : {}) };
     if (read.dump && port.appPort !== undefined) {
@@ -314,6 +318,37 @@ function runInbound(read: ProxyRead, ctx: MeshContext): RuleRun {
     if (read.accessLog) facts.accessLog = { value: read.accessLog.entries as LoggedAccess[], source: read.accessLog.source, ...(read.accessLog.file ? { file: read.accessLog.file } : {}) };
     return runRules(INBOUND_RULES, inboundEvidence(facts));
   }));
+}
+
+/**
+ * Gateways: every request the Gateways and VirtualServices mean this gateway
+ * pod to serve, followed through its config as why-404 follows one; a
+ * mismatch is found before any client sends the request.
+ */
+function runGateways(read: ProxyRead, ctx: MeshContext): RuleRun {
+  if (!read.dump || !read.dumpSource) return allSkipped(GATEWAY_RULES, read.dumpMissing ?? 'no config dump');
+  if (proxyKind(read.dump) !== 'gateway') return allSkipped(GATEWAY_RULES, 'not a gateway');
+  const calls = intendedRequests(read.pod, ctx.resources);
+  if (!calls.length) return allSkipped(GATEWAY_RULES, 'no Gateway or VirtualService names a host this gateway serves');
+  const g = { pod: read.pod, podArg: read.podArg, dump: read.dump, dumpSource: read.dumpSource, ...(read.dumpFile ? { dumpFile: read.dumpFile } : {}) };
+  return onePerCulprit(mergePorts(calls.map((call) => runGatewayRules(walkGateway(g, ctx.resources, ctx.gatewayPods, call)))));
+}
+
+/** The same mismatch seen on several requests (HTTP and HTTPS) is one finding; each rule's count follows. */
+function onePerCulprit(run: RuleRun): RuleRun {
+  const seen = new Set<string>();
+  const findings: Finding[] = [];
+  const outcomes = run.outcomes.map((o) => {
+    const kept = findingsOf(run, o.rule).filter((f) => !seen.has(`${f.code} ${formatRef(f.target)}`) && Boolean(seen.add(`${f.code} ${formatRef(f.target)}`)));
+    findings.push(...kept);
+    return { ...o, findings: kept.length };
+  });
+  return { findings, outcomes };
+}
+
+/** Every rule skipped for one reason. */
+function allSkipped(rules: readonly Rule<any, any>[], because: string): RuleRun {
+  return { findings: [], outcomes: rules.map((r) => ({ rule: r.id, code: r.code, status: 'skipped' as const, because, findings: 0 })) };
 }
 
 /** One outcome per rule across a proxy's ports: ran where it ran on any port, its findings from every port. */
@@ -386,6 +421,7 @@ function collect(selected: number, statics: RuleRun, perProxy: ProxyResult[], fl
     { title: 'Resources', checks: STATIC_RULES.map((rule) => staticLine(rule, statics)) },
     proxyGroup('Egress'),
     proxyGroup('Inbound'),
+    proxyGroup('Gateways'),
     { title: 'Certificates', checks: CERT_RULES.map((rule) => staticLine(rule, fleet.certs, podOf)) },
     { title: 'Traffic', checks: [trafficLine(perProxy)] },
   ];
@@ -498,6 +534,9 @@ function digDeeper(finding: Finding, pod: string | undefined): string {
   if (pod && INBOUND_CODES.has(finding.code)) return `kubectl mesh-doctor why-inbound-fails ${pod}`;
   // A certificate: the pod's certificates in full, or every proxy's when the finding is not about one pod.
   if (/^MD500[1-4]$/.test(finding.code)) return `kubectl mesh-doctor certs ${pod ?? '-A'}`;
+  // A gateway mismatch: why-404 follows the request the finding names through the gateway.
+  const url = /^MD80/.test(finding.code) && pod ? /\b(https?):\/\/([^/\s:]+)(?::(\d+))?(\/[^\s,;)]*)?/.exec(finding.message) : undefined;
+  if (url) return `kubectl mesh-doctor why-404 ${pod} --host ${url[2]}${url[4] && url[4] !== '/' ? ` --path ${url[4]}` : ''}${url[3] ? ` --port ${url[3]}` : ''}${url[1] === 'https' ? ' --https' : ''}`;
   // A TLS contradiction: why-503 from any sidecar client shows the failing request it causes.
   const destination = finding.code === 'MD1006' ? / to (\S+?):(\d+) \(tls /.exec(finding.message) : undefined;
   if (destination) return `kubectl mesh-doctor why-503 <client pod> --to ${destination[1]}:${destination[2]}`;

@@ -10,13 +10,11 @@
  */
 import type { Guide, StepRecorder } from './guide.js';
 import { ExitCode, MeshDoctorError } from '../errors.js';
-import { parseConfigDump, type ConfigDump } from '../model/envoy/config-dump.js';
-import { proxyKind, warmingListeners } from '../model/envoy/gateway-config.js';
-import { gateways, virtualServices } from '../model/istio/gateway.js';
-import { servicesSelecting } from '../model/istio/services.js';
-import type { PodView } from '../model/k8s/pods.js';
-import { describePath, simulateOutbound, type OutboundConnection, type SimulationResult } from '../model/outbound/index.js';
-import { endingOf, listenerPortOf, requestUrl, type Ending, type GatewayEvidence, type GatewayRequest } from '../rules/gateway/evidence.js';
+import { parseConfigDump } from '../model/envoy/config-dump.js';
+import { proxyKind } from '../model/envoy/gateway-config.js';
+import { describePath, type SimulationResult } from '../model/outbound/index.js';
+import { requestUrl, type Ending, type GatewayEvidence, type GatewayRequest } from '../rules/gateway/evidence.js';
+import { gatewayPodsOf, walkGateway, type GatewayProxy } from '../rules/gateway/walk.js';
 import { runGatewayRules } from '../rules/gateway/index.js';
 import type { Finding } from '../findings/finding.js';
 import { formatRef } from '../model/k8s/resources.js';
@@ -67,9 +65,7 @@ export async function why404(guide: Guide, source: EvidenceSource, ref: PodRef, 
   });
 }
 
-interface GatewayPod { pod: PodView; podArg: string; dump: ConfigDump; dumpSource: string; dumpFile?: string }
-
-async function readGateway(source: EvidenceSource, ref: PodRef, podArg: string, step: StepRecorder): Promise<GatewayPod> {
+async function readGateway(source: EvidenceSource, ref: PodRef, podArg: string, step: StepRecorder): Promise<GatewayProxy> {
   const pod = await source.pod(ref);
   const evidence = await source.proxy(ref, 'config_dump');
   if (!evidence) {
@@ -90,38 +86,12 @@ async function readGateway(source: EvidenceSource, ref: PodRef, podArg: string, 
   return { pod, podArg, dump, dumpSource: evidence.source, ...(evidence.file ? { dumpFile: evidence.file } : {}) };
 }
 
-async function readResources(source: EvidenceSource, g: GatewayPod, options: Why404Options, step: StepRecorder): Promise<GatewayEvidence> {
+async function readResources(source: EvidenceSource, g: GatewayProxy, options: Why404Options, step: StepRecorder): Promise<GatewayEvidence> {
   const resources = await source.resources(GATEWAY_KINDS);
   step.looked('kubectl get gateways,virtualservices,services -A -o yaml');
-  const allGateways = gateways(resources);
-  const vss = virtualServices(resources);
-  const podServices = servicesSelecting(resources, g.pod.object);
-  const gatewayPods = (await source.pods()).filter((p) => p.containers.length === 1 && p.containers[0] === 'istio-proxy');
-  const request = gatewayRequest(options, podServices);
-  step.note(`${allGateways.length} Gateways, ${vss.length} VirtualServices; ${g.podArg} is behind ${podServices.map((s) => `Service ${s.namespace}/${s.name}`).join(', ') || 'no Service'}; port ${request.port} lands on ${request.listenerPort}`);
-  const connection = connectionOf(request);
-  const simulation = simulateOutbound(g.dump, connection, { proxy: 'gateway' });
-  const warming = simulation.outcome.kind === 'no_listener' && warmingListeners(g.dump).some((l) => l.port === request.listenerPort);
-  return {
-    pod: g.pod, podArg: g.podArg, gatewayPods, dump: g.dump, dumpSource: g.dumpSource, ...(g.dumpFile ? { dumpFile: g.dumpFile } : {}),
-    request, simulation, ending: warming ? 'warming' : endingOf(simulation, g.dump),
-    gateways: allGateways, virtualServices: vss, podServices,
-    listed: new Set(['Pod', 'Service', 'Gateway', 'VirtualService'].filter((k) => k === 'Pod' || k === 'Service' || resources.of(k).length > 0)),
-  };
-}
-
-function gatewayRequest(options: Why404Options, podServices: GatewayEvidence['podServices']): GatewayRequest {
-  const tls = options.https ?? options.port === 443;
-  const port = options.port ?? (tls ? 443 : 80);
-  const listenerPort = listenerPortOf({ index: 0, port: { number: port, protocol: '' }, hosts: [] }, podServices);
-  return { host: options.host.toLowerCase(), path: options.path ?? '/', port, listenerPort, tls };
-}
-
-/** The request as the gateway pod receives it: on the listener port, TLS with SNI for HTTPS (Host inside). */
-function connectionOf(r: GatewayRequest): OutboundConnection {
-  return r.tls
-    ? { port: r.listenerPort, transport: 'tls', sni: r.host, alpn: ['h2', 'http/1.1'], host: r.host, path: r.path }
-    : { port: r.listenerPort, transport: 'plaintext', host: r.port === 80 ? r.host : `${r.host}:${r.port}`, path: r.path, httpVersion: 'http/1.1' };
+  const evidence = walkGateway(g, resources, gatewayPodsOf(await source.pods()), options);
+  step.note(`${evidence.gateways.length} Gateways, ${evidence.virtualServices.length} VirtualServices; ${g.podArg} is behind ${evidence.podServices.map((s) => `Service ${s.namespace}/${s.name}`).join(', ') || 'no Service'}; port ${evidence.request.port} lands on ${evidence.request.listenerPort}`);
+  return evidence;
 }
 
 function verdictOf(e: GatewayEvidence, findings: readonly Finding[]): { status: VerdictStatus; summary: string } {

@@ -14,7 +14,7 @@ import { serverHasHost, serversOnPort, virtualServicesForHost, visibleToGateway,
 import { gatewayEvidence, requestText, virtualServiceEvidence, walkEvidence } from './support.js';
 
 export const duplicateGatewayServer: GatewayRule = {
-  id: 'md5007-duplicate-gateway-server',
+  id: 'md8007-duplicate-gateway-server',
   code: 'MD8007',
   description: 'Two Gateways declare the same host on the same TLS port; only the first one gets the filter chain',
   needs: ['config-dump', 'Gateway', 'VirtualService'],

@@ -13,7 +13,7 @@ import { serverHasHost, serversOnPort, type GatewayRule } from './evidence.js';
 import { gatewayEvidence, requestText, walkEvidence } from './support.js';
 
 export const httpsRedirect: GatewayRule = {
-  id: 'md5010-https-redirect',
+  id: 'md8010-https-redirect',
   code: 'MD8010',
   description: 'The HTTP server answers every request with a redirect to HTTPS (a loop behind a TLS-terminating load balancer)',
   needs: ['config-dump', 'Gateway'],

@@ -11,7 +11,7 @@ import type { GatewayRule } from './evidence.js';
 import { requestText, virtualServiceEvidence, walkEvidence } from './support.js';
 
 export const routeToMissingCluster: GatewayRule = {
-  id: 'md5009-route-to-missing-cluster',
+  id: 'md8009-route-to-missing-cluster',
   code: 'MD8009',
   description: "The gateway's route sends the request to a cluster the gateway does not have (503)",
   needs: ['config-dump', 'VirtualService'],

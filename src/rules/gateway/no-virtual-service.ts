@@ -13,7 +13,7 @@ import { serverHasHost, serversOnPort, virtualServicesForHost, type GatewayRule 
 import { gatewayEvidence, requestText, walkEvidence } from './support.js';
 
 export const noVirtualServiceForHost: GatewayRule = {
-  id: 'md5008-no-virtualservice-for-host',
+  id: 'md8008-no-virtualservice-for-host',
   code: 'MD8008',
   description: 'The Gateway accepts the host but no VirtualService routes it through this Gateway',
   needs: ['config-dump', 'Gateway', 'VirtualService'],

@@ -12,7 +12,7 @@ import { failed, listenerPortOf, selectsPod, serverHasHost, serversOnPort, type 
 import { gatewayEvidence, requestText, walkEvidence } from './support.js';
 
 export const gatewayPortMismatch: GatewayRule = {
-  id: 'md5002-gateway-port-mismatch',
+  id: 'md8002-gateway-port-mismatch',
   code: 'MD8002',
   description: "The Gateway declares the host on a port the request does not arrive on",
   needs: ['config-dump', 'Gateway'],

@@ -13,7 +13,7 @@ import { serverHasHost, serversOnPort, type GatewayRule } from './evidence.js';
 import { gatewayEvidence, requestText, walkEvidence } from './support.js';
 
 export const gatewayProtocolMismatch: GatewayRule = {
-  id: 'md5003-gateway-protocol-mismatch',
+  id: 'md8003-gateway-protocol-mismatch',
   code: 'MD8003',
   description: 'The Gateway server on the port speaks plaintext HTTP to a TLS request, or TLS to a plaintext one',
   needs: ['config-dump', 'Gateway'],

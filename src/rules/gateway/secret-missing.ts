@@ -14,7 +14,7 @@ import { serversOnPort, type GatewayRule } from './evidence.js';
 import { gatewayEvidence, requestText } from './support.js';
 
 export const credentialMissing: GatewayRule = {
-  id: 'md5011-gateway-credential-missing',
+  id: 'md8011-gateway-credential-missing',
   code: 'MD8011',
   description: "The gateway's TLS listener waits for a credentialName Secret it never received",
   needs: ['config-dump', 'Gateway'],

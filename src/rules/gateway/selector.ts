@@ -12,7 +12,7 @@ import { failed, selectsPod, serverHasHost, serversOnPort, type GatewayRule } fr
 import { formatLabels, gatewayEvidence, requestText, walkEvidence } from './support.js';
 
 export const gatewaySelectorMatchesNoPod: GatewayRule = {
-  id: 'md5001-gateway-selector-matches-no-pod',
+  id: 'md8001-gateway-selector-matches-no-pod',
   code: 'MD8001',
   description: 'The Gateway that declares the host selects no gateway pod, so its servers are on no proxy',
   needs: ['config-dump', 'Gateway'],

@@ -17,7 +17,7 @@ import { gatewayEvidence, requestText, virtualServiceEvidence, walkEvidence } fr
 const notFound = (ending: string) => ending === 'no-route' || ending === 'no-chain';
 
 export const virtualServiceNotExported: GatewayRule = {
-  id: 'md5004-virtualservice-not-exported-to-gateway',
+  id: 'md8004-virtualservice-not-exported-to-gateway',
   code: 'MD8004',
   description: "The VirtualService's exportTo hides it from the gateway pod's namespace",
   needs: ['config-dump', 'VirtualService'],
@@ -36,7 +36,7 @@ export const virtualServiceNotExported: GatewayRule = {
 };
 
 export const virtualServiceNamesOtherGateway: GatewayRule = {
-  id: 'md5005-virtualservice-names-another-gateway',
+  id: 'md8005-virtualservice-names-another-gateway',
   code: 'MD8005',
   description: "The VirtualService's gateways: names no Gateway that serves the host on this gateway pod",
   needs: ['config-dump', 'VirtualService', 'Gateway'],
@@ -68,7 +68,7 @@ export const virtualServiceNamesOtherGateway: GatewayRule = {
 };
 
 export const hostNotInGateway: GatewayRule = {
-  id: 'md5006-host-not-in-gateway-hosts',
+  id: 'md8006-host-not-in-gateway-hosts',
   code: 'MD8006',
   description: "The VirtualService binds the Gateway, but the Gateway's server on this port does not list the host",
   needs: ['config-dump', 'VirtualService', 'Gateway'],
