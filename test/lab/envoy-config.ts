@@ -79,6 +79,8 @@ export interface LabEnvoyFiles {
   bootstrapPath: string;
   /** Which extensions were removed where (for the lab's report). */
   removed: string[];
+  /** The SDS secret names the config asks for. */
+  secrets: string[];
 }
 
 const REMOVED_NAMES = new Set(REMOVED.map((r) => r.name));
@@ -100,6 +102,9 @@ function discoveryResponse(typeUrl: string, resources: Json[]): Json {
  * Walks a listener or cluster: drops removed filters and points every ADS/SDS
  * config source at its file. Mutates `node` (a deep copy made by the caller).
  */
+/** The SDS secret names the rewritten config points at (reset per labEnvoyFiles call). */
+const referencedSecrets = new Set<string>();
+
 function rewrite(node: unknown, dir: string, removed: Set<string>, owner: string): void {
   if (Array.isArray(node)) {
     for (let i = node.length - 1; i >= 0; i--) {
@@ -116,7 +121,10 @@ function rewrite(node: unknown, dir: string, removed: Set<string>, owner: string
   if (!node || typeof node !== 'object') return;
   const obj = node as Json;
   if (obj.rds?.route_config_name) obj.rds.config_source = pathSource(dir, resourceFile('rds', obj.rds.route_config_name));
-  if (obj.sds_config && typeof obj.name === 'string') obj.sds_config = pathSource(dir, resourceFile('sds', obj.name));
+  if (obj.sds_config && typeof obj.name === 'string') {
+    obj.sds_config = pathSource(dir, resourceFile('sds', obj.name));
+    referencedSecrets.add(obj.name);
+  }
   for (const value of Object.values(obj)) rewrite(value, dir, removed, owner);
 }
 
@@ -135,12 +143,14 @@ function bootstrapFrom(dump: Json, dir: string): Json {
 
 /** The lab's Envoy files for one sidecar, from the oracle's config dump; `dir` is where they will be written. */
 export function labEnvoyFiles(dump: Json, dir: string, shapes: readonly Shape[] = []): LabEnvoyFiles {
+  referencedSecrets.clear();
   const removed = new Set<string>();
   const files = new Map<string, Json>();
   files.set('bootstrap.json', bootstrapFrom(dump, dir));
 
   const listeners = (section(dump, 'ListenersConfigDump').dynamic_listeners ?? []).map((l: Json) => {
-    const listener = structuredClone(l.active_state.listener) as Json;
+    // What istiod sent: the oracle's dump shows a listener waiting for its secret as warming_state.
+    const listener = structuredClone((l.active_state ?? l.warming_state).listener) as Json;
     rewrite(listener, dir, removed, `listener ${listener.name}`);
     for (const shape of shapes) SHAPES[shape](undefined, listener);
     return listener;
@@ -167,7 +177,7 @@ export function labEnvoyFiles(dump: Json, dir: string, shapes: readonly Shape[] 
     const assignment = e.endpoint_config as Json;
     files.set(resourceFile('eds', assignment.cluster_name), discoveryResponse('type.googleapis.com/envoy.config.endpoint.v3.ClusterLoadAssignment', [assignment]));
   }
-  return { files, bootstrapPath: path.join(dir, 'bootstrap.json'), removed: [...removed].sort() };
+  return { files, bootstrapPath: path.join(dir, 'bootstrap.json'), removed: [...removed].sort(), secrets: [...referencedSecrets] };
 }
 
 /**
@@ -198,4 +208,20 @@ export function envoyArgs(bootstrapPath: string): string[] {
     '-l', 'warning', '--component-log-level', 'misc:error', '--concurrency', '2',
     '--file-flush-interval-msec', '100',
   ];
+}
+
+/**
+ * A gateway's `kubernetes://<credentialName>` secrets, as istiod serves them
+ * from the Secret in the gateway's namespace (its tls.crt/tls.key, inline);
+ * a Secret that does not exist is never sent: an SDS response without the
+ * resource, so the listener waits for it (warming), as on a real gateway.
+ */
+export function credentialFiles(names: readonly string[], namespace: string, secrets: ReadonlyArray<{ namespace: string; name: string; crt?: string; key?: string }>): Map<string, Json> {
+  const type = 'type.googleapis.com/envoy.extensions.transport_sockets.tls.v3.Secret';
+  const files = new Map<string, Json>();
+  for (const name of names.filter((n) => n.startsWith('kubernetes://'))) {
+    const secret = secrets.find((s) => s.namespace === namespace && s.name === name.slice('kubernetes://'.length) && s.crt && s.key);
+    files.set(resourceFile('sds', name), discoveryResponse(type, secret ? [{ name, tls_certificate: { certificate_chain: { inline_bytes: secret.crt }, private_key: { inline_bytes: secret.key } } }] : []));
+  }
+  return files;
 }

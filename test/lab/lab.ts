@@ -19,7 +19,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { LabCA } from './ca.js';
-import { envoyArgs, labEnvoyFiles, sdsFiles } from './envoy-config.js';
+import { credentialFiles, envoyArgs, labEnvoyFiles, sdsFiles } from './envoy-config.js';
 import { Footprint, LAB_PREFIX, run, sweepStaleRuns } from './host.js';
 import { generateScenario, type GeneratedScenario } from './oracle.js';
 import { labPaths } from './paths.js';
@@ -147,11 +147,11 @@ export class Lab {
   private async startSidecar(pod: LabPod, ca: LabCA, gateway = false): Promise<void> {
     const configDir = path.join(this.dir, 'pods', `${pod.namespace}.${pod.name}`, 'envoy');
     const dump = JSON.parse(fs.readFileSync(this.generated.dumpOf(pod.namespace, pod.name), 'utf8'));
-    const { files, bootstrapPath } = labEnvoyFiles(dump, configDir, this.scenario.shapes);
+    const { files, secrets } = labEnvoyFiles(dump, configDir, this.scenario.shapes);
     const { ca: otherRoot, ...override } = this.scenario.certs?.[`${pod.namespace}/${pod.labels.app}`] ?? {};
     const issuer = otherRoot ? await LabCA.create(path.join(this.dir, `ca-${otherRoot}`), otherRoot) : ca;
     const cert = await issuer.issue(`${pod.namespace}.${pod.name}`, { namespace: pod.namespace, serviceAccount: pod.serviceAccount, ...override });
-    for (const [file, json] of [...files, ...sdsFiles(cert)]) {
+    for (const [file, json] of [...files, ...sdsFiles(cert), ...credentialFiles(secrets, pod.namespace, this.generated.secrets)]) {
       fs.mkdirSync(path.dirname(path.join(configDir, file)), { recursive: true });
       fs.writeFileSync(path.join(configDir, file), JSON.stringify(json, null, 1));
     }

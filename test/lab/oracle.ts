@@ -26,11 +26,21 @@ export interface ScenarioService {
   clusterIP?: string;
 }
 
+/** A kubernetes.io/tls Secret of the scenario: what a Gateway's credentialName names. */
+export interface ScenarioSecret {
+  namespace: string;
+  name: string;
+  /** base64, as the Secret's data holds them. */
+  crt?: string;
+  key?: string;
+}
+
 export interface GeneratedScenario {
   /** The oracle's snapshot of this run (cluster/, proxies/, versions). */
   snapshot: string;
   proxies: ScenarioProxy[];
   services: ScenarioService[];
+  secrets: ScenarioSecret[];
   dumpOf(namespace: string, pod: string): string;
 }
 
@@ -43,12 +53,14 @@ export async function generateScenario(name: string, out: string): Promise<Gener
   const spec = parseAllDocuments(fs.readFileSync(path.join(scenarioDir, 'scenario.yaml'), 'utf8'))[0].toJS();
   const proxies: ScenarioProxy[] = spec.proxies.map((p: any) => ({ namespace: p.namespace, name: p.name, ip: p.ip, serviceAccount: p.serviceAccount ?? 'default', labels: p.labels ?? {}, ...(p.kind === 'gateway' ? { kind: 'gateway' } : {}) }));
   const services: ScenarioService[] = [];
+  const secrets: ScenarioSecret[] = [];
   for (const file of fs.readdirSync(scenarioDir).filter((f) => f.endsWith('.yaml') && f !== 'scenario.yaml')) {
     for (const doc of parseAllDocuments(fs.readFileSync(path.join(scenarioDir, file), 'utf8'))) {
       const obj = doc.toJS();
       if (obj?.kind === 'Service') services.push({ namespace: obj.metadata.namespace ?? 'default', name: obj.metadata.name, clusterIP: obj.spec?.clusterIP });
+      if (obj?.kind === 'Secret') secrets.push({ namespace: obj.metadata.namespace ?? 'default', name: obj.metadata.name, crt: obj.data?.['tls.crt'], key: obj.data?.['tls.key'] });
     }
   }
-  return { snapshot, proxies, services, dumpOf: (ns, pod) => path.join(snapshot, 'proxies', ns, pod, 'config_dump?include_eds') };
+  return { snapshot, proxies, services, secrets, dumpOf: (ns, pod) => path.join(snapshot, 'proxies', ns, pod, 'config_dump?include_eds') };
 }
 

@@ -290,6 +290,7 @@ const gatewayTraffic = {
 };
 SCENARIOS.push(
   { name: 'gw-host-not-in-gateway', oracle: 'gw-host-not-in-gateway', description: 'The Gateway lists only bookinfo.example.com; the VirtualService for httpbin.example.com is dropped: the gateway answers 404.', ...gatewayTraffic },
+  { name: 'gw-credential-missing', oracle: 'gw-credential-missing', description: "The HTTPS server's credentialName names a Secret that does not exist: the gateway's 8443 listener waits for it (warming); HTTP still works.", ...gatewayTraffic },
   { name: 'gw-ingress-healthy', oracle: 'gw-ingress-healthy', description: 'The twin: Gateway and VirtualService meet; 200 from httpbin through the gateway.', ...gatewayTraffic },
 );
 

@@ -105,3 +105,17 @@ export function credentialNameOf(sdsName: string): string | undefined {
 export function warmingListeners(dump: ConfigDump): Listener[] {
   return dump.allListeners.filter((l) => l.state === 'warming');
 }
+
+/**
+ * Listeners whose certificate has not arrived: warming ones, and active ones
+ * whose chains use a credential secret Envoy still holds as warming. A
+ * listener in the initial LDS response goes straight to active while its SDS
+ * secret never comes (seen on the mesh lab's Envoy 1.40: `active_state`, the
+ * secret in `dynamic_warming_secrets`); the oracle's dump shows the later
+ * shape, the listener in `warming_state`.
+ */
+export function listenersAwaitingSecrets(dump: ConfigDump, port: number): Listener[] {
+  const waiting = new Set(dump.secrets.filter((s) => s.state === 'warming').map((s) => s.name));
+  return dump.allListeners.filter((l) => l.port === port && (l.state === 'warming'
+    || l.filterChains.some((c) => (JSON.stringify(c.raw.transport_socket ?? {}).match(/kubernetes(?:-gateway)?:\/\/[^"]+/g) ?? []).some((n) => waiting.has(n)))));
+}

@@ -5,7 +5,7 @@
  * resources mean the gateway to serve (intendedRequests).
  */
 import type { ConfigDump } from '../../model/envoy/config-dump.js';
-import { warmingListeners } from '../../model/envoy/gateway-config.js';
+import { listenersAwaitingSecrets, warmingListeners } from '../../model/envoy/gateway-config.js';
 import { gateways, gatewaysSelecting, resolveGatewayName, virtualServices, type GatewayServer } from '../../model/istio/gateway.js';
 import { servicesSelecting } from '../../model/istio/services.js';
 import { hostMatches } from '../../model/istio/common.js';
@@ -39,7 +39,8 @@ export function walkGateway(g: GatewayProxy, resources: ResourceSet, gatewayPods
   const podServices = servicesSelecting(resources, g.pod.object);
   const request = gatewayRequest(call, podServices);
   const simulation = simulateOutbound(g.dump, connectionOf(request), { proxy: 'gateway' });
-  const warming = simulation.outcome.kind === 'no_listener' && warmingListeners(g.dump).some((l) => l.port === request.listenerPort);
+  const warming = (simulation.outcome.kind === 'no_listener' && warmingListeners(g.dump).some((l) => l.port === request.listenerPort))
+    || (request.tls && listenersAwaitingSecrets(g.dump, request.listenerPort).length > 0);
   return {
     pod: g.pod, podArg: g.podArg, gatewayPods, dump: g.dump, dumpSource: g.dumpSource, ...(g.dumpFile ? { dumpFile: g.dumpFile } : {}),
     request, simulation, ending: warming ? 'warming' : endingOf(simulation, g.dump),
