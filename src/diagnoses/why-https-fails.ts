@@ -182,7 +182,7 @@ export async function diagnoseOutbound(
     const cluster = sim.outcome.kind === 'cluster' && sim.outcome.cluster ? [sim.outcome.cluster] : [];
     const problems = evidence.dumpSource ? reportConfigState(guide, step, {
       pod, dump, dumpProvenance: { source: evidence.dumpSource, ...(evidence.dumpFile ? { file: evidence.dumpFile } : {}) }, resources,
-      rootNamespace: evidence.mesh.rootNamespace, onPath: outboundPathCrosses(port, cluster), pathText: `${kind === 'https' ? 'TLS' : 'HTTP'} from ${podArg} to ${options.host}:${port}`,
+      rootNamespace: evidence.mesh.rootNamespace, path: { crosses: outboundPathCrosses(port, cluster), text: `${kind === 'https' ? 'TLS' : 'HTTP'} from ${podArg} to ${options.host}:${port}` },
     }) : [];
     return { sim, broken: problems.filter((p) => !p.serving) };
   });
