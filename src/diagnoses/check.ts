@@ -28,7 +28,7 @@ import type { InboundFacts, LoggedAccess } from '../rules/inbound/facts.js';
 import { forwardingForPort, inboundPorts } from '../rules/inbound/path.js';
 import { INBOUND_RULES, inboundEvidence } from '../rules/inbound/rules.js';
 import { runStaticChecks, STATIC_RULES } from '../rules/mesh/index.js';
-import { CONFIG_DELIVERY_RULES, proxyConfigEvidence } from '../rules/proxy/config-delivery.js';
+import { CONFIG_STATE_RULES, configStateEvidence } from '../rules/proxy/config-state.js';
 import { CERT_RULES, certsEvidence, proxyCertEvidence, type ProxyCertEvidence } from '../rules/certs/index.js';
 import { certificatesFromSecrets } from '../model/envoy/certificates.js';
 import { CONTROL_PLANE_RULES, controlPlaneEvidence, type IstiodInstance } from '../rules/mesh/control-plane.js';
@@ -76,7 +76,7 @@ interface ProxyRead {
 
 /** The per-proxy rules `check` runs, in order, by group, and how each group runs them on the engine for one proxy. */
 const PROXY_GROUPS: ReadonlyArray<{ group: string; rules: readonly Rule<any, any>[]; run(read: ProxyRead, ctx: MeshContext): RuleRun }> = [
-  { group: 'Config delivery', rules: CONFIG_DELIVERY_RULES, run: runConfigDelivery },
+  { group: 'Config delivery', rules: CONFIG_STATE_RULES, run: runConfigDelivery },
   { group: 'Egress', rules: [...UNMATCHED_TLS_RULES, registryOnlyBlocked], run: runEgress },
   { group: 'Inbound', rules: INBOUND_RULES, run: runInbound },
   { group: 'Gateways', rules: GATEWAY_RULES, run: runGateways },
@@ -204,7 +204,7 @@ async function checkProxy(source: EvidenceSource, pod: PodView, ctx: MeshContext
 
 /** Config delivery: every resource this proxy's Envoy rejected or has not made ready. */
 function runConfigDelivery(read: ProxyRead, ctx: MeshContext): RuleRun {
-  return runRules(CONFIG_DELIVERY_RULES, proxyConfigEvidence({
+  return runRules(CONFIG_STATE_RULES, configStateEvidence({
     pod: { namespace: read.pod.namespace, name: read.pod.name, labels: read.pod.labels }, resources: ctx.resources, rootNamespace: ctx.mesh.rootNamespace,
     ...(read.dump ? { dump: read.dump } : {}), ...(read.dumpSource ? { dumpProvenance: { source: read.dumpSource, ...(read.dumpFile ? { file: read.dumpFile } : {}) } } : {}),
     ...(read.dumpMissing ? { dumpMissing: read.dumpMissing } : {}),

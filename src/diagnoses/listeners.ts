@@ -14,7 +14,8 @@ import { formatRef, type ResourceSet } from '../model/k8s/resources.js';
 import { ownersOfChain } from '../model/owner.js';
 import { ENVOY_PROXIES } from '../model/proxy-kind.js';
 import { buildReport, reportVersions, type Report } from '../report/report.js';
-import { configStateOnPath } from '../rules/proxy/config-state.js';
+import { runRules } from '../rules/engine.js';
+import { CONFIG_STATE_RULES, configStateEvidence } from '../rules/proxy/config-state.js';
 import { requireDumpProxyKind } from '../sources/pod-argument.js';
 import { formatPod, type Evidence, type EvidenceSource, type PodRef } from '../sources/source.js';
 import { meshVersionOf } from './mesh-version.js';
@@ -61,11 +62,11 @@ export async function listeners(source: EvidenceSource, pod: PodRef, filters: Li
   const view = await source.pod(pod);
   const rejected = rejectedListeners(dump, filters);
   // Each rejected listener is a finding too: traffic to it has no listener at all.
-  const findings = configStateOnPath({
+  const { findings } = runRules(CONFIG_STATE_RULES, configStateEvidence({
     pod: { namespace: pod.namespace, name: pod.name, labels: view.labels }, dump, dumpProvenance: { source: evidence.source, ...(evidence.file ? { file: evidence.file } : {}) },
     resources, rootNamespace: meshConfigFrom(resources).rootNamespace,
-    onPath: (p) => p.kind === 'listener' && rejected.some((r) => r.name === p.name), pathText: 'traffic to that listener',
-  });
+    path: { crosses: (p) => p.kind === 'listener' && rejected.some((r) => r.name === p.name), text: 'traffic to that listener' },
+  }));
   return buildReport({
     command: 'listeners',
     subject: `pod ${formatPod(pod)}`,

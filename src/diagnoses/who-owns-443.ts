@@ -129,7 +129,7 @@ async function readChains(source: EvidenceSource, pods: PodView[], port: number,
     if (!r.dump || !r.evidence) continue;
     reportConfigState(guide, step, {
       pod: r.pod, dump: r.dump, dumpProvenance: { source: r.evidence.source, ...(r.evidence.file ? { file: r.evidence.file } : {}) }, resources,
-      rootNamespace: mesh.rootNamespace, onPath: outboundPathCrosses(port), pathText: `connections from ${formatPod(r.pod)} to port ${port}`,
+      rootNamespace: mesh.rootNamespace, path: { crosses: outboundPathCrosses(port), text: `connections from ${formatPod(r.pod)} to port ${port}` },
     });
   }
   if (pods.length === 1 && read.length === 1) step.looked(read[0].evidence);

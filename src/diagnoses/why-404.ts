@@ -8,7 +8,7 @@
  *      route config, virtual host by :authority, route by path, cluster;
  *   4. the gateway rules (src/rules/gateway/).
  */
-import type { Guide, StepRecorder } from './guide.js';
+import { StepRecorder, type Guide } from './guide.js';
 import { ExitCode, MeshDoctorError } from '../errors.js';
 import { parseConfigDump } from '../model/envoy/config-dump.js';
 import { proxyKind } from '../model/envoy/gateway-config.js';
@@ -63,6 +63,12 @@ export async function why404(guide: Guide, source: EvidenceSource, ref: PodRef, 
     verdict,
     data: { request: evidence.request, path: evidence.simulation.decisions, ending: evidence.ending, outcome: evidence.simulation.outcome, confidence: evidence.simulation.confidence },
   });
+}
+
+/** The evidence why-404's rules read, gathered as the diagnosis' steps gather it but without a transcript (the rules' tables build it so). */
+export async function gatewayEvidence(source: EvidenceSource, ref: PodRef, options: Why404Options): Promise<GatewayEvidence> {
+  const step = new StepRecorder();
+  return readResources(source, await readGateway(source, ref, formatPod(ref), step), options, step);
 }
 
 async function readGateway(source: EvidenceSource, ref: PodRef, podArg: string, step: StepRecorder): Promise<GatewayProxy> {

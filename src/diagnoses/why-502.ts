@@ -11,7 +11,8 @@ import type { EvidenceItem } from '../findings/finding.js';
 import { PROXY_CONTAINER } from '../model/k8s/pods.js';
 import { parseAccessLog, type AccessLogEntry } from '../model/logs/access-log.js';
 import type { Provenance } from '../model/provenance.js';
-import { blockedWithoutDump, NO_DUMP } from '../rules/egress/blocked-without-dump.js';
+import { blockedVerdict, blockedWithoutDumpRule, NO_DUMP, partialOutboundEvidence, type PartialOutboundEvidence } from '../rules/egress/blocked-without-dump.js';
+import { runRules } from '../rules/engine.js';
 import type { OutboundVerdict } from '../rules/egress/outbound-path.js';
 import type { Report } from '../report/report.js';
 import type { EvidenceSource, PodRef } from '../sources/source.js';
@@ -63,10 +64,13 @@ function quoteOf(lines: HostLines): EvidenceItem | undefined {
 }
 
 async function decideWithoutDump(guide: Guide, evidence: SidecarEvidence, options: OutboundOptions, lines: HostLines, step: StepRecorder): Promise<OutboundVerdict | undefined> {
-  const verdict = blockedWithoutDump({
+  const partial: PartialOutboundEvidence = {
     pod: evidence.pod, podArg: evidence.podArg, resources: evidence.resources, mesh: evidence.mesh, ...(evidence.istioVersion ? { istioVersion: evidence.istioVersion } : {}),
     host: options.host, port: options.port ?? 80, protocol: 'HTTP', ...(lines.log ? { accessLog: { ...lines.log, entries: lines.entries } } : {}),
-  });
+  };
+  const { findings, outcomes } = runRules([blockedWithoutDumpRule], partialOutboundEvidence(partial));
+  for (const o of outcomes) if (o.status === 'skipped') guide.skip(o.rule, o.because ?? 'its inputs are missing', step);
+  const verdict = blockedVerdict(partial, findings);
   if (!verdict) {
     step.status = 'skipped';
     step.note(`the resources and the access log do not decide it without ${NO_DUMP}`);

@@ -250,7 +250,7 @@ async function readClientCluster(run: Why503Run, lookup: DestinationRuleLookup, 
   if (dump && cited) {
     run.configProblems.push(...reportConfigState(guide, step, {
       pod: { ...options.client, labels: run.clientPod.labels }, dump, dumpProvenance: cited, resources, rootNamespace: mesh.rootNamespace,
-      onPath: outboundPathCrosses(destination.port ?? 0, [name, base].filter((x): x is string => Boolean(x))), pathText: `${formatPod(options.client)}'s requests to ${destination.host}`,
+      path: { crosses: outboundPathCrosses(destination.port ?? 0, [name, base].filter((x): x is string => Boolean(x))), text: `${formatPod(options.client)}'s requests to ${destination.host}` },
     }));
   }
   if (dump && name && !exact && name !== base) step.note(`the client has no cluster ${name}: the subset is missing from its config (a DestinationRule subset it cannot see, or one selecting nothing)`);
@@ -353,7 +353,7 @@ async function readServerDemands(run: Why503Run, step: StepRecorder): Promise<vo
       if (dump && cited) {
         run.configProblems.push(...reportConfigState(guide, step, {
           pod: { ...ref, labels: pod.labels }, dump, dumpProvenance: cited, resources, rootNamespace: mesh.rootNamespace,
-          onPath: inboundPathCrosses([port]), pathText: `requests from ${formatPod(run.options.client)} into ${formatPod(ref)}`,
+          path: { crosses: inboundPathCrosses([port]), text: `requests from ${formatPod(run.options.client)} into ${formatPod(ref)}` },
         }));
       }
       server.serviceAccount = serviceAccountOf(pod.object);

@@ -26,7 +26,7 @@ import {
   describeConnection, describePath, hostAddressInDump, httpConnection, httpsConnection, simulateOutbound,
   type OutboundConnection, type SimulationResult,
 } from '../model/outbound/index.js';
-import { explainOutboundPath, relevantStaticFindings, type OutboundVerdict, type TrafficEvidence } from '../rules/egress/outbound-path.js';
+import { pathVerdictOf, relevantStaticFindings, runPathRules, type OutboundContext, type OutboundVerdict, type TrafficEvidence } from '../rules/egress/outbound-path.js';
 import { tieProbeToVerdict } from '../rules/egress/probe.js';
 import type { EvidenceItem, Finding } from '../findings/finding.js';
 import { describeProblem, type ConfigProblem } from '../model/envoy/config-state.js';
@@ -182,7 +182,7 @@ export async function diagnoseOutbound(
     const cluster = sim.outcome.kind === 'cluster' && sim.outcome.cluster ? [sim.outcome.cluster] : [];
     const problems = evidence.dumpSource ? reportConfigState(guide, step, {
       pod, dump, dumpProvenance: { source: evidence.dumpSource, ...(evidence.dumpFile ? { file: evidence.dumpFile } : {}) }, resources,
-      rootNamespace: evidence.mesh.rootNamespace, onPath: outboundPathCrosses(port, cluster), pathText: `${kind === 'https' ? 'TLS' : 'HTTP'} from ${podArg} to ${options.host}:${port}`,
+      rootNamespace: evidence.mesh.rootNamespace, path: { crosses: outboundPathCrosses(port, cluster), text: `${kind === 'https' ? 'TLS' : 'HTTP'} from ${podArg} to ${options.host}:${port}` },
     }) : [];
     return { sim, broken: problems.filter((p) => !p.serving) };
   });
@@ -190,11 +190,14 @@ export async function diagnoseOutbound(
   const probed = options.probe ? await ahead((probeGuide) => probe(probeGuide, source, evidence, kind, options.host, port, options.path, sim)) : undefined;
   const traffic: TrafficEvidence = { ...(probed?.value.item ? { probe: probed.value.item } : {}), ...(accessLog ? { accessLog } : {}) };
   const verdict = broken.length ? brokenPathVerdict(guide, broken, sim) : await guide.step('Explain where it ends', async (step) => {
-    const verdict = explainOutboundPath({
+    const path: OutboundContext = {
       pod, podArg, resources, mesh: evidence.mesh, dump, ...(evidence.istioVersion ? { istioVersion: evidence.istioVersion } : {}),
       host: options.host, port, simulation: sim, dumpSource: evidence.dumpSource ?? `istioctl proxy-config all ${podArg} -o json`,
       ...(evidence.dumpFile ? { dumpFile: evidence.dumpFile } : {}), staticFindings: evidence.staticFindings, traffic,
-    });
+    };
+    const run = runPathRules(path);
+    for (const o of run.outcomes) if (o.status === 'skipped') guide.skip(o.rule, o.because ?? 'its inputs are missing', step);
+    const verdict = pathVerdictOf(path, run);
     for (const line of verdict.observations) step.note(line);
     for (const f of verdict.findings) guide.report(f, step);
     // Say when the dump is too old or too odd to be sure (the notes say why).

@@ -141,7 +141,7 @@ async function readInboundForwarding(run: InboundRun, step: StepRecorder): Promi
   const resources = await source.resources();
   run.configProblems = reportConfigState(guide, step, {
     pod, dump, dumpProvenance: { source: evidence.source, ...(evidence.file ? { file: evidence.file } : {}) }, resources,
-    rootNamespace: meshConfigFrom(resources).rootNamespace, onPath: inboundPathCrosses(ports), pathText: `the inbound path to ${formatPod(pod)}`,
+    rootNamespace: meshConfigFrom(resources).rootNamespace, path: { crosses: inboundPathCrosses(ports), text: `the inbound path to ${formatPod(pod)}` },
   });
   for (const f of facts) {
     if (f.port.appPort === undefined) continue;

@@ -7,12 +7,14 @@ import { GATEWAY_RULES } from '../../src/rules/gateway/index.js';
 import { INBOUND_RULES } from '../../src/rules/inbound/rules.js';
 import { CONTROL_PLANE_RULES } from '../../src/rules/mesh/control-plane.js';
 import { STATIC_RULES } from '../../src/rules/mesh/index.js';
-import { CONFIG_DELIVERY_RULES } from '../../src/rules/proxy/config-delivery.js';
+import { CONFIG_STATE_RULES } from '../../src/rules/proxy/config-state.js';
+import { OUTBOUND_PATH_RULES } from '../../src/rules/egress/outbound-path.js';
+import { blockedWithoutDumpRule } from '../../src/rules/egress/blocked-without-dump.js';
 import { UPSTREAM_RULES } from '../../src/rules/upstream/index.js';
 
 /** The rule contract (src/rules/rule.ts): an id is kebab-case, prefixed by the code it reports; ids are unique. */
 describe('rule ids', () => {
-  const all = [...AUTHZ_RULES, ...CERT_RULES, ...UNMATCHED_TLS_RULES, registryOnlyBlocked, ...GATEWAY_RULES, ...INBOUND_RULES, ...CONTROL_PLANE_RULES, ...STATIC_RULES, ...CONFIG_DELIVERY_RULES, ...UPSTREAM_RULES];
+  const all = [...AUTHZ_RULES, ...CERT_RULES, ...UNMATCHED_TLS_RULES, registryOnlyBlocked, ...GATEWAY_RULES, ...INBOUND_RULES, ...CONTROL_PLANE_RULES, ...STATIC_RULES, ...CONFIG_STATE_RULES, ...OUTBOUND_PATH_RULES, blockedWithoutDumpRule, ...UPSTREAM_RULES];
   it('each id starts with its code, in lower case', () => {
     expect(all.filter((r) => !r.id.startsWith(`${r.code.toLowerCase()}-`)).map((r) => `${r.id} (${r.code})`)).to.deep.equal([]);
   });

@@ -30,6 +30,9 @@ import { describePath, isBlackHole, isPassthrough, type SimulationResult } from 
 import type { EvidenceItem, Finding } from '../../findings/finding.js';
 import { makeFinding } from '../../findings/make.js';
 import type { VerdictConfidence, VerdictStatus } from '../../findings/finding.js';
+import type { FindingCode } from '../../findings/catalog.js';
+import { runRules, type RuleRun } from '../engine.js';
+import type { EvidenceModel, Rule } from '../rule.js';
 
 export interface OutboundContext {
   pod: PodView;
@@ -387,19 +390,70 @@ function registryOnlyBlocks(ctx: OutboundContext): OutboundVerdict {
   };
 }
 
-/** The verdict for the simulated path, its findings quoting the traffic evidence that backs them. */
-export function explainOutboundPath(ctx: OutboundContext): OutboundVerdict {
-  const verdict = pathVerdict(ctx);
+// ---------------------------------------------------------------------------
+// The path rules: one per finding code, over one simulated path. Each takes its
+// findings from the branch of the path's verdict that explains its outcome, and
+// quotes the traffic evidence that backs them (what the app and the sidecar saw).
+
+export type OutboundPathRule = Rule<OutboundContext>;
+
+/** One simulated path as the engine's evidence: the sidecar's config dump was read (it was simulated). */
+export function outboundPathEvidence(ctx: OutboundContext): EvidenceModel<OutboundContext> {
+  return { evidence: ctx, holds: (kind) => kind === 'config-dump' };
+}
+
+function pathRule(id: string, code: FindingCode, description: string): OutboundPathRule {
+  return {
+    id, code, description,
+    needs: ['config-dump'],
+    // The verdict's observations are the diagnosis' to note (a healthy path has them too, and no finding).
+    check: (ctx) => pathVerdict(ctx).findings.filter((f) => f.code === code).map((f) => quoteTraffic(ctx, f)),
+  };
+}
+
+export const pathTlsIntoHttp = pathRule('md1001-path-tls-into-http', 'MD1001', 'The connection\'s TLS reaches an HTTP connection manager: the port is declared HTTP');
+export const pathCatchAll = pathRule('md1002-path-catch-all', 'MD1002', 'A catch-all chain sends the connection to another service, whatever host the client meant');
+export const pathUnregisteredHost = pathRule('md2001-path-unregistered-host', 'MD2001', 'REGISTRY_ONLY blocks the host: no ServiceEntry registers it');
+export const pathHiddenServiceEntry = pathRule('md2002-path-hidden-service-entry', 'MD2002', 'A ServiceEntry declares the host but is hidden from the pod (exportTo, or its Sidecar)');
+
+/** The path rules, in the order their findings are reported. */
+export const OUTBOUND_PATH_RULES: readonly OutboundPathRule[] = [pathTlsIntoHttp, pathCatchAll, pathUnregisteredHost, pathHiddenServiceEntry];
+
+/** A finding with the traffic evidence that backs it quoted last: the probe for every path code, the access log for MD2001 and MD2002. */
+function quoteTraffic(ctx: OutboundContext, f: Finding): Finding {
   const { probe, accessLog } = ctx.traffic ?? {};
-  if (!probe && !accessLog) return verdict;
-  const quotes = (f: Finding): EvidenceItem[] => [
+  const quotes: EvidenceItem[] = [
     ...(probe && ['MD1001', 'MD1002', 'MD2001', 'MD2002'].includes(f.code) ? [probe] : []),
     ...(accessLog && ['MD2001', 'MD2002'].includes(f.code) ? [accessLog] : []),
   ];
-  return { ...verdict, findings: verdict.findings.map((f) => ({ ...f, evidence: [...f.evidence, ...quotes(f)] })) };
+  return quotes.length ? { ...f, evidence: [...f.evidence, ...quotes] } : f;
 }
 
+/** Runs the path rules on the engine over one simulated path. */
+export function runPathRules(ctx: OutboundContext): RuleRun {
+  return runRules(OUTBOUND_PATH_RULES, outboundPathEvidence(ctx));
+}
+
+/** The verdict for the simulated path (status, summary, culprit), its findings the path rules' run. */
+export function pathVerdictOf(ctx: OutboundContext, run: RuleRun): OutboundVerdict {
+  return { ...pathVerdict(ctx), findings: run.findings };
+}
+
+/** The verdict for the simulated path, the path rules run on the engine (for callers that need no outcomes). */
+export function explainOutboundPath(ctx: OutboundContext): OutboundVerdict {
+  return pathVerdictOf(ctx, runPathRules(ctx));
+}
+
+/** Each path's verdict, worked out once: every path rule and the diagnosis' verdict read the same one. */
+const verdicts = new WeakMap<OutboundContext, OutboundVerdict>();
+
 function pathVerdict(ctx: OutboundContext): OutboundVerdict {
+  let verdict = verdicts.get(ctx);
+  if (!verdict) verdicts.set(ctx, verdict = explainPath(ctx));
+  return verdict;
+}
+
+function explainPath(ctx: OutboundContext): OutboundVerdict {
   const sim = ctx.simulation;
   const outcome = sim.outcome;
   if (outcome.kind === 'tls_into_http') return portTreatedAsHttp(ctx);

@@ -5,6 +5,12 @@
  * looks fine, or ends nowhere, while every connection fails. The culprit is
  * the EnvoyFilter that patched in the filter Envoy's reason names, when one
  * applies to the pod; otherwise the pod's proxy.
+ *
+ *   md7001-rejected-config   MD7001  Envoy rejected a listener, cluster or route config (a NACK)
+ *   md7002-warming-config    MD7002  a listener, cluster, route or secret is still warming
+ *
+ * A diagnosis runs them over the path it follows (`path`); `check` over the
+ * whole proxy (no `path`).
  */
 import { makeFinding } from '../../findings/make.js';
 import type { EvidenceItem, Finding } from '../../findings/finding.js';
@@ -15,20 +21,61 @@ import type { Labels } from '../../model/istio/common.js';
 import { formatRef, type ObjectRef, type ResourceSet } from '../../model/k8s/resources.js';
 import { formatPod, type PodRef } from '../../model/pod.js';
 import type { Provenance } from '../../model/provenance.js';
+import type { EvidenceModel, Rule } from '../rule.js';
 import { stringify as toYaml } from 'yaml';
 
-export interface ConfigStateInput {
+/** The path a diagnosis follows through one proxy: which resources it crosses, and its words for the message. */
+export interface DiagnosedPath {
+  crosses: (problem: ConfigProblem) => boolean;
+  /** `the inbound path to default/app`. */
+  text: string;
+}
+
+export interface ConfigStateEvidence {
   pod: PodRef & { labels: Labels };
-  dump: ConfigDump;
+  dump?: ConfigDump;
   /** Where the dump came from (its command, and offline its file). */
-  dumpProvenance: Provenance;
+  dumpProvenance?: Provenance;
+  /** Why the dump could not be read. */
+  dumpMissing?: string;
   resources: ResourceSet;
   rootNamespace: string;
-  /** True for a resource the diagnosed path crosses (the diagnosis knows its path). */
-  onPath: (problem: ConfigProblem) => boolean;
-  /** The path, for the message: `the inbound path to port 8080`. */
-  pathText: string;
+  /** The diagnosed path; without one, all of the proxy's traffic (check). */
+  path?: DiagnosedPath;
 }
+
+const WHOLE_PROXY: DiagnosedPath = { crosses: () => true, text: "this proxy's traffic" };
+
+export function configStateEvidence(evidence: ConfigStateEvidence): EvidenceModel<ConfigStateEvidence> {
+  return {
+    evidence,
+    holds: (kind) => kind === 'config-dump' && evidence.dump !== undefined,
+    absent: () => evidence.dumpMissing ?? 'no config dump',
+  };
+}
+
+/** The rejected and warming resources on the path, in the dump's order. */
+export function problemsOnPath(e: ConfigStateEvidence): ConfigProblem[] {
+  return (e.dump?.configProblems ?? []).filter((e.path ?? WHOLE_PROXY).crosses);
+}
+
+export const rejectedConfig: Rule<ConfigStateEvidence> = {
+  id: 'md7001-rejected-config',
+  code: 'MD7001',
+  description: 'Envoy rejected a listener, cluster or route configuration (error_state)',
+  needs: [{ anyOf: ['config-dump'] }],
+  check: (e) => problemsOnPath(e).filter((p) => p.state === 'rejected').map((p) => rejected(e, p)),
+};
+
+export const warmingConfig: Rule<ConfigStateEvidence> = {
+  id: 'md7002-warming-config',
+  code: 'MD7002',
+  description: 'A listener, cluster or route configuration is still warming: nothing serves it yet',
+  needs: [{ anyOf: ['config-dump'] }],
+  check: (e) => problemsOnPath(e).filter((p) => p.state === 'warming').map((p) => warming(e, p)),
+};
+
+export const CONFIG_STATE_RULES = [rejectedConfig, warmingConfig] as const;
 
 /** The inbound path: virtualInbound and the inbound clusters of the ports. */
 export function inboundPathCrosses(ports: readonly number[]): (p: ConfigProblem) => boolean {
@@ -43,16 +90,12 @@ export function outboundPathCrosses(port: number, clusters: readonly string[] = 
     || (p.kind === 'cluster' && clusters.includes(p.name));
 }
 
-/** The findings for each rejected or warming resource on the path (one per resource). */
-export function configStateOnPath(input: ConfigStateInput): Finding[] {
-  return input.dump.configProblems.filter(input.onPath).map((p) => (p.state === 'rejected' ? rejected(input, p) : warming(input, p)));
+function dumpEvidence(input: ConfigStateEvidence, p: ConfigProblem, excerpt: string): EvidenceItem {
+  const cited = input.dumpProvenance ?? { source: 'config_dump' };
+  return { source: cited.source, ...(cited.file ? { file: cited.file } : {}), excerpt, note: `${p.kind} ${p.name} in the proxy's /config_dump` };
 }
 
-function dumpEvidence(input: ConfigStateInput, p: ConfigProblem, excerpt: string): EvidenceItem {
-  return { source: input.dumpProvenance.source, ...(input.dumpProvenance.file ? { file: input.dumpProvenance.file } : {}), excerpt, note: `${p.kind} ${p.name} in the proxy's /config_dump` };
-}
-
-function rejected(input: ConfigStateInput, p: ConfigProblem): Finding {
+function rejected(input: ConfigStateEvidence, p: ConfigProblem): Finding {
   const reason = reasonOf(p.details);
   const names = namedInRejection(p.details ?? '');
   const culprit = culpritFilter(input, names);
@@ -65,8 +108,8 @@ function rejected(input: ConfigStateInput, p: ConfigProblem): Finding {
     });
   }
   const effect = p.serving
-    ? `Envoy keeps serving the earlier version of ${p.name}: stale config carries ${input.pathText}, and every later change to it is refused too`
-    : `nothing serves ${p.name}: it is a dead hop for ${input.pathText}`;
+    ? `Envoy keeps serving the earlier version of ${p.name}: stale config carries ${pathText(input)}, and every later change to it is refused too`
+    : `nothing serves ${p.name}: it is a dead hop for ${pathText(input)}`;
   const target: ObjectRef = culprit?.filter.ref ?? { kind: 'Pod', namespace: input.pod.namespace, name: input.pod.name };
   return makeFinding('MD7001', {
     ...(p.serving ? { severity: 'warning' as const } : {}),
@@ -83,17 +126,21 @@ function rejected(input: ConfigStateInput, p: ConfigProblem): Finding {
   });
 }
 
-function warming(input: ConfigStateInput, p: ConfigProblem): Finding {
+function warming(input: ConfigStateEvidence, p: ConfigProblem): Finding {
   return makeFinding('MD7002', {
-    message: `${p.kind[0]!.toUpperCase()}${p.kind.slice(1)} ${p.name} in ${formatPod(input.pod)} is still warming and nothing serves it yet: it is a dead hop for ${input.pathText} until it is ready.`,
+    message: `${p.kind[0]!.toUpperCase()}${p.kind.slice(1)} ${p.name} in ${formatPod(input.pod)} is still warming and nothing serves it yet: it is a dead hop for ${pathText(input)} until it is ready.`,
     target: { kind: 'Pod', namespace: input.pod.namespace, name: input.pod.name },
     evidence: [dumpEvidence(input, p, `${p.kind} ${p.name}: warming (no active version)`)],
     remediation: { text: `Find what ${p.name} waits for (a host that does not resolve, a Secret istiod cannot find, an unreachable istiod) and provide it.`, command: `kubectl exec ${input.pod.name} -n ${input.pod.namespace} -c istio-proxy -- pilot-agent request GET ready` },
   });
 }
 
+function pathText(input: ConfigStateEvidence): string {
+  return (input.path ?? WHOLE_PROXY).text;
+}
+
 /** The EnvoyFilter applying to the pod whose patch adds a filter the rejection names. */
-function culpritFilter(input: ConfigStateInput, names: readonly string[]): { filter: EnvoyFilterView; patches: EnvoyFilterView['patches'] } | undefined {
+function culpritFilter(input: ConfigStateEvidence, names: readonly string[]): { filter: EnvoyFilterView; patches: EnvoyFilterView['patches'] } | undefined {
   if (!names.length) return undefined;
   for (const filter of envoyFiltersFor(input.resources, input.pod, input.rootNamespace)) {
     const patches = patchesNaming(filter, names);
