@@ -28,7 +28,7 @@ import type { InboundFacts, LoggedAccess, Sourced } from '../rules/inbound/facts
 import { ingressDefaultEndpoint, refusedInbound } from '../rules/inbound/facts.js';
 import { inboundWalks, type InboundWalks } from '../rules/inbound/iptables-loop.js';
 import { forwardingForPort, inboundPorts, type InboundPort } from '../rules/inbound/path.js';
-import { appNotOnPodIp, inboundEvidence, iptablesLoop, peerAddressRule, targetPort, type InboundRule } from '../rules/inbound/rules.js';
+import { appNotOnPodIp, inboundEvidence, iptablesLoop, nothingListens, peerAddressRule, targetPort, type InboundRule } from '../rules/inbound/rules.js';
 import { runRules } from '../rules/engine.js';
 import type { EvidenceSource, PodRef } from '../sources/source.js';
 import { formatPod } from '../sources/source.js';
@@ -281,11 +281,11 @@ function inboundReport(run: InboundRun, nat: Awaited<ReturnType<typeof readNatTa
 }
 
 /** The inbound rules by the names this diagnosis' transcript and report give them. */
-const PATH_RULES: Record<'target-port' | 'app-listens' | 'iptables-loop' | 'peer-address', InboundRule> = {
-  'target-port': targetPort,
-  'app-listens': appNotOnPodIp,
-  'iptables-loop': iptablesLoop,
-  'peer-address': peerAddressRule,
+const PATH_RULES: Record<'target-port' | 'app-listens' | 'iptables-loop' | 'peer-address', readonly InboundRule[]> = {
+  'target-port': [targetPort],
+  'app-listens': [appNotOnPodIp, nothingListens],
+  'iptables-loop': [iptablesLoop],
+  'peer-address': [peerAddressRule],
 };
 
 /**
@@ -295,10 +295,12 @@ const PATH_RULES: Record<'target-port' | 'app-listens' | 'iptables-loop' | 'peer
  */
 function runPathRule(run: InboundRun, step: StepRecorder, name: keyof typeof PATH_RULES, facts: InboundFacts, options: { report?: boolean } = {}): Finding[] {
   const { guide } = run;
-  const { findings, outcomes: [outcome] } = runRules([PATH_RULES[name]], pathEvidence(facts));
-  for (const line of outcome?.saw ?? []) step.note(line);
-  const because = outcome?.because;
-  if (outcome?.status === 'skipped' && because !== undefined && !guide.skipped.some((s) => s.rule === name && s.reason === because)) guide.skip(name, because, step);
+  const { findings, outcomes } = runRules(PATH_RULES[name], pathEvidence(facts));
+  for (const outcome of outcomes) {
+    for (const line of outcome.saw ?? []) step.note(line);
+    const because = outcome.because;
+    if (outcome.status === 'skipped' && because !== undefined && !guide.skipped.some((s) => s.rule === name && s.reason === because)) guide.skip(name, because, step);
+  }
   if (options.report !== false) for (const f of findings) guide.report(f, step);
   return findings;
 }

@@ -93,7 +93,7 @@ describe('check (CLI, offline)', function () {
   it('seed 001 from the access log: the app refuses the sidecar on the pod IP (Istio >= 1.10); an app on all interfaces passes', async () => {
     const r = await runCli(['check', '-A', '--from', checkFixture('seed001-app-on-localhost'), '-o', 'json']);
     expect(r.exitCode).to.equal(3);
-    const inbound = line(jsonOf(r), 'md4001-app-not-on-pod-ip');
+    const inbound = line(jsonOf(r), 'md4003-nothing-listens');
     expect(inbound.status).to.equal('error');
     expect(inbound.culprits.map((c) => `${c.code} ${c.target}`)).to.deep.equal(['MD4003 Pod default/app-5f7b9c6d8-q7w2e']);
     expect(inbound.culprits[0].next).to.equal('kubectl mesh-doctor why-inbound-fails app-5f7b9c6d8-q7w2e.default');

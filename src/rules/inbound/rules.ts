@@ -44,10 +44,27 @@ function fromInboundCheck(id: string, code: InboundRule['code'], description: st
 
 const socketsOrLog: Need = anyOf('sockets', 'access-log');
 
+/**
+ * One analysis of where the app listens (./listening.ts) answers two rules,
+ * each reporting its own code; what it saw is noted once, by the first.
+ */
+function onlyCode(code: 'MD4001' | 'MD4003', notes: boolean): (facts: InboundFacts) => InboundCheck {
+  return (facts) => {
+    const checked = listening(facts);
+    return { ...checked, findings: checked.findings.filter((f) => f.code === code), notes: notes ? checked.notes : [] };
+  };
+}
+
 export const appNotOnPodIp = fromInboundCheck(
   'md4001-app-not-on-pod-ip', 'MD4001',
-  'The app does not accept the sidecar\'s connections on the pod IP: it listens only on localhost (Istio >= 1.10 forwards to the pod IP), or nothing listens',
-  [socketsOrLog], listening,
+  'The app listens only on localhost while the sidecar forwards to the pod IP (Istio >= 1.10)',
+  [socketsOrLog], onlyCode('MD4001', true),
+);
+
+export const nothingListens = fromInboundCheck(
+  'md4003-nothing-listens', 'MD4003',
+  'Nothing accepts the sidecar\'s connections on the app port at the pod IP',
+  [socketsOrLog], onlyCode('MD4003', false),
 );
 
 export const targetPort = fromInboundCheck(
@@ -72,7 +89,7 @@ export const peerAddressRule = fromInboundCheck(
 );
 
 /** What `check` runs for every proxy's inbound ports. */
-export const INBOUND_RULES: readonly InboundRule[] = [appNotOnPodIp, targetPort];
+export const INBOUND_RULES: readonly InboundRule[] = [appNotOnPodIp, nothingListens, targetPort];
 
 /** The evidence model over one port's facts: which pieces were collected. */
 export function inboundEvidence(facts: InboundFacts): EvidenceModel<InboundFacts> {
