@@ -31,7 +31,8 @@ import { runStaticChecks, STATIC_RULES } from '../rules/mesh/index.js';
 import { CONFIG_STATE_RULES, configStateEvidence } from '../rules/proxy/config-state.js';
 import { CERT_RULES, certsEvidence, proxyCertEvidence, type ProxyCertEvidence } from '../rules/certs/index.js';
 import { certificatesFromSecrets } from '../model/envoy/certificates.js';
-import { CONTROL_PLANE_RULES, controlPlaneEvidence, type IstiodInstance } from '../rules/mesh/control-plane.js';
+import { CONTROL_PLANE_RULES, controlPlaneEvidence, type IstiodInstance, type IstiodSync } from '../rules/mesh/control-plane.js';
+import { parseSyncz } from '../model/istio/syncz.js';
 import { imageIstioVersion, istiodContainer } from '../model/mesh-version.js';
 import { diagnosisForLine } from '../explain/diagnose-line.js';
 import { failed } from '../rules/upstream/support.js';
@@ -114,7 +115,7 @@ export async function check(guide: Guide, source: EvidenceSource, options: Check
   const perProxy = await guide.step(`Proxies: ${PROXY_GROUPS.flatMap((g) => g.rules).length} checks on each of ${pods.length} sidecars`, (step) => checkProxies(source, pods, ctx, options, step));
   const statics = await guide.step('Resources: the static checks', async (step) => staticChecks(ctx, perProxy, step));
   const certs = await guide.step('Certificates: validity, roots and identities across the proxies', async (step) => certificateChecks(source, ctx, perProxy, step));
-  const controlPlane = await guide.step('Control plane: istiod versions and revisions against the proxies\'', async (step) => controlPlaneChecks(ctx, perProxy, step));
+  const controlPlane = await guide.step('Control plane: istiod versions, revisions and sync state against the proxies\'', (step) => controlPlaneChecks(source, ctx, perProxy, step));
   const data = collect(pods.length, statics, perProxy, { certs, controlPlane }, Boolean(options.signal?.aborted));
   for (const f of reportedFindings(data, [...statics.findings, ...certs.findings, ...controlPlane.findings], perProxy)) guide.report(f);
   for (const line of data.groups.flatMap((g) => g.checks)) if (line.status === 'skipped') guide.skip(line.rule, line.because ?? 'not run');
@@ -278,18 +279,36 @@ function istiodInstances(resources: ResourceSet): IstiodInstance[] {
     const c = istiodContainer(o.spec);
     if (!c) return [];
     const version = imageIstioVersion(c.image)?.version;
-    return [{ ref: { kind: 'Pod', namespace: o.metadata.namespace ?? '', name: o.metadata.name }, image: c.image, revision: o.metadata.labels?.['istio.io/rev'] || 'default', ...(version ? { version } : {}) }];
+    return [{ ref: { kind: 'Pod', namespace: o.metadata.namespace ?? '', name: o.metadata.name }, image: c.image, container: c.name ?? 'discovery', revision: o.metadata.labels?.['istio.io/rev'] || 'default', ...(version ? { version } : {}) }];
   });
 }
 
 /** The control plane rules once over every proxy read. */
-function controlPlaneChecks(ctx: MeshContext, perProxy: ProxyResult[], step: StepRecorder): RuleRun {
+async function controlPlaneChecks(source: EvidenceSource, ctx: MeshContext, perProxy: ProxyResult[], step: StepRecorder): Promise<RuleRun> {
   const istiods = istiodInstances(ctx.resources);
+  const syncs = await Promise.all(istiods.map((i) => readSync(source, i)));
+  for (const s of syncs) step.note(s.proxies ? `${formatRef(s.istiod)}: /debug/syncz lists ${s.proxies.length} proxies` : `${formatRef(s.istiod)}: /debug/syncz not read: ${s.why}`);
   step.note(istiods.length ? istiods.map((i) => `${formatRef(i.ref)} ${i.version ?? '?'} (revision ${i.revision})`).join('; ') : 'no istiod pod among the resources');
   const proxies = perProxy.filter((r) => !r.unreadable).map((r) => ({
     pod: r.pod, ref: { kind: 'Pod', ...r.certs.pod }, revision: r.revision, ...(r.istio ? { version: r.istio } : {}),
   }));
-  return runRules(CONTROL_PLANE_RULES, controlPlaneEvidence({ istiods, proxies }));
+  return runRules(CONTROL_PLANE_RULES, controlPlaneEvidence({ istiods, proxies, syncs }));
+}
+
+const SYNCZ = ['pilot-discovery', 'request', 'GET', '/debug/syncz'];
+
+/** One istiod's view of its proxies (live: kubectl exec; offline: the snapshot's recorded command), or why not. */
+async function readSync(source: EvidenceSource, istiod: IstiodInstance): Promise<IstiodSync> {
+  const ref = { namespace: istiod.ref.namespace ?? 'istio-system', name: istiod.ref.name };
+  const command = `kubectl exec ${ref.name} -n ${ref.namespace} -c ${istiod.container} -- ${SYNCZ.join(' ')}`;
+  try {
+    const r = await source.run(ref, istiod.container, SYNCZ);
+    if (!r) return { istiod: istiod.ref, source: command, why: `${source.label} recorded no /debug/syncz of ${formatRef(istiod.ref)}` };
+    if (r.exitCode !== 0) return { istiod: istiod.ref, source: r.source, why: `${command} exited ${r.exitCode}: ${r.stderr.trim().split('\n')[0] ?? ''}` };
+    return { istiod: istiod.ref, source: r.source, ...(r.file ? { file: r.file } : {}), proxies: parseSyncz(r.text, `/debug/syncz of ${formatRef(istiod.ref)}`) };
+  } catch (error) {
+    return { istiod: istiod.ref, source: command, why: (error as Error).message.split('\n')[0] ?? '' };
+  }
 }
 
 /** Egress: who takes unmatched TLS on each TLS port, derived once for the proxy, and the hosts its access log shows blocked. */
@@ -416,7 +435,7 @@ function staticsFor(ctx: MeshContext, istioVersion: ReturnType<typeof parseIstio
 function collect(selected: number, statics: RuleRun, perProxy: ProxyResult[], fleet: { certs: RuleRun; controlPlane: RuleRun }, interrupted: boolean): CheckData {
   const proxyGroup = (title: string): CheckGroup => ({ title, checks: PROXY_GROUPS.find((g) => g.group === title)!.rules.map((rule) => proxyLine(rule, perProxy)) });
   const groups: CheckGroup[] = [
-    { title: 'Control plane and versions', checks: [...CONTROL_PLANE_RULES.map((rule) => staticLine(rule, fleet.controlPlane, podOf)), SYNC_NOT_YET] },
+    { title: 'Control plane and versions', checks: CONTROL_PLANE_RULES.map((rule) => staticLine(rule, fleet.controlPlane, podOf)) },
     proxyGroup('Config delivery'),
     { title: 'Resources', checks: STATIC_RULES.map((rule) => staticLine(rule, statics)) },
     proxyGroup('Egress'),
@@ -556,12 +575,6 @@ function reportedFindings(data: CheckData, statics: readonly Finding[], perProxy
 }
 
 /** A check this version does not run yet: a skipped line that says so, never a pass. */
-function notYet(rule: string, code: string, title: string, because: string): CheckLine {
-  return { rule, code, title, status: 'skipped', because, culprits: [] };
-}
-
-// Groups whose checks are not on the engine yet.
-const SYNC_NOT_YET = notYet('istiod-sync', '', "istiod's view of each proxy's sync state (stale or NACKed, as istioctl proxy-status shows)", 'not checked by this version of check');
 
 function checkReport(guide: Guide, source: EvidenceSource, options: CheckOptions, data: CheckData): Report<CheckData> {
   const lines = data.groups.flatMap((g) => g.checks);

@@ -65,6 +65,7 @@ const entries = [
   { code: 'MD7002', severity: 'error', title: 'Config on this path is not ready (warming)' },
   { code: 'MD7010', severity: 'error', title: 'A proxy runs a version its istiod does not support' },
   { code: 'MD7011', severity: 'error', title: 'A proxy belongs to a revision no istiod serves' },
+  { code: 'MD7012', severity: 'error', title: "istiod reports a proxy out of sync: config rejected (NACK), not acknowledged (STALE), or not connected" },
   { code: 'MD8001', severity: 'error', title: 'The Gateway for the host selects no gateway pod', relatedIstio: ['IST0101'] },
   { code: 'MD8002', severity: 'error', title: 'The Gateway declares the host on another port', relatedIstio: ['IST0162'] },
   { code: 'MD8003', severity: 'error', title: "The Gateway server's protocol does not match the request (HTTP vs HTTPS)" },

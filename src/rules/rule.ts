@@ -34,7 +34,8 @@ export type ProxyEvidenceKind =
   | 'nat-table'        // iptables-save -t nat
   | 'certificates'     // /certs
   | 'tls-settings'     // the client's TLS for a destination (cluster + DestinationRules)
-  | 'mtls-demand';     // what a server's inbound demands (listener + PeerAuthentication)
+  | 'mtls-demand'      // what a server's inbound demands (listener + PeerAuthentication)
+  | 'istiod-sync';     // istiod's /debug/syncz: each connected proxy's push and acknowledgement
 
 /** Which side of a diagnosis a proxy's evidence belongs to. */
 export type ProxyRole = 'client' | 'server';

@@ -1,8 +1,7 @@
 import { expect } from 'chai';
-import { appendFile, cp, mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
-import { jsonOf, REPO_ROOT, runCli } from '../support/cli.js';
+import { rm } from 'node:fs/promises';
+import { jsonOf, runCli } from '../support/cli.js';
+import { PROXY, recordSyncz, SCENARIO, syncz, withIstiod } from '../support/istiod.js';
 
 /**
  * check's control plane and versions group: istiod's version (its image tag)
@@ -13,31 +12,7 @@ import { jsonOf, REPO_ROOT, runCli } from '../support/cli.js';
  * label `istio.io/rev`). Istio's policy: the control plane may be one minor
  * version ahead of the proxies, never behind.
  */
-const SCENARIO = path.join(REPO_ROOT, 'test/scenarios/seed003-se-no-addresses-tcp/snapshot');
-const PROXY = 'Pod istio-demo/sample-c59f744df-8kq7m';
 
-async function withIstiod(tag: string, revision = 'default'): Promise<string> {
-  const dir = await mkdtemp(path.join(tmpdir(), 'md-check-cp-'));
-  await cp(SCENARIO, dir, { recursive: true });
-  await appendFile(path.join(dir, 'cluster/k8s-resources'), `
----
-apiVersion: v1
-kind: Pod
-metadata:
-  name: istiod-7d9c6b7f8-x2k4q
-  namespace: istio-system
-  labels:
-    app: istiod
-    istio.io/rev: ${revision}
-spec:
-  containers:
-  - name: discovery
-    image: docker.io/istio/pilot:${tag}
-status:
-  phase: Running
-`);
-  return dir;
-}
 
 interface Line { rule: string; status: string; because?: string; culprits: Array<{ code: string; target: string; message: string }> }
 const lines = (report: any): Line[] => report.data.groups.find((g: { title: string }) => g.title === 'Control plane and versions').checks;
@@ -79,6 +54,36 @@ describe('check: control plane and versions', function () {
     const r = await check('1.31.0', 'canary');
     expect(r.exitCode, r.stderr).to.equal(3);
     expect(summary(jsonOf(r))).to.include(`md7011-revision-gone error MD7011 ${PROXY}`);
+  });
+
+  const SAMPLE = 'sample-c59f744df-8kq7m.istio-demo';
+  const withSync = async (json?: string) => {
+    const dir = await withIstiod('1.31.0');
+    dirs.push(dir);
+    if (json !== undefined) await recordSyncz(dir, json);
+    return jsonOf(await runCli(['check', '-A', '--from', dir, '-o', 'json']));
+  };
+  const syncLine = (report: any) => lines(report).find((l) => l.rule === 'md7012-istiod-sync')!;
+
+  it("istiod's view: every push acknowledged, passed; a NACK, MD7012 error with Envoy's reason; a push not acknowledged, a warning", async () => {
+    expect(syncLine(await withSync(syncz([{ proxy: SAMPLE }]))).status).to.equal('passed');
+    const nack = syncLine(await withSync(syncz([{ proxy: SAMPLE, lds: { sent: 'c3d4', acked: 'b1e2', lastError: "Error adding/updating listener(s) virtualInbound: Didn't find a registered implementation for 'envoy.filters.http.lua_bad'" } }])));
+    expect([nack.status, ...nack.culprits.map((c) => `${c.code} ${c.target}`)]).to.deep.equal(['error', `MD7012 ${PROXY}`]);
+    expect(nack.culprits[0].message).to.contain("rejected istiod istio-system/istiod-7d9c6b7f8-x2k4q's LDS push (NACK): Error adding/updating listener(s) virtualInbound");
+    const stale = syncLine(await withSync(syncz([{ proxy: SAMPLE, lds: { sent: 'c3d4', acked: 'b1e2' } }])));
+    expect(stale.status).to.equal('warning');
+    expect(stale.culprits[0].message).to.contain('latest LDS push (STALE)');
+  });
+
+  it('a proxy in no istiod\'s view: not connected, MD7012 error', async () => {
+    const line = syncLine(await withSync(syncz([{ proxy: 'other-6f8d9c7b5-abcde.istio-demo' }])));
+    expect([line.status, line.culprits[0]?.message]).to.deep.equal(['error', `No istiod serves ${SAMPLE}: it is in none of 1 istiod's /debug/syncz. It runs on its last config and gets no update (a revision with no istiod, a network policy, or a proxy that cannot reach istiod:15012).`]);
+  });
+
+  it("no recorded /debug/syncz: skipped, saying why — never passed", async () => {
+    const line = syncLine(await withSync());
+    expect(line.status).to.equal('skipped');
+    expect(line.because).to.contain('recorded no /debug/syncz of Pod istio-system/istiod-7d9c6b7f8-x2k4q');
   });
 
   it('no istiod in the snapshot: both skipped, saying why', async () => {

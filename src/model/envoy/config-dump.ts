@@ -208,7 +208,7 @@ export class ConfigDump {
 }
 
 /** JSON.parse with an error a human can act on. */
-function parseJson(text: string, what: string, expected: string): unknown {
+export function parseJson(text: string, what: string, expected: string): unknown {
   if (typeof text !== 'string' || text.trim() === '') {
     throw new ParseError(what, `is empty; expected ${expected}.`, {
       suggestion: 'Check that the command that produced it succeeded and printed its output.',

@@ -13,6 +13,7 @@ import { makeFinding } from '../../findings/make.js';
 import type { Finding } from '../../findings/finding.js';
 import type { ObjectRef } from '../../model/k8s/resources.js';
 import type { EvidenceModel, Rule } from '../rule.js';
+import type { ProxySync } from '../../model/istio/syncz.js';
 
 export interface IstiodInstance {
   ref: ObjectRef;
@@ -20,6 +21,8 @@ export interface IstiodInstance {
   /** `istio.io/rev`; `default` when unset. */
   revision: string;
   image: string;
+  /** Its discovery container (where `pilot-discovery request` runs). */
+  container: string;
 }
 
 export interface ProxyVersion {
@@ -32,18 +35,33 @@ export interface ProxyVersion {
   revision: string;
 }
 
+/** One istiod's /debug/syncz, as read (or why not). */
+export interface IstiodSync {
+  istiod: ObjectRef;
+  proxies?: ProxySync[];
+  source: string;
+  file?: string;
+  why?: string;
+}
+
 export interface ControlPlaneEvidence {
   istiods: IstiodInstance[];
   proxies: ProxyVersion[];
+  /** istiod's view of the proxies it serves, one per istiod pod (live; offline when the snapshot recorded it). */
+  syncs?: IstiodSync[];
 }
 
 export function controlPlaneEvidence(evidence: ControlPlaneEvidence): EvidenceModel<ControlPlaneEvidence> {
   return {
     evidence,
-    holds: (kind) => kind === 'Pod' && evidence.istiods.length > 0 && evidence.proxies.length > 0,
-    absent: () => evidence.istiods.length === 0
-      ? 'no istiod pod among the resources (the control plane is in a namespace that was not read, or the snapshot holds none)'
-      : 'no proxy was read',
+    holds: (kind) => kind === 'istiod-sync'
+      ? (evidence.syncs ?? []).some((s) => s.proxies)
+      : kind === 'Pod' && evidence.istiods.length > 0 && evidence.proxies.length > 0,
+    absent: (kinds) => kinds.includes('istiod-sync') && evidence.istiods.length > 0
+      ? `istiod's /debug/syncz was not read: ${[...new Set((evidence.syncs ?? []).map((s) => s.why).filter(Boolean))].join('; ') || 'no istiod answered'}`
+      : evidence.istiods.length === 0
+        ? 'no istiod pod among the resources (the control plane is in a namespace that was not read, or the snapshot holds none)'
+        : 'no proxy was read',
   };
 }
 
@@ -106,4 +124,59 @@ export const revisionGone: Rule<ControlPlaneEvidence> = {
   },
 };
 
-export const CONTROL_PLANE_RULES = [versionSkew, revisionGone] as const;
+/**
+ * MD7012: istiod's own view of a proxy (what `istioctl proxy-status` shows):
+ * a push the proxy rejected (NACK, with Envoy's reason), a push not
+ * acknowledged (STALE: stuck, or still in flight — a warning), or a proxy no
+ * istiod serves (not connected: it runs on its last config). A proxy is
+ * called not connected only when every istiod's view was read.
+ */
+export const istiodSync: Rule<ControlPlaneEvidence> = {
+  id: 'md7012-istiod-sync',
+  code: 'MD7012',
+  description: "istiod reports a proxy out of sync: its config rejected (NACK), not acknowledged (STALE), or not connected",
+  needs: [{ anyOf: ['istiod-sync'] }],
+  check(e): Finding[] {
+    const syncs = e.syncs ?? [];
+    const everyIstiodRead = syncs.length > 0 && syncs.every((s) => s.proxies);
+    return e.proxies.flatMap((proxy) => {
+      const seen = syncs.flatMap((s) => (s.proxies ?? []).filter((p) => p.proxy === proxy.pod).map((p) => ({ sync: s, p })));
+      if (seen.length === 0) return everyIstiodRead ? [notConnected(proxy, syncs)] : [];
+      return seen.flatMap(({ sync, p }) => outOfSync(proxy, sync, p));
+    });
+  },
+};
+
+function syncEvidence(sync: IstiodSync, lines: string): Finding['evidence'][number] {
+  return { source: sync.source, ...(sync.file ? { file: sync.file } : {}), excerpt: lines };
+}
+
+function outOfSync(proxy: ProxyVersion, sync: IstiodSync, p: ProxySync): Finding[] {
+  const nacked = p.types.filter((t) => t.state === 'NACKED');
+  const stale = p.types.filter((t) => t.state.startsWith('STALE'));
+  if (!nacked.length && !stale.length) return [];
+  const table = p.types.map((t) => `${t.type} ${t.state}${t.lastError ? `: ${t.lastError}` : ''}`).join('\n');
+  const from = `istiod ${sync.istiod.namespace}/${sync.istiod.name}`;
+  return [makeFinding('MD7012', {
+    severity: nacked.length ? 'error' : 'warning',
+    message: nacked.length
+      ? `${proxy.pod} rejected ${from}'s ${nacked.map((t) => t.type).join(', ')} push (NACK): ${nacked[0]!.lastError}. It keeps serving its previous config for ${nacked.length > 1 ? 'these types' : 'that type'}.`
+      : `${from} has not had ${proxy.pod}'s acknowledgement of its latest ${stale.map((t) => t.type).join(', ')} push (${stale[0]!.state}): the proxy may run on older config; a push in flight clears within seconds, a stuck one does not.`,
+    target: proxy.ref,
+    evidence: [syncEvidence(sync, table)],
+    remediation: nacked.length
+      ? { text: `Find what Envoy rejects in the reason above (an EnvoyFilter, a resource with a field this proxy version does not know) and fix it; kubectl mesh-doctor check -A names the rejected config per proxy (MD7001).`, command: `istioctl proxy-status ${proxy.pod}` }
+      : { text: `Run it again; if it stays STALE, check ${proxy.pod}'s istio-proxy log for xDS errors and istiod's for push errors, and restart the pod to reconnect.`, command: `istioctl proxy-status ${proxy.pod}` },
+  })];
+}
+
+function notConnected(proxy: ProxyVersion, syncs: IstiodSync[]): Finding {
+  return makeFinding('MD7012', {
+    message: `No istiod serves ${proxy.pod}: it is in none of ${syncs.length} istiod's /debug/syncz. It runs on its last config and gets no update (a revision with no istiod, a network policy, or a proxy that cannot reach istiod:15012).`,
+    target: proxy.ref,
+    evidence: syncs.map((s) => syncEvidence(s, `${(s.proxies ?? []).length} proxies connected: ${(s.proxies ?? []).slice(0, 5).map((p) => p.proxy).join(', ')}${(s.proxies ?? []).length > 5 ? ', ...' : ''}`)),
+    remediation: { text: `Check ${proxy.pod}'s istio-proxy log for "connection refused"/"context deadline" to istiod:15012 and the istiod it should use (its revision); restarting the pod reconnects it.`, command: `kubectl logs ${proxy.ref.name} -n ${proxy.ref.namespace} -c istio-proxy | grep -i xds` },
+  });
+}
+
+export const CONTROL_PLANE_RULES = [versionSkew, revisionGone, istiodSync] as const;
