@@ -23,7 +23,7 @@ import { findingsOf, runRules, type RuleRun } from '../rules/engine.js';
 import type { Rule, RuleOutcome } from '../rules/rule.js';
 import { proxyEvidence, type ProxyEvidence } from '../rules/egress/evidence.js';
 import { tlsPorts, UNMATCHED_TLS_RULES } from '../rules/egress/unmatched-tls.js';
-import { registryOnlyBlocked } from '../rules/egress/blocked-hosts.js';
+import { BLOCKED_HOST_RULES } from '../rules/egress/blocked-hosts.js';
 import type { InboundFacts, LoggedAccess } from '../rules/inbound/facts.js';
 import { forwardingForPort, inboundPorts } from '../rules/inbound/path.js';
 import { INBOUND_RULES, inboundEvidence } from '../rules/inbound/rules.js';
@@ -78,7 +78,7 @@ interface ProxyRead {
 /** The per-proxy rules `check` runs, in order, by group, and how each group runs them on the engine for one proxy. */
 const PROXY_GROUPS: ReadonlyArray<{ group: string; rules: readonly Rule<any, any>[]; run(read: ProxyRead, ctx: MeshContext): RuleRun }> = [
   { group: 'Config delivery', rules: CONFIG_STATE_RULES, run: runConfigDelivery },
-  { group: 'Egress', rules: [...UNMATCHED_TLS_RULES, registryOnlyBlocked], run: runEgress },
+  { group: 'Egress', rules: [...UNMATCHED_TLS_RULES, ...BLOCKED_HOST_RULES], run: runEgress },
   { group: 'Inbound', rules: INBOUND_RULES, run: runInbound },
   { group: 'Gateways', rules: GATEWAY_RULES, run: runGateways },
 ];
@@ -322,7 +322,7 @@ function runEgress(read: ProxyRead, ctx: MeshContext): RuleRun {
     staticFindings: staticsFor(ctx, read.istioVersion).findings,
     ...(read.dumpMissing ? { dumpMissing: read.dumpMissing } : {}),
   });
-  return runRules([...UNMATCHED_TLS_RULES, registryOnlyBlocked], model, { ownership });
+  return runRules([...UNMATCHED_TLS_RULES, ...BLOCKED_HOST_RULES], model, { ownership });
 }
 
 /** Inbound: the rules for each port a Service sends to the pod (else its container ports), one outcome per rule for the proxy. */

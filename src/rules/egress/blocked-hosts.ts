@@ -17,12 +17,30 @@ import type { EgressRule, ProxyEvidence } from './evidence.js';
 /** Lines quoted per host: enough to show it happened, not the whole log. */
 const QUOTED_LINES = 3;
 
-export const registryOnlyBlocked: EgressRule = {
-  id: 'md2001-registry-only-blocked',
-  code: 'MD2001',
-  description: 'Hosts the sidecar refused under REGISTRY_ONLY (block_all, BlackHoleCluster) in its access log, each explained: no ServiceEntry, or one hidden from the pod',
-  needs: ['config-dump', { anyOf: ['access-log'], because: 'no access log of this proxy (access logging off, or the log was not collected)' }],
-  check(e) {
+/**
+ * One analysis of the refused requests answers two rules, each reporting its
+ * own code: MD2001 (no ServiceEntry: the mesh config's REGISTRY_ONLY is the
+ * culprit) and MD2002 (a ServiceEntry exists, hidden from the pod).
+ */
+function blockedRule(code: 'MD2001' | 'MD2002', id: string, description: string): EgressRule {
+  return {
+    id, code, description,
+    needs: ['config-dump', { anyOf: ['access-log'], because: 'no access log of this proxy (access logging off, or the log was not collected)' }],
+    check: (e) => blockedFindings(e).filter((f) => f.code === code),
+  };
+}
+
+export const registryOnlyBlocked = blockedRule('MD2001', 'md2001-registry-only-blocked',
+  'Hosts the sidecar refused under REGISTRY_ONLY (block_all, BlackHoleCluster) in its access log that no ServiceEntry registers');
+
+export const registryOnlyHidden = blockedRule('MD2002', 'md2002-registry-only-hidden',
+  'Hosts the sidecar refused under REGISTRY_ONLY in its access log whose ServiceEntry is hidden from the pod (exportTo, or its Sidecar)');
+
+/** What check runs over a proxy's access log for REGISTRY_ONLY. */
+export const BLOCKED_HOST_RULES: readonly EgressRule[] = [registryOnlyBlocked, registryOnlyHidden];
+
+/** Each refused host and port followed through the proxy's config and explained, its log lines first. */
+function blockedFindings(e: ProxyEvidence): Finding[] {
     const findings: Finding[] = [];
     for (const [key, lines] of blockedByDestination(e.accessLog?.entries ?? [])) {
       const first = lines[0];
@@ -41,8 +59,7 @@ export const registryOnlyBlocked: EgressRule = {
       for (const f of verdict.findings) findings.push({ ...f, evidence: [logged, ...f.evidence] });
     }
     return findings;
-  },
-};
+}
 
 /** The refused requests, by the host and port the app asked for. */
 function blockedByDestination(entries: readonly AccessLogEntry[]): Map<string, AccessLogEntry[]> {

@@ -8,7 +8,7 @@ import { parseKubeObjects, ResourceSet } from '../../../src/model/k8s/resources.
 import { parseAccessLog } from '../../../src/model/logs/access-log.js';
 import { httpConnection, httpsConnection, portOwnership, simulateOutbound } from '../../../src/model/outbound/index.js';
 import { blockedWithoutDumpRule, partialOutboundEvidence, type PartialOutboundEvidence } from '../../../src/rules/egress/blocked-without-dump.js';
-import { registryOnlyBlocked } from '../../../src/rules/egress/blocked-hosts.js';
+import { registryOnlyBlocked, registryOnlyHidden } from '../../../src/rules/egress/blocked-hosts.js';
 import { proxyEvidence, type EgressShared, type ProxyEvidence } from '../../../src/rules/egress/evidence.js';
 import { OUTBOUND_PATH_RULES, outboundPathEvidence, type OutboundContext } from '../../../src/rules/egress/outbound-path.js';
 import { UNMATCHED_TLS_RULES } from '../../../src/rules/egress/unmatched-tls.js';
@@ -130,8 +130,19 @@ describe('egress rules (RuleTester)', () => {
       invalid: [{ name: 'seed003-se-no-addresses-tcp', input: { dir: S('seed003-se-no-addresses-tcp'), pod: SAMPLE }, expect: [{ code: 'MD1002', target: 'ServiceEntry abc/traefik-cutom-name' }] }],
       skipped: [noDump({ dir: S('seed003-se-no-addresses-tcp'), pod: SAMPLE })],
     });
+    ruleTester(registryOnlyHidden, options, {
+      valid: [
+        { name: 'check seed002, healthy twin', input: { dir: C('seed002-registry-only-unregistered-healthy'), pod: UBUNTU } },
+        { name: 'check seed002: no ServiceEntry at all (MD2001\'s)', input: { dir: C('seed002-registry-only-unregistered'), pod: UBUNTU } },
+      ],
+      invalid: [{ name: 'check seed002, the ServiceEntry hidden by exportTo: block_all lines for httpbin.org', input: { dir: C('seed002-registry-only-se-exportto-hidden'), pod: UBUNTU }, expect: [{ code: 'MD2002', target: 'ServiceEntry egress-config/external-svc' }] }],
+      skipped: [{ name: 'check seed002 (hidden) without its access log', input: { dir: C('seed002-registry-only-se-exportto-hidden'), pod: UBUNTU, noLog: true }, because: 'no access log of this proxy (access logging off, or the log was not collected)' }],
+    });
     ruleTester(registryOnlyBlocked, options, {
-      valid: [{ name: 'check seed002, healthy twin', input: { dir: C('seed002-registry-only-unregistered-healthy'), pod: UBUNTU } }],
+      valid: [
+        { name: 'check seed002, healthy twin', input: { dir: C('seed002-registry-only-unregistered-healthy'), pod: UBUNTU } },
+        { name: 'check seed002: the ServiceEntry exists but is hidden (MD2002\'s)', input: { dir: C('seed002-registry-only-se-exportto-hidden'), pod: UBUNTU } },
+      ],
       invalid: [{ name: 'check seed002: block_all lines for httpbin.org', input: { dir: C('seed002-registry-only-unregistered'), pod: UBUNTU }, expect: [{ code: 'MD2001', target: 'ConfigMap istio-system/istio' }] }],
       skipped: [
         { name: 'check seed002 without its access log', input: { dir: C('seed002-registry-only-unregistered'), pod: UBUNTU, noLog: true }, because: 'no access log of this proxy (access logging off, or the log was not collected)' },
