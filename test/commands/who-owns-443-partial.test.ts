@@ -1,28 +1,20 @@
 import { expect } from 'chai';
-import { cp, mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { jsonOf, REPO_ROOT, runCli } from '../support/cli.js';
+import { removeAll, snapshotWithout } from '../support/partial-snapshot.js';
 
 // seed 003 (ServiceEntry without addresses on 443) with the sidecar's config dump deleted.
 const NO_DUMP = path.join(REPO_ROOT, 'test/fixtures/who-owns-443/seed003-se-no-addresses-tls-no-dump');
 const EGRESS = path.join(REPO_ROOT, 'test/fixtures/egress');
 
-/** A copy of an egress fixture (test/fixtures/egress/PROVENANCE.md) without the named pods' config dumps. */
-async function withoutDumps(fixture: string, pods: string[], dirs: string[]): Promise<string> {
-  const dir = await mkdtemp(path.join(tmpdir(), 'md-who-partial-'));
-  dirs.push(dir);
-  await cp(path.join(EGRESS, fixture), dir, { recursive: true });
-  for (const pod of pods) await rm(path.join(dir, 'proxies', pod, 'config_dump?include_eds'));
-  return dir;
-}
+/** An egress fixture (test/fixtures/egress/PROVENANCE.md) without the named pods' config dumps. */
+const withoutDumps = (fixture: string, pods: string[], dirs: string[]) =>
+  snapshotWithout(path.join(EGRESS, fixture), pods.map((pod) => `proxies/${pod}/config_dump?include_eds`), dirs);
 
 describe('who-owns-443 on partial evidence', function () {
   this.timeout(120_000);
   const dirs: string[] = [];
-  after(async () => {
-    for (const d of dirs) await rm(d, { recursive: true, force: true });
-  });
+  after(() => removeAll(dirs));
 
   for (const args of [['-A'], ['sample-c59f744df-8kq7m.istio-demo']]) {
     it(`no config dump, ${args.join(' ')}: inconclusive (exit 4) with the resources' MD1003 warnings and a low confidence, never healthy`, async () => {

@@ -1,8 +1,7 @@
 import { expect } from 'chai';
-import { cp, mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { jsonOf, REPO_ROOT, runCli } from '../support/cli.js';
+import { removeAll, snapshotWithout } from '../support/partial-snapshot.js';
 
 /**
  * why-403 on partial evidence: the oracle's authz scenarios (test/scenarios/authz-*,
@@ -12,20 +11,14 @@ import { jsonOf, REPO_ROOT, runCli } from '../support/cli.js';
  */
 const CLIENT = 'sleep-5b597748b4-77kj5.foo';
 
-async function withoutDumps(scenario: string, dirs: string[]): Promise<string> {
-  const dir = await mkdtemp(path.join(tmpdir(), 'md-403-partial-'));
-  dirs.push(dir);
-  await cp(path.join(REPO_ROOT, 'test/scenarios', scenario, 'snapshot'), dir, { recursive: true });
-  for (const pod of ['httpbin-94fdb8c79-h9zrq', 'sleep-5b597748b4-77kj5']) await rm(path.join(dir, 'proxies/foo', pod, 'config_dump?include_eds'), { force: true });
-  return dir;
-}
+const DUMP = 'config_dump?include_eds';
+const withoutDumps = (scenario: string, dirs: string[]) => snapshotWithout(path.join(REPO_ROOT, 'test/scenarios', scenario, 'snapshot'),
+  ['httpbin-94fdb8c79-h9zrq', 'sleep-5b597748b4-77kj5'].map((pod) => `proxies/foo/${pod}/${DUMP}`), dirs);
 
 describe('why-403 on partial evidence (no config dumps)', function () {
   this.timeout(120_000);
   const dirs: string[] = [];
-  after(async () => {
-    for (const d of dirs) await rm(d, { recursive: true, force: true });
-  });
+  after(() => removeAll(dirs));
 
   it('DENY before ALLOW from the policies and the server\'s 403 line: MD6001 (exit 3) with a confidence naming the missing RBAC filters', async () => {
     const dir = await withoutDumps('authz-deny-before-allow', dirs);
