@@ -18,7 +18,7 @@ import type { PodView } from '../model/k8s/pods.js';
 import { describePath, simulateOutbound, type OutboundConnection, type SimulationResult } from '../model/outbound/index.js';
 import { endingOf, listenerPortOf, requestUrl, type Ending, type GatewayEvidence, type GatewayRequest } from '../rules/gateway/evidence.js';
 import { runGatewayRules } from '../rules/gateway/index.js';
-import type { Finding } from '../findings/finding.js';
+import type { Finding, VerdictConfidence } from '../findings/finding.js';
 import { formatRef } from '../model/k8s/resources.js';
 import { buildReport, type Report, type VerdictStatus } from '../report/report.js';
 import { formatPod, type EvidenceSource, type PodRef } from '../sources/source.js';
@@ -124,7 +124,18 @@ function connectionOf(r: GatewayRequest): OutboundConnection {
     : { port: r.listenerPort, transport: 'plaintext', host: r.port === 80 ? r.host : `${r.host}:${r.port}`, path: r.path, httpVersion: 'http/1.1' };
 }
 
-function verdictOf(e: GatewayEvidence, findings: readonly Finding[]): { status: VerdictStatus; summary: string } {
+/**
+ * A verdict the gateway's config alone cannot explain rests on the Gateways:
+ * when none was read (not captured, not permitted) no rule could name the
+ * resource the config came from, and the confidence says so.
+ */
+function verdictOf(e: GatewayEvidence, findings: readonly Finding[]): { status: VerdictStatus; summary: string; confidence?: VerdictConfidence } {
+  const verdict = endingVerdict(e, findings);
+  if (verdict.status === 'healthy' || e.listed.has('Gateway')) return verdict;
+  return { ...verdict, confidence: { level: 'low', missing: ['the Gateway and VirtualService resources (none was read, so no rule could name the resource behind the gateway\'s config)'] } };
+}
+
+function endingVerdict(e: GatewayEvidence, findings: readonly Finding[]): { status: VerdictStatus; summary: string } {
   const line = requestUrl(e.request);
   const first = findings[0];
   const blame = first ? `: ${first.title} (${first.code}), culprit ${formatRef(first.target)}` : '';

@@ -164,6 +164,7 @@ export async function diagnoseOutbound(
         status: 'inconclusive',
         summary: `Without ${podArg}'s sidecar config the path of ${options.host}:${port} cannot be followed, so it is unchecked; ${statics.length ? `the resources alone show ${statics.length} related finding(s)` : `the static checks of the resources raise nothing for port ${port}`}.`,
         observations: [],
+        confidence: { level: 'low', missing: [`${podArg}'s config dump (the listeners, filter chains and clusters the request would cross)`] },
       },
     };
   }
