@@ -11,7 +11,8 @@ import { inboundConfidence, loggedInboundFailures, noFilterChain } from '../rule
 import { effectiveMtls } from '../model/istio/peer-authentication.js';
 import { requireDumpProxyKind } from '../sources/pod-argument.js';
 import { SEVERITY_RANK, type Finding, type VerdictConfidence } from '../findings/finding.js';
-import { parseConfigDump, type ConfigDump } from '../model/envoy/config-dump.js';
+import type { ConfigDump } from '../model/envoy/config-dump.js';
+import { readConfigDump } from './read-dump.js';
 import { describeProblem, type ConfigProblem } from '../model/envoy/config-state.js';
 import { meshConfigFrom } from '../model/istio/mesh-config.js';
 import { inboundPathCrosses } from '../rules/proxy/config-state.js';
@@ -134,10 +135,10 @@ async function findInboundPorts(run: InboundRun, sidecarEndpoints: Map<InboundPo
 /** 2. The inbound listener chain and cluster of each port. */
 async function readInboundForwarding(run: InboundRun, step: StepRecorder): Promise<void> {
   const { source, guide, pod, podRef, facts } = run;
-  const evidence = await source.proxy(podRef, 'config_dump');
-  const dump = run.dump = evidence ? parseConfigDump(evidence.text, `config_dump of ${formatPod(pod)}`) : undefined;
+  // A dump that cannot be fetched (the exec failed) or parsed is missing evidence, as offline: the verdict says so.
+  const { dump, cited: evidence } = await readConfigDump(source, podRef, step);
+  run.dump = dump;
   if (dump) requireDumpProxyKind(formatPod(pod), dump);
-  if (evidence) step.looked(evidence);
   const version = run.version = await meshVersionOf(source, { ...(dump ? { dump } : {}), pod, resources: await source.resources() }, step);
   const versionIstio = version.istio?.raw;
   if (versionIstio) for (const f of facts) f.istioVersion = versionIstio;

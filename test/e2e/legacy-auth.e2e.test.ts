@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import path from 'node:path';
-import { jsonOf, REPO_ROOT, runCli, type CliResult } from '../support/cli.js';
-import { requireKubectl, startE2E, type E2E } from '../support/e2e.js';
+import { jsonOf, REPO_ROOT, runCli } from '../support/cli.js';
+import { requireKubectl, startE2E, verdictOf, type E2E } from '../support/e2e.js';
 
 /**
  * A pre-1.6 mesh keeps its mTLS requirement in authentication.istio.io/v1alpha1
@@ -12,16 +12,6 @@ import { requireKubectl, startE2E, type E2E } from '../support/e2e.js';
  */
 const PRE_16 = path.join(REPO_ROOT, 'test/fixtures/why-503/seed004-istio-1.0-replica');
 const MODERN = path.join(REPO_ROOT, 'test/scenarios/seed004-dr-tls-disable/snapshot');
-
-/** What must not depend on where the evidence came from: the exit code, the verdict, each finding and its culprit. */
-function verdictOf(result: CliResult): unknown {
-  const report = jsonOf(result);
-  return {
-    exitCode: result.exitCode,
-    status: report.verdict.status,
-    findings: report.findings.map((f: any) => ({ code: f.code, severity: f.severity, target: f.target, message: f.message })),
-  };
-}
 
 async function withCluster<T>(snapshotDir: string, run: (e2e: E2E) => Promise<T>): Promise<T> {
   const e2e = await startE2E({ snapshotDir });
