@@ -1,4 +1,6 @@
 import { expect } from 'chai';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { jsonOf, REPO_ROOT, runCli } from '../support/cli.js';
 import { requireKubectl, startE2E, verdictOf, type E2E } from '../support/e2e.js';
@@ -51,6 +53,21 @@ describe('end to end through the real kubectl: pre-1.6 MeshPolicy/Policy read li
       if (says) expect(JSON.stringify(jsonOf(live).findings)).to.contain(says);
     });
   }
+
+  it('snapshot -A of the pre-1.6 cluster keeps its MeshPolicy, and the snapshot gives the offline verdict', () => withCluster(PRE_16, async (e2e) => {
+    const out = await mkdtemp(path.join(tmpdir(), 'md-legacy-snapshot-'));
+    try {
+      const target = path.join(out, 'snap');
+      const captured = await e2e.kubectl(['snapshot', '-A', '--out', target, '--read-only']);
+      expect(captured.exitCode, captured.stderr).to.equal(0);
+      expect(await readFile(path.join(target, 'cluster/crs'), 'utf8')).to.match(/kind: MeshPolicy/);
+      const [why503] = DIAGNOSES;
+      const fromCapture = await runCli([...why503.args, '--from', target, '-o', 'json']);
+      expect(JSON.stringify(jsonOf(fromCapture).findings)).to.contain(why503.says);
+    } finally {
+      await rm(out, { recursive: true, force: true });
+    }
+  }));
 
   it('a modern cluster, which serves no authentication.istio.io: one discovery look-up, still one listing of every kind', () => withCluster(MODERN, async (e2e) => {
     const live = await e2e.kubectl(['why-503', 'sleep-5b597748b4-77kj5.foo', '--to', 'httpbin:8000', '--verbose']);
