@@ -20,7 +20,7 @@ import { relevantStaticFindings } from '../rules/egress/outbound-path.js';
 import { proxyEvidence } from '../rules/egress/evidence.js';
 import { UNMATCHED_TLS_RULES } from '../rules/egress/unmatched-tls.js';
 import { runRules } from '../rules/engine.js';
-import type { Finding } from '../findings/finding.js';
+import type { Finding, VerdictConfidence } from '../findings/finding.js';
 import { outboundPathCrosses } from '../rules/proxy/config-state.js';
 import { reportConfigState } from './config-state.js';
 import { buildReport, reportVersions, type Report, type VerdictStatus } from '../report/report.js';
@@ -245,29 +245,14 @@ async function declaredOnly(guide: Guide, pods: PodView[], port: number, resourc
 }
 
 function whoOwnsReport(r: { guide: Guide; source: EvidenceSource; options: WhoOwnsOptions; port: number; mode: WhoOwnsData['mode']; podData: PodOwnershipData[]; winners: Winners; culprits: Culprits; anyHttp: boolean; findings: Finding[]; declarations: WhoOwnsData['declarations']; version: MeshVersion }): Report<WhoOwnsData> {
-  const { guide, source, options, port, mode, podData, winners, culprits, anyHttp, findings, declarations, version } = r;
-  const errors = findings.filter((f) => f.severity === 'error');
+  const { guide, source, options, port, mode, podData, winners, declarations, version } = r;
+  const errors = r.findings.filter((f) => f.severity === 'error');
   const unreadPods = podData.filter((p) => p.error).map((p) => `${p.pod}.${p.namespace}`);
   const status: VerdictStatus = errors.length ? 'problem' : mode === 'static' || unreadPods.length ? 'inconclusive' : 'healthy';
-  const winnerList = [...winners.values()];
-  let summary: string;
-  if (errors.length && (errors[0]!.code === 'MD7001' || errors[0]!.code === 'MD7002')) {
-    summary = `${errors[0]!.message.split(/(?<=\.)\s/)[0]} Fix ${formatRef(errors[0]!.target)}.`;
-  } else if (errors.length) {
-    const first = errors[0];
-    summary = anyHttp && first.code === 'MD1001'
-      ? `Port ${port} is treated as HTTP by ${formatRef(first.target)}'s declaration, so TLS on ${port} fails in ${culprits.get(`MD1001 ${formatRef(first.target)}`)?.pods.length ?? 1} pod(s); name the port https.`
-      : (() => {
-        const owners = [...culprits.values()].filter((c) => c.finding.code === 'MD1002');
-        const who = owners.map((c) => `${formatRef(c.finding.target)} (${c.pods.length} pod${c.pods.length > 1 ? 's' : ''})`).join(' and ');
-        return `${who || formatRef(first.target)} own${owners.length > 1 ? '' : 's'} every unmatched connection to port ${port}${winnerList.length > 1 ? `; pods disagree on the winner (${winnerList.map((w) => w.destination).join(' vs ')}), so symptoms differ per pod` : ''}; give ${owners.length > 1 ? 'them' : 'it'} spec.addresses (and endpoints).`;
-      })();
-  } else if (mode === 'static') {
-    summary = `No sidecar config was available; ${declarations?.length ?? 0} resource(s) declare port ${port}${findings.length ? `, ${findings.length} with a warning` : ''}.`;
-  } else if (unreadPods.length) {
-    summary = `Not every sidecar could be read, so port ${port} is unchecked in ${unreadPods.slice(0, 5).join(', ')}${unreadPods.length > 5 ? ', ...' : ''}; in the ${podData.length - unreadPods.length} read, unmatched traffic goes to ${winnerList.map((w) => w.destination).join(', ')}.`;
-  } else {
-    summary = `Unmatched traffic to port ${port} goes to ${winnerList.map((w) => w.destination).join(', ') || 'nothing read'} in ${podData.filter((p) => !p.error).length} pod(s): no catch-all captures it.`;
+  const confidence = ownershipConfidence(port, mode, unreadPods);
+  let summary = ownershipSummary(r, errors, unreadPods);
+  if (errors.length && unreadPods.length && mode !== 'static') {
+    summary += ` This covers the ${podData.length - unreadPods.length} of ${podData.length} pods read; port ${port} is unchecked in ${listed(unreadPods)}.`;
   }
   return buildReport({
     command: 'who-owns-443',
@@ -275,9 +260,46 @@ function whoOwnsReport(r: { guide: Guide; source: EvidenceSource; options: WhoOw
     source,
     versions: reportVersions(version),
     transcript: guide,
-    verdict: { status, summary },
-    data: { port, mode, pods: podData, winners: winnerList, ...(declarations ? { declarations } : {}) },
+    verdict: { status, summary, ...(confidence ? { confidence } : {}) },
+    data: { port, mode, pods: podData, winners: [...winners.values()], ...(declarations ? { declarations } : {}) },
   });
+}
+
+function listed(pods: string[]): string {
+  return `${pods.slice(0, 5).join(', ')}${pods.length > 5 ? ', ...' : ''}`;
+}
+
+/**
+ * What an ownership verdict rests on: every sidecar's chains (no confidence
+ * needed), some of them (medium: the unread pods may pick another winner),
+ * or the resources alone (low: no chain was seen, ownership is unchecked).
+ */
+function ownershipConfidence(port: number, mode: WhoOwnsData['mode'], unreadPods: string[]): VerdictConfidence | undefined {
+  if (mode === 'static') return { level: 'low', missing: [`every sidecar's config dump (which filter chain takes unmatched TLS on port ${port})`] };
+  if (unreadPods.length) return { level: 'medium', missing: [`the config dump of ${listed(unreadPods)} (which filter chain takes unmatched TLS on port ${port} there)`] };
+  return undefined;
+}
+
+/** The verdict's sentence: never an owner that no chain was seen to take, never "no owner" for a pod not read. */
+function ownershipSummary(r: { port: number; mode: WhoOwnsData['mode']; podData: PodOwnershipData[]; winners: Winners; culprits: Culprits; anyHttp: boolean; findings: Finding[]; declarations: WhoOwnsData['declarations'] }, errors: Finding[], unreadPods: string[]): string {
+  const { port, mode, podData, winners, culprits, anyHttp, findings, declarations } = r;
+  const winnerList = [...winners.values()];
+  const first = errors[0];
+  if (first && (first.code === 'MD7001' || first.code === 'MD7002')) return `${first.message.split(/(?<=\.)\s/)[0]} Fix ${formatRef(first.target)}.`;
+  if (first && mode === 'static') {
+    return `${first.code} ${first.title} (${formatRef(first.target)}), from the resources alone: no sidecar config was available, so which filter chain owns unmatched traffic to port ${port} is unchecked.`;
+  }
+  if (first) {
+    if (anyHttp && first.code === 'MD1001') return `Port ${port} is treated as HTTP by ${formatRef(first.target)}'s declaration, so TLS on ${port} fails in ${culprits.get(`MD1001 ${formatRef(first.target)}`)?.pods.length ?? 1} pod(s); name the port https.`;
+    const owners = [...culprits.values()].filter((c) => c.finding.code === 'MD1002');
+    const who = owners.map((c) => `${formatRef(c.finding.target)} (${c.pods.length} pod${c.pods.length > 1 ? 's' : ''})`).join(' and ');
+    return `${who || formatRef(first.target)} own${owners.length > 1 ? '' : 's'} every unmatched connection to port ${port}${winnerList.length > 1 ? `; pods disagree on the winner (${winnerList.map((w) => w.destination).join(' vs ')}), so symptoms differ per pod` : ''}; give ${owners.length > 1 ? 'them' : 'it'} spec.addresses (and endpoints).`;
+  }
+  if (mode === 'static') return `No sidecar config was available, so which filter chain owns unmatched traffic to port ${port} is unchecked; ${declarations?.length ?? 0} resource(s) declare port ${port}${findings.length ? `, ${findings.length} with a warning` : ''}.`;
+  if (unreadPods.length) {
+    return `Not every sidecar could be read, so port ${port} is unchecked in ${listed(unreadPods)}; in the ${podData.length - unreadPods.length} read, unmatched traffic goes to ${winnerList.map((w) => w.destination).join(', ')}.`;
+  }
+  return `Unmatched traffic to port ${port} goes to ${winnerList.map((w) => w.destination).join(', ') || 'nothing read'} in ${podData.filter((p) => !p.error).length} pod(s): no catch-all captures it.`;
 }
 
 export type { ObjectRef };

@@ -11,7 +11,8 @@
  *   6. the rules (src/rules/authz), the verdict
  */
 import { MeshDoctorError, usageError } from '../errors.js';
-import type { Finding } from '../findings/finding.js';
+import type { Finding, VerdictConfidence } from '../findings/finding.js';
+import { authzConfidence } from '../rules/authz/partial-evidence.js';
 import type { ConfigDump } from '../model/envoy/config-dump.js';
 import { inboundAuthorization, type ChainAuthorization } from '../model/envoy/rbac.js';
 import { decideAuthorization, type RbacRequest } from '../model/envoy/rbac-match.js';
@@ -70,6 +71,7 @@ interface Why403Run {
   server: ServerSide;
   evidence: AuthzEvidence;
   serverDump?: ConfigDump;
+  clientDump?: ConfigDump;
 }
 
 export async function diagnoseWhy403(source: EvidenceSource, guide: Guide, options: Why403Options): Promise<Report<Why403Data>> {
@@ -164,6 +166,7 @@ function deniedCheck(events: EnvoyLogEvent[]): { check: string; decision: string
 async function readClientIdentity(run: Why403Run, step: StepRecorder): Promise<void> {
   const { source, options, destination, resources, mesh, clientPod, serverPod, evidence } = run;
   const { dump, cited } = await readConfigDump(source, options.client, step);
+  run.clientDump = dump;
   const lookup = destinationRuleFor(destination.host, { namespace: options.client.namespace, labels: clientPod.labels }, resources, { mesh });
   const cluster = dump && destination.clusterName ? dump.cluster(destination.clusterName) : undefined;
   const tls = clientTls({ cluster, endpointIsIstio: serverPod.hasSidecar, lookup, resources, mesh, istioVersion: parseIstioVersion(dump?.versions?.istio), ...(destination.port !== undefined ? { port: destination.port } : {}) });
@@ -272,9 +275,15 @@ function why403Report(run: Why403Run, outcome: ReturnType<typeof runAuthzRules>)
     source,
     versions: serverDump?.versions ? { istio: serverDump.versions.istio, envoy: serverDump.versions.envoy } : undefined,
     transcript: guide,
-    verdict: verdictOf(outcome.findings, denial, evidence),
+    verdict: withConfidence(verdictOf(outcome.findings, denial, evidence), authzConfidence({
+      serverDump: serverDump !== undefined, clientDump: run.clientDump !== undefined, clientHasSidecar: run.clientPod.hasSidecar, basis: denial.basis,
+    })),
     data,
   });
+}
+
+function withConfidence(verdict: Report['verdict'], confidence: VerdictConfidence | undefined): Report['verdict'] {
+  return confidence ? { ...verdict, confidence } : verdict;
 }
 
 function verdictOf(findings: Finding[], denial: Denial, e: AuthzEvidence): Report['verdict'] {

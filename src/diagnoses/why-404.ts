@@ -16,7 +16,7 @@ import { describePath, type SimulationResult } from '../model/outbound/index.js'
 import { requestUrl, type Ending, type GatewayEvidence, type GatewayRequest } from '../rules/gateway/evidence.js';
 import { gatewayPodsOf, walkGateway, type GatewayProxy } from '../rules/gateway/walk.js';
 import { runGatewayRules } from '../rules/gateway/index.js';
-import type { Finding } from '../findings/finding.js';
+import type { Finding, VerdictConfidence } from '../findings/finding.js';
 import { formatRef } from '../model/k8s/resources.js';
 import { buildReport, type Report, type VerdictStatus } from '../report/report.js';
 import { formatPod, type EvidenceSource, type PodRef } from '../sources/source.js';
@@ -100,7 +100,18 @@ async function readResources(source: EvidenceSource, g: GatewayProxy, options: W
   return evidence;
 }
 
-function verdictOf(e: GatewayEvidence, findings: readonly Finding[]): { status: VerdictStatus; summary: string } {
+/**
+ * A verdict the gateway's config alone cannot explain rests on the Gateways:
+ * when none was read (not captured, not permitted) no rule could name the
+ * resource the config came from, and the confidence says so.
+ */
+function verdictOf(e: GatewayEvidence, findings: readonly Finding[]): { status: VerdictStatus; summary: string; confidence?: VerdictConfidence } {
+  const verdict = endingVerdict(e, findings);
+  if (verdict.status === 'healthy' || e.listed.has('Gateway')) return verdict;
+  return { ...verdict, confidence: { level: 'low', missing: ['the Gateway and VirtualService resources (none was read, so no rule could name the resource behind the gateway\'s config)'] } };
+}
+
+function endingVerdict(e: GatewayEvidence, findings: readonly Finding[]): { status: VerdictStatus; summary: string } {
   const line = requestUrl(e.request);
   const first = findings[0];
   const blame = first ? `: ${first.title} (${first.code}), culprit ${formatRef(first.target)}` : '';

@@ -9,7 +9,7 @@
  *   5. with --probe, curl -sv from the app container, tied to the verdict.
  */
 import { ahead, type Guide, type StepRecorder } from './guide.js';
-import { parseConfigDump, type ConfigDump } from '../model/envoy/config-dump.js';
+import type { ConfigDump } from '../model/envoy/config-dump.js';
 import type { PodView } from '../model/k8s/pods.js';
 import { appContainers } from '../model/k8s/pods.js';
 import type { ObjectRef, ResourceSet } from '../model/k8s/resources.js';
@@ -34,6 +34,7 @@ import { outboundPathCrosses } from '../rules/proxy/config-state.js';
 import { reportConfigState } from './config-state.js';
 import { buildReport, reportVersions, type Report, type VerdictStatus } from '../report/report.js';
 import { formatPod, type EvidenceSource, type PodRef } from '../sources/source.js';
+import { readConfigDump } from './read-dump.js';
 import { requireDumpProxyKind } from '../sources/pod-argument.js';
 
 export interface SidecarEvidence {
@@ -55,17 +56,17 @@ export async function gatherSidecarEvidence(guide: Guide, source: EvidenceSource
   const podArg = formatPod(ref);
   const { pod, dump, dumpSource, dumpFile } = await guide.step(`Read ${podArg} and its sidecar's config`, async (step) => {
     const pod = await source.pod(ref);
-    const evidence = await source.proxy(ref, 'config_dump');
-    step.looked(evidence ?? `kubectl exec ${ref.name} -n ${ref.namespace} -c istio-proxy -- pilot-agent request GET config_dump`);
-    if (!evidence) {
+    // A dump that cannot be fetched (the exec failed) or parsed is missing evidence, as offline: the verdict says so.
+    const { dump, cited } = await readConfigDump(source, ref, step);
+    if (!dump || !cited) {
+      step.looked(`kubectl exec ${ref.name} -n ${ref.namespace} -c istio-proxy -- pilot-agent request GET config_dump`);
       step.status = 'skipped';
       step.note(`no config dump for ${podArg} in ${source.label}: the path through the sidecar cannot be simulated`);
       return { pod };
     }
-    const dump = parseConfigDump(evidence.text, `config_dump of ${podArg}`);
     requireDumpProxyKind(podArg, dump);
     step.note(`${dump.listeners.length} listeners, ${dump.clusters.length} clusters, ${dump.routeConfigs.length} route configs`);
-    return { pod, dump, dumpSource: evidence.source, dumpFile: evidence.file };
+    return { pod, dump, dumpSource: cited.source, dumpFile: cited.file };
   });
   return guide.step('Read the mesh: Services, ServiceEntries, Sidecars, mesh config', async (step) => {
     const resources = await source.resources();
@@ -164,6 +165,7 @@ export async function diagnoseOutbound(
         status: 'inconclusive',
         summary: `Without ${podArg}'s sidecar config the path of ${options.host}:${port} cannot be followed, so it is unchecked; ${statics.length ? `the resources alone show ${statics.length} related finding(s)` : `the static checks of the resources raise nothing for port ${port}`}.`,
         observations: [],
+        confidence: { level: 'low', missing: [`${podArg}'s config dump (the listeners, filter chains and clusters the request would cross)`] },
       },
     };
   }

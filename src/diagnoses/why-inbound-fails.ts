@@ -7,10 +7,12 @@
  * Evidence is fetched here, inside steps; the verdicts are the pure rules of
  * src/rules/inbound/.
  */
-import { inboundConfidence, loggedInboundFailures } from '../rules/inbound/logged-failures.js';
+import { inboundConfidence, loggedInboundFailures, noFilterChain } from '../rules/inbound/logged-failures.js';
+import { effectiveMtls } from '../model/istio/peer-authentication.js';
 import { requireDumpProxyKind } from '../sources/pod-argument.js';
 import { SEVERITY_RANK, type Finding, type VerdictConfidence } from '../findings/finding.js';
-import { parseConfigDump, type ConfigDump } from '../model/envoy/config-dump.js';
+import type { ConfigDump } from '../model/envoy/config-dump.js';
+import { readConfigDump } from './read-dump.js';
 import { describeProblem, type ConfigProblem } from '../model/envoy/config-state.js';
 import { meshConfigFrom } from '../model/istio/mesh-config.js';
 import { inboundPathCrosses } from '../rules/proxy/config-state.js';
@@ -28,7 +30,7 @@ import type { InboundFacts, LoggedAccess, Sourced } from '../rules/inbound/facts
 import { ingressDefaultEndpoint, refusedInbound } from '../rules/inbound/facts.js';
 import { inboundWalks, type InboundWalks } from '../rules/inbound/iptables-loop.js';
 import { forwardingForPort, inboundPorts, type InboundPort } from '../rules/inbound/path.js';
-import { appNotOnPodIp, inboundEvidence, iptablesLoop, nothingListens, peerAddressRule, targetPort, type InboundRule } from '../rules/inbound/rules.js';
+import { appNotOnPodIp, inboundEvidence, iptablesLoop, noFilterChainRule, nothingListens, peerAddressRule, targetPort, type InboundRule } from '../rules/inbound/rules.js';
 import { runRules } from '../rules/engine.js';
 import type { EvidenceSource, PodRef } from '../sources/source.js';
 import { formatPod } from '../sources/source.js';
@@ -65,12 +67,13 @@ export interface WhyInboundFailsOptions {
 
 export async function whyInboundFails(source: EvidenceSource, podRef: PodRef, guide: Guide, options: WhyInboundFailsOptions = {}): Promise<Report<WhyInboundFailsData>> {
   const pod = await source.pod(podRef);
-  const run: InboundRun = { source, guide, pod, podRef, options, facts: [], pathWalks: new Map() };
+  const run: InboundRun = { source, guide, pod, podRef, options, facts: [], pathWalks: new Map(), predictedMtls: new Map() };
   const sidecarEndpoints = new Map<InboundPort, NonNullable<InboundFacts['ingressDefaultEndpoint']>>();
   const ports = await guide.step('Service ports and their targetPorts', (step) => findInboundPorts(run, sidecarEndpoints, step));
   for (const port of ports) {
     const endpoint = sidecarEndpoints.get(port);
-    run.facts.push({ pod, port, ...(endpoint ? { ingressDefaultEndpoint: endpoint } : {}) });
+    const mtls = run.predictedMtls.get(port);
+    run.facts.push({ pod, port, ...(endpoint ? { ingressDefaultEndpoint: endpoint } : {}), ...(mtls ? { mtls } : {}) });
   }
   await guide.step('Inbound listener and cluster (how the sidecar forwards to the app)', (step) => readInboundForwarding(run, step));
   await guide.step("The sidecar's access log (connections to the app)", (step) => readSidecarAccessLog(run, step));
@@ -91,6 +94,8 @@ interface InboundRun {
   options: WhyInboundFailsOptions;
   facts: InboundFacts[];
   pathWalks: Map<InboundFacts, InboundWalks>;
+  /** Per port, the mTLS mode the PeerAuthentications give it. */
+  predictedMtls: Map<InboundPort, NonNullable<InboundFacts['mtls']>>;
   dump?: ConfigDump;
   /** The run's one version decision (diagnoses/mesh-version.ts). */
   version?: MeshVersion;
@@ -116,6 +121,12 @@ async function findInboundPorts(run: InboundRun, sidecarEndpoints: Map<InboundPo
     }
   }
   if (services.length === 0) step.note(`no Service selects ${formatPod(pod)}; checking its container ports`);
+  const mesh = meshConfigFrom(resources);
+  for (const p of found) {
+    // What the PeerAuthentications predict the inbound listener demands; the config dump confirms it.
+    const { mode, because } = effectiveMtls(resources, { namespace: pod.namespace, labels: pod.labels }, p.appPort, { mesh });
+    run.predictedMtls.set(p, { mode, because });
+  }
   for (const p of found) step.note(`${p.label}: ${p.resolution.because}`);
   if (found.length === 0) step.note('no Service port, no container port and no --port: nothing to check');
   return found;
@@ -124,10 +135,10 @@ async function findInboundPorts(run: InboundRun, sidecarEndpoints: Map<InboundPo
 /** 2. The inbound listener chain and cluster of each port. */
 async function readInboundForwarding(run: InboundRun, step: StepRecorder): Promise<void> {
   const { source, guide, pod, podRef, facts } = run;
-  const evidence = await source.proxy(podRef, 'config_dump');
-  const dump = run.dump = evidence ? parseConfigDump(evidence.text, `config_dump of ${formatPod(pod)}`) : undefined;
+  // A dump that cannot be fetched (the exec failed) or parsed is missing evidence, as offline: the verdict says so.
+  const { dump, cited: evidence } = await readConfigDump(source, podRef, step);
+  run.dump = dump;
   if (dump) requireDumpProxyKind(formatPod(pod), dump);
-  if (evidence) step.looked(evidence);
   const version = run.version = await meshVersionOf(source, { ...(dump ? { dump } : {}), pod, resources: await source.resources() }, step);
   const versionIstio = version.istio?.raw;
   if (versionIstio) for (const f of facts) f.istioVersion = versionIstio;
@@ -170,6 +181,7 @@ async function readSidecarAccessLog(run: InboundRun, step: StepRecorder): Promis
     const refused = refusedInbound(entries, f.port.appPort);
     const onPort = entries.filter((e) => (e.upstreamCluster ?? '').startsWith(`inbound|${f.port.appPort}|`));
     step.note(`port ${f.port.appPort}: ${onPort.length} inbound request${onPort.length === 1 ? '' : 's'} logged, ${refused.length} refused by the app (UF / connection refused)`);
+    runPathRule(run, step, 'no-filter-chain', f);
   }
 }
 
@@ -281,7 +293,8 @@ function inboundReport(run: InboundRun, nat: Awaited<ReturnType<typeof readNatTa
 }
 
 /** The inbound rules by the names this diagnosis' transcript and report give them. */
-const PATH_RULES: Record<'target-port' | 'app-listens' | 'iptables-loop' | 'peer-address', readonly InboundRule[]> = {
+const PATH_RULES: Record<'target-port' | 'app-listens' | 'iptables-loop' | 'peer-address' | 'no-filter-chain', readonly InboundRule[]> = {
+  'no-filter-chain': [noFilterChainRule],
   'target-port': [targetPort],
   'app-listens': [appNotOnPodIp, nothingListens],
   'iptables-loop': [iptablesLoop],
@@ -340,6 +353,8 @@ function portPath(f: InboundFacts, findings: Finding[], walks: InboundWalks | un
     const m = fw.forwarding;
     const to = m?.mode === 'static-localhost' ? `${m.targetAddress}:${p}` : `${pod.ip ?? 'pod IP'}:${p}`;
     hops.push({ hop: `cluster ${fw.cluster.name}`, detail: `${m?.type ?? ''} -> ${to}${m?.sourceAddress ? ` from ${m.sourceAddress}` : ''}`, ok: true });
+  } else if (noFilterChain(f.accessLog?.value ?? [], p).length > 0) {
+    hops.push({ hop: 'virtualInbound 0.0.0.0:15006', detail: `no matching filter chain: ${noFilterChain(f.accessLog?.value ?? [], p).length} connection(s) closed (access log; config dump not read)`, ok: false });
   } else hops.push({ hop: 'inbound cluster', detail: 'config dump not read', ok: 'unknown' });
   if (walks?.forward) {
     const v = walks.forward.verdict;
@@ -356,17 +371,18 @@ function portPath(f: InboundFacts, findings: Finding[], walks: InboundWalks | un
 
 function verdict(pod: PodView, facts: InboundFacts[], findings: Finding[], haveDump: boolean): { status: VerdictStatus; summary: string; confidence?: VerdictConfidence } {
   const worst = [...findings].sort((a, b) => SEVERITY_RANK[b.severity] - SEVERITY_RANK[a.severity] || a.code.localeCompare(b.code))[0];
-  if (worst && worst.severity !== 'info') {
-    const fix = worst.remediation.text.split(/(?<=[.;])\s/)[0]!.replace(/[.;]$/, '');
-    return { status: 'problem', summary: `${worst.code} ${worst.title} (${formatRef(worst.target)}): fix: ${fix}.` };
-  }
-  if (facts.length === 0) return { status: 'inconclusive', summary: `No Service port or container port leads to ${formatPod(pod)}; give --port.` };
-  const ports = facts.map((f) => f.port.appPort).filter((p) => p !== undefined).join(', ');
   const unread = [
     !haveDump ? 'the config dump (how the sidecar forwards)' : '',
     !facts.some((f) => f.sockets) ? 'the listening sockets (where the app listens)' : '',
     !facts.some((f) => f.nat) ? 'the nat table (iptables is unchecked)' : '',
   ].filter(Boolean);
+  if (worst && worst.severity !== 'info') {
+    const fix = worst.remediation.text.split(/(?<=[.;])\s/)[0]!.replace(/[.;]$/, '');
+    // A failure found on part of the path stands; the confidence says which hops were not read.
+    return { status: 'problem', summary: `${worst.code} ${worst.title} (${formatRef(worst.target)}): fix: ${fix}.`, ...(facts.length && unread.length ? { confidence: inboundConfidence(unread, true) } : {}) };
+  }
+  if (facts.length === 0) return { status: 'inconclusive', summary: `No Service port or container port leads to ${formatPod(pod)}; give --port.` };
+  const ports = facts.map((f) => f.port.appPort).filter((p) => p !== undefined).join(', ');
   const note = worst ? ` (note ${worst.code}: ${worst.title.toLowerCase()})` : '';
   if (unread.length) {
     // Never "intact" for a path with a hop it could not see: the verdict covers only what was read.

@@ -1,5 +1,5 @@
 import type { Finding } from '../findings/finding.js';
-import type { Report, Step } from '../report/report.js';
+import { confidenceText, type Report, type Step } from '../report/report.js';
 import { formatRef } from '../model/k8s/ref.js';
 import type { Painter } from './style.js';
 
@@ -81,6 +81,8 @@ export function renderConclusion(report: Report, paint: Painter, options: HumanO
   // Inconclusive says so in words (exit 4): what follows is not a health verdict.
   const label = report.verdict.status === 'inconclusive' ? 'Verdict (inconclusive):' : 'Verdict:';
   blocks.push(`${paint(verdictStyle, label)} ${report.verdict.summary}`);
+  const confidence = confidenceText(report);
+  if (confidence) blocks[blocks.length - 1] += `\n${paint('yellow', 'Confidence:')} ${confidence}`;
   return blocks.join('\n\n');
 }
 

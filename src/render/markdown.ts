@@ -1,4 +1,4 @@
-import type { Report } from '../report/report.js';
+import { confidenceText, type Report } from '../report/report.js';
 import { formatRef } from '../model/k8s/ref.js';
 
 /** A report as Markdown for an incident ticket: verdict first, then findings with evidence, then the steps. */
@@ -6,6 +6,8 @@ export function renderMarkdown(report: Report, dataMarkdown?: string): string {
   const out: string[] = [];
   out.push(`## mesh-doctor ${report.command}${report.subject ? `: ${report.subject}` : ''}`, '');
   out.push(`**Verdict (${report.verdict.status}):** ${report.verdict.summary}`, '');
+  const confidence = confidenceText(report);
+  if (confidence) out.push(`**Confidence:** ${confidence}`, '');
   out.push(`Source: ${report.source.label}${versionLine(report)}`, '');
   if (dataMarkdown) out.push(dataMarkdown, '');
   for (const f of report.findings) {

@@ -107,6 +107,12 @@ export function buildReport<Data>(parts: ReportParts<Data>): Report<Data> {
 }
 
 /** The envelope of a run that failed before it had a report (printed with --json). */
+/** The verdict's confidence in words, when it rests on part of the evidence: the level and what was not read. */
+export function confidenceText(report: Pick<Report, 'verdict'>): string | undefined {
+  const c = report.verdict.confidence;
+  return c ? `${c.level}; not read: ${c.missing.join('; ')}` : undefined;
+}
+
 export function buildErrorReport(command: string | undefined, error: { kind: string; message: string; suggestion?: string; exitCode: number }) {
   return { schema: REPORT_SCHEMA, command, error: { kind: error.kind, message: error.message, suggestion: error.suggestion, exitCode: error.exitCode } };
 }

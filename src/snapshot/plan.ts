@@ -7,7 +7,7 @@ import { usageError } from '../errors.js';
 import { PROXY_CONTAINER, type PodView } from '../model/k8s/pods.js';
 import { apiGroup, type KubeObject } from '../model/k8s/resources.js';
 import { writtenName } from '../sources/snapshot.js';
-import { CORE_KINDS, ISTIO_KINDS, type PodRef, type ProxyArtifact } from '../sources/source.js';
+import { MESH_KINDS, type PodRef, type ProxyArtifact } from '../sources/source.js';
 
 /** Which pods to capture. */
 export interface PodSelection {
@@ -20,7 +20,7 @@ export interface PodSelection {
 }
 
 /** Kinds listed for cluster/k8s-resources and cluster/crs (the same the live source reads). */
-export const CAPTURE_KINDS: readonly string[] = [...CORE_KINDS, ...ISTIO_KINDS];
+export const CAPTURE_KINDS: readonly string[] = MESH_KINDS;
 
 export const INIT_CONTAINER = 'istio-init';
 

@@ -5,7 +5,7 @@ import { execArgs, kubectlExec, proxySession, type ExecTarget, type ExecTranspor
 import { classifyFailure, Kubectl, type CommandResult, type KubectlOptions } from './kubectl.js';
 import { Memo } from './memo.js';
 import {
-  ADMIN_PATHS, adminCommand, CORE_KINDS, formatPod, ISTIO_KINDS, objectKindOf,
+  ADMIN_PATHS, adminCommand, formatPod, LEGACY_AUTH_GROUP, LEGACY_AUTH_KINDS, MESH_KINDS, objectKindOf,
   type CommandEvidence, type Evidence, type EvidenceSource, type LogOptions, type PodRef, type ProxyArtifact,
 } from './source.js';
 
@@ -18,6 +18,10 @@ export interface LiveOptions extends KubectlOptions {
    * falls back to the other by itself), or one `kubectl exec` process per call.
    */
   execTransport?: 'proxy' | 'kubectl-exec';
+}
+
+function isLegacyAuth(kind: string): boolean {
+  return (LEGACY_AUTH_KINDS as readonly string[]).includes(kind);
 }
 
 /**
@@ -70,11 +74,41 @@ export class LiveSource implements EvidenceSource {
     return this.kubectl.commandLine(execArgs(target));
   }
 
-  resources(kinds: readonly string[] = [...CORE_KINDS, ...ISTIO_KINDS]): Promise<ResourceSet> {
+  resources(kinds: readonly string[] = MESH_KINDS): Promise<ResourceSet> {
     // Every live diagnosis reads resources, then queries sidecars: start the exec transport meanwhile.
     this.transport.prepare();
-    this.prefetch(kinds);
-    return Promise.all(kinds.map((kind) => this.kind(kind))).then((lists) => new ResourceSet(lists.flat()));
+    this.prefetch(kinds.filter((kind) => !isLegacyAuth(kind)));
+    return Promise.all(kinds.map((kind) => isLegacyAuth(kind) ? this.legacyAuthKind(kind) : this.kind(kind)))
+      .then((lists) => new ResourceSet(lists.flat()));
+  }
+
+  /**
+   * A pre-1.6 authentication kind, listed only when discovery shows it: on a
+   * modern cluster, asking for a kind it does not serve would fail the joined
+   * listing (prefetch) and make kubectl refresh its discovery cache each run.
+   */
+  private legacyAuthKind(kind: string): Promise<KubeObject[]> {
+    return this.memo.once(`kind:${kind}`, async () => {
+      const served = await this.legacyAuthServed();
+      if (served && !served.has(kind)) return [];
+      return this.listKind(kind);
+    });
+  }
+
+  /**
+   * The legacy kinds the server serves, from kubectl's discovery cache (`--cached`:
+   * no request when it is warm); undefined when discovery could not answer, then
+   * each kind is listed and an unknown one has no objects.
+   */
+  private legacyAuthServed(): Promise<Set<string> | undefined> {
+    return this.memo.once(`served:${LEGACY_AUTH_GROUP}`, async () => {
+      const args = ['api-resources', '--cached', `--api-group=${LEGACY_AUTH_GROUP}`, '-o', 'name'];
+      const result = await this.kubectl.run(args, { allowFailure: true, what: `discovering ${LEGACY_AUTH_GROUP}` });
+      const names = result.stdout.split('\n').map((line) => line.trim()).filter(Boolean);
+      // A partial discovery failure (an unavailable aggregated API) still lists what it found.
+      if (result.exitCode !== 0 && names.length === 0) return undefined;
+      return new Set(names);
+    });
   }
 
   /**

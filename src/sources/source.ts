@@ -63,6 +63,8 @@ const KIND_NAMES = {
   'peerauthentications.security.istio.io': 'PeerAuthentication',
   'authorizationpolicies.security.istio.io': 'AuthorizationPolicy',
   'requestauthentications.security.istio.io': 'RequestAuthentication',
+  'meshpolicies.authentication.istio.io': 'MeshPolicy',
+  'policies.authentication.istio.io': 'Policy',
 } as const;
 
 export const CORE_KINDS = ['pods', 'services', 'endpoints', 'namespaces', 'configmaps'] as const;
@@ -78,6 +80,15 @@ export const ISTIO_KINDS = [
   'authorizationpolicies.security.istio.io',
   'requestauthentications.security.istio.io',
 ] as const;
+/**
+ * Pre-1.6 authentication (Istio 1.0-1.5): MeshPolicy and Policy carry the mTLS
+ * requirement (model/istio/peer-authentication.ts). Only such a cluster serves
+ * them, so a live source lists them only where discovery shows their group.
+ */
+export const LEGACY_AUTH_GROUP = 'authentication.istio.io';
+export const LEGACY_AUTH_KINDS = ['meshpolicies.authentication.istio.io', 'policies.authentication.istio.io'] as const;
+/** Every kind a diagnosis reads. */
+export const MESH_KINDS: readonly string[] = [...CORE_KINDS, ...ISTIO_KINDS, ...LEGACY_AUTH_KINDS];
 
 /** The `kind` of the objects kubectl lists for a kind name, when mesh-doctor knows it. */
 export function objectKindOf(kindName: string): string | undefined {

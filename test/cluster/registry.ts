@@ -55,6 +55,10 @@ export const KINDS: KindInfo[] = [
   {group: 'security.istio.io', versions: ['v1', 'v1beta1'], kind: 'PeerAuthentication', resource: 'peerauthentications', singular: 'peerauthentication', namespaced: true, shortNames: ['pa'], categories: ['istio-io', 'security-istio-io'], subresources: ['status']},
   {group: 'security.istio.io', versions: ['v1', 'v1beta1'], kind: 'RequestAuthentication', resource: 'requestauthentications', singular: 'requestauthentication', namespaced: true, shortNames: ['ra'], categories: ['istio-io', 'security-istio-io'], subresources: ['status']},
   {group: 'security.istio.io', versions: ['v1', 'v1beta1'], kind: 'AuthorizationPolicy', resource: 'authorizationpolicies', singular: 'authorizationpolicy', namespaced: true, shortNames: ['ap'], categories: ['istio-io', 'security-istio-io'], subresources: ['status']},
+  // Pre-1.6 authentication (Istio 1.0-1.5's crd-all.gen.yaml: MeshPolicy cluster-scoped, Policy namespaced, v1alpha1 only).
+  // Served only when the snapshot holds such an object, as only a pre-1.6 mesh serves them.
+  {group: 'authentication.istio.io', versions: ['v1alpha1'], kind: 'MeshPolicy', resource: 'meshpolicies', singular: 'meshpolicy', namespaced: false, categories: ['istio-io', 'authentication-istio-io'], onlyIfPresent: true},
+  {group: 'authentication.istio.io', versions: ['v1alpha1'], kind: 'Policy', resource: 'policies', singular: 'policy', namespaced: true, categories: ['istio-io', 'authentication-istio-io'], onlyIfPresent: true},
 ];
 
 export const VERBS = allVerbs;

@@ -24,6 +24,8 @@ const SNAPSHOTS: Array<{ dir: string; culprit?: string; exit?: number }> = [
   { dir: 'test/scenarios/seed003-se-no-addresses-tcp-healthy/snapshot' },
   { dir: 'test/scenarios/seed004-dr-tls-disable/snapshot', culprit: 'MD1006 DestinationRule foo/httpbin' },
   { dir: 'test/scenarios/seed004-dr-tls-disable-healthy/snapshot' },
+  // Istio 1.0: the mTLS requirement is a MeshPolicy (authentication.istio.io/v1alpha1), which live must read too.
+  { dir: 'test/fixtures/why-503/seed004-istio-1.0-replica', culprit: 'MD1006 DestinationRule foo/httpbin' },
 ];
 
 interface CheckLine { rule: string; status: string; culprits?: Array<{ code: string; target: string }> }

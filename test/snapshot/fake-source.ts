@@ -3,7 +3,7 @@
 import { MeshDoctorError } from '../../src/errors.js';
 import { podView, type PodView } from '../../src/model/k8s/pods.js';
 import { ResourceSet, type KubeObject } from '../../src/model/k8s/resources.js';
-import type { CommandEvidence, Evidence, EvidenceSource, LogOptions, PodRef, ProxyArtifact } from '../../src/sources/source.js';
+import { objectKindOf, type CommandEvidence, type Evidence, type EvidenceSource, type LogOptions, type PodRef, type ProxyArtifact } from '../../src/sources/source.js';
 
 export const PRIVATE_KEY = '-----BEGIN PRIVATE KEY-----\nMIIEvQIBADANBgkqhkiG9w0BAQEFAASCBKcwggSjAgEAAoIBAQC7\n-----END PRIVATE KEY-----\n';
 export const JWT = 'eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJmb28ifQ.c2lnbmF0dXJl';
@@ -114,16 +114,9 @@ export class FakeSource implements EvidenceSource {
   }
 }
 
-const KIND_NAMES: Record<string, string> = {
-  pods: 'Pod', services: 'Service', endpoints: 'Endpoints', namespaces: 'Namespace', configmaps: 'ConfigMap',
-  'serviceentries.networking.istio.io': 'ServiceEntry', 'destinationrules.networking.istio.io': 'DestinationRule',
-  'virtualservices.networking.istio.io': 'VirtualService', 'sidecars.networking.istio.io': 'Sidecar',
-  'gateways.networking.istio.io': 'Gateway', 'envoyfilters.networking.istio.io': 'EnvoyFilter', 'peerauthentications.security.istio.io': 'PeerAuthentication',
-  'authorizationpolicies.security.istio.io': 'AuthorizationPolicy', 'requestauthentications.security.istio.io': 'RequestAuthentication',
-};
 
 function matchesKind(object: KubeObject, kind: string): boolean {
-  return KIND_NAMES[kind] === object.kind;
+  return objectKindOf(kind) === object.kind;
 }
 
 /** Every admin artifact, with recognisable text. */

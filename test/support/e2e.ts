@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { kubectlAvailable } from '../cluster/kubectl.js';
 import { startTestCluster, type TestCluster, type TestClusterOptions } from '../cluster/server.js';
-import { cliCommand, type CliResult } from './cli.js';
+import { cliCommand, jsonOf, type CliResult } from './cli.js';
 
 /** In a `before` hook: skip the suite, saying why, when there is no kubectl to drive. */
 export function requireKubectl(context: Mocha.Context): void {
@@ -54,5 +54,20 @@ export async function startE2E(options: TestClusterOptions): Promise<E2E> {
       await cluster.stop();
       await rm(bin, { recursive: true, force: true });
     },
+  };
+}
+
+/**
+ * What must not depend on where the evidence came from (live or a snapshot of
+ * the same state): the exit code, the verdict's status and confidence, each
+ * finding with its culprit and message.
+ */
+export function verdictOf(result: CliResult): unknown {
+  const report = jsonOf(result);
+  return {
+    exitCode: result.exitCode,
+    status: report.verdict?.status,
+    confidence: report.verdict?.confidence,
+    findings: (report.findings ?? []).map((f: { code: string; severity: string; target: unknown; message: string }) => ({ code: f.code, severity: f.severity, target: f.target, message: f.message })),
   };
 }

@@ -29,6 +29,11 @@ export interface InboundFacts {
   accessLog?: Sourced<LoggedAccess[]>;
   /** The pod's nat table (istio-init log, istio-cni log, or iptables-save). */
   nat?: Sourced<NatTable>;
+  /**
+   * The mTLS mode the PeerAuthentications give this port (model/istio/peer-authentication.ts):
+   * a prediction of what the inbound listener demands, which only the config dump confirms.
+   */
+  mtls?: { mode: string; because: string };
   /** Istio version of the proxy (node metadata), when known. */
   istioVersion?: string;
   /** A Sidecar whose ingress sends this port to `defaultEndpoint` (127.0.0.1:PORT keeps the pre-1.10 forwarding). */

@@ -1,7 +1,7 @@
 /**
  * The inbound rules on the one engine: each is a rule over one port's facts
  * (InboundFacts), declaring the evidence it reads. why-inbound-fails runs all
- * four, `check` the first two. The rule's work is its inbound check
+ * five, `check` the first two. The rule's work is its inbound check
  * (listening.ts, target-port.ts, iptables-loop.ts, peer-address.ts); where
  * that check says it could not run, the engine reports the rule skipped with
  * the same reason, and what the check saw goes to the transcript (`note`).
@@ -10,6 +10,7 @@
  *   md4004-target-port         MD4004           the Service's targetPort matches no container port
  *   md4005-iptables-loop       MD4005           the nat table sends Envoy's connection to the app back into Envoy
  *   md4002-peer-address        MD4002           the app sees requests through the sidecar from 127.0.0.6
+ *   md3007-no-filter-chain-logged MD3007        the sidecar's own log shows connections closed with no matching filter chain
  *
  * and, for the iptables command's own packets (any it walked, the ones this
  * proxy really sends marked):
@@ -25,6 +26,7 @@ import type { PodView } from '../../model/k8s/pods.js';
 import type { Sourced } from './facts.js';
 import { iptablesLoopFindings, loopFinding, walkUnmet } from './iptables-loop.js';
 import { listening } from './listening.js';
+import { noFilterChainLogged } from './logged-failures.js';
 import { peerAddress } from './peer-address.js';
 import { targetPortMismatch } from './target-port.js';
 
@@ -86,6 +88,12 @@ export const peerAddressRule = fromInboundCheck(
   'md4002-peer-address', 'MD4002',
   'The app sees requests through the sidecar as coming from 127.0.0.6, not 127.0.0.1 (Istio >= 1.10)',
   [{ anyOf: ['config-dump'], because: 'the inbound cluster is not known (no config dump)' }], peerAddress,
+);
+
+export const noFilterChainRule = fromInboundCheck(
+  'md3007-no-filter-chain-logged', 'MD3007',
+  "The sidecar's inbound listener closes connections to the port with no matching filter chain (NR filter_chain_not_found in its own access log)",
+  [{ anyOf: ['access-log'], because: 'the istio-proxy log is not available' }], noFilterChainLogged,
 );
 
 /** What `check` runs for every proxy's inbound ports. */
