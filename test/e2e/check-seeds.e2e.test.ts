@@ -42,7 +42,7 @@ function lines(stdout: string): string[] {
  * cluster) and passes. Everything else is the same.
  */
 function asLive(offline: string[]): string[] {
-  return offline.map((l) => l.replace(/^(md2001-registry-only-blocked|access-log-failures) skipped$/, '$1 passed'));
+  return offline.map((l) => l.replace(/^(md2001-registry-only-blocked|md2002-registry-only-hidden|access-log-failures) skipped$/, '$1 passed'));
 }
 
 /** --since reaching back to the snapshot's oldest recorded proxy log line (live reads only that window). */
