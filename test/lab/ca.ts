@@ -33,7 +33,8 @@ function openssl(args: string[], cwd: string): Promise<unknown> {
   return execa('openssl', args, { cwd, stdin: 'ignore' });
 }
 
-function asn1Time(date: Date): string {
+/** A date as openssl's ca takes it (YYYYMMDDHHMMSSZ). */
+export function asn1Time(date: Date): string {
   return `${date.toISOString().replace(/[-:T]/g, '').slice(0, 14)}Z`;
 }
 

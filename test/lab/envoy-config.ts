@@ -102,19 +102,22 @@ function discoveryResponse(typeUrl: string, resources: Json[]): Json {
  * Walks a listener or cluster: drops removed filters and points every ADS/SDS
  * config source at its file. Mutates `node` (a deep copy made by the caller).
  */
-/** The SDS secret names the rewritten config points at (reset per labEnvoyFiles call). */
-const referencedSecrets = new Set<string>();
+/** What a rewrite met: extensions it removed (`name from owner`), SDS secret names the config points at. */
+interface Rewritten {
+  removed: Set<string>;
+  secrets: Set<string>;
+}
 
-function rewrite(node: unknown, dir: string, removed: Set<string>, owner: string): void {
+function rewrite(node: unknown, dir: string, seen: Rewritten, owner: string): void {
   if (Array.isArray(node)) {
     for (let i = node.length - 1; i >= 0; i--) {
       const item = node[i];
       if (item && typeof item === 'object' && REMOVED_NAMES.has((item as Json).name) && ('typed_config' in item || 'config_discovery' in item)) {
-        removed.add(`${(item as Json).name} from ${owner}`);
+        seen.removed.add(`${(item as Json).name} from ${owner}`);
         node.splice(i, 1);
         continue;
       }
-      rewrite(item, dir, removed, owner);
+      rewrite(item, dir, seen, owner);
     }
     return;
   }
@@ -123,9 +126,9 @@ function rewrite(node: unknown, dir: string, removed: Set<string>, owner: string
   if (obj.rds?.route_config_name) obj.rds.config_source = pathSource(dir, resourceFile('rds', obj.rds.route_config_name));
   if (obj.sds_config && typeof obj.name === 'string') {
     obj.sds_config = pathSource(dir, resourceFile('sds', obj.name));
-    referencedSecrets.add(obj.name);
+    seen.secrets.add(obj.name);
   }
-  for (const value of Object.values(obj)) rewrite(value, dir, removed, owner);
+  for (const value of Object.values(obj)) rewrite(value, dir, seen, owner);
 }
 
 function section(dump: Json, type: string): Json {
@@ -143,15 +146,14 @@ function bootstrapFrom(dump: Json, dir: string): Json {
 
 /** The lab's Envoy files for one sidecar, from the oracle's config dump; `dir` is where they will be written. */
 export function labEnvoyFiles(dump: Json, dir: string, shapes: readonly Shape[] = []): LabEnvoyFiles {
-  referencedSecrets.clear();
-  const removed = new Set<string>();
+  const seen: Rewritten = { removed: new Set(), secrets: new Set() };
   const files = new Map<string, Json>();
   files.set('bootstrap.json', bootstrapFrom(dump, dir));
 
   const listeners = (section(dump, 'ListenersConfigDump').dynamic_listeners ?? []).map((l: Json) => {
     // What istiod sent: the oracle's dump shows a listener waiting for its secret as warming_state.
     const listener = structuredClone((l.active_state ?? l.warming_state).listener) as Json;
-    rewrite(listener, dir, removed, `listener ${listener.name}`);
+    rewrite(listener, dir, seen, `listener ${listener.name}`);
     for (const shape of shapes) SHAPES[shape](undefined, listener);
     return listener;
   });
@@ -159,7 +161,7 @@ export function labEnvoyFiles(dump: Json, dir: string, shapes: readonly Shape[] 
 
   const clusters = (section(dump, 'ClustersConfigDump').dynamic_active_clusters ?? []).map((c: Json) => {
     const cluster = structuredClone(c.cluster) as Json;
-    rewrite(cluster, dir, removed, `cluster ${cluster.name}`);
+    rewrite(cluster, dir, seen, `cluster ${cluster.name}`);
     for (const shape of shapes) SHAPES[shape](cluster, undefined);
     if (cluster.eds_cluster_config) {
       const serviceName = cluster.eds_cluster_config.service_name ?? cluster.name;
@@ -177,7 +179,7 @@ export function labEnvoyFiles(dump: Json, dir: string, shapes: readonly Shape[] 
     const assignment = e.endpoint_config as Json;
     files.set(resourceFile('eds', assignment.cluster_name), discoveryResponse('type.googleapis.com/envoy.config.endpoint.v3.ClusterLoadAssignment', [assignment]));
   }
-  return { files, bootstrapPath: path.join(dir, 'bootstrap.json'), removed: [...removed].sort(), secrets: [...referencedSecrets] };
+  return { files, bootstrapPath: path.join(dir, 'bootstrap.json'), removed: [...seen.removed].sort(), secrets: [...seen.secrets] };
 }
 
 /**

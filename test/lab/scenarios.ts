@@ -6,7 +6,7 @@
  * (203.0.113.0/24, RFC 5737) inside the lab's own bridge: no lab packet can
  * leave the machine, and none is addressed to a real host.
  */
-import type { IssueOptions } from './ca.js';
+import { asn1Time, type IssueOptions } from './ca.js';
 import type { Shape } from './envoy-config.js';
 
 export interface AppSpec {
@@ -259,7 +259,7 @@ const mtlsTry = [
   'kubectl exec sleep-5b597748b4-77kj5 -n foo -c sleep -- curl -sv http://httpbin:8000/headers',
   "kubectl mesh-doctor why-mtls-fails sleep-5b597748b4-77kj5.foo --to httpbin:8000 --reproduce 'curl -sv http://httpbin:8000/headers'",
 ];
-const hoursFromNow = (h: number) => `${new Date(Date.now() + h * 3600_000).toISOString().replace(/[-:T]/g, '').slice(0, 14)}Z`;
+const hoursFromNow = (h: number) => asn1Time(new Date(Date.now() + h * 3600_000));
 const mtls = (name: string, oracle: string, description: string, httpbinCert?: CertOverride): LabScenario => ({
   name, oracle, description, apps: seed004Apps, traffic: seed004Traffic, try: mtlsTry, ...(httpbinCert ? { certs: { 'foo/httpbin': httpbinCert } } : {}),
 });

@@ -11,7 +11,7 @@ import type { EvidenceItem } from '../../findings/finding.js';
 import { chainsTo, type CertificateView, type ProxyCertificates } from '../../model/envoy/certificates.js';
 import { isIstioMutual, sanAccepted, type SanMatcher } from '../../model/envoy/tls.js';
 import { formatPod, type PodRef } from '../../model/pod.js';
-import { describeCertificate } from '../certs/support.js';
+import { certificateEvidence } from '../certs/support.js';
 import type { Cited, ServerEvidence, UpstreamEvidence } from '../upstream/evidence.js';
 
 export interface Handshake {
@@ -68,14 +68,10 @@ export function expectationEvidence(h: Handshake): EvidenceItem {
   };
 }
 
-/** A side's certificates, cited where they were read. */
+/** A side's certificates as evidence, written by the certificates rules' own builder. */
 export function presentedEvidence(pod: PodRef, certs: Cited & { certs: ProxyCertificates }, now: Date, what: 'chain' | 'roots', note: string): EvidenceItem {
-  return {
-    source: `istioctl proxy-config secret ${formatPod(pod)}`,
-    ...(certs.file ? { file: certs.file } : {}),
-    excerpt: (what === 'chain' ? certs.certs.chain : certs.certs.roots).map((c) => describeCertificate(c, now)).join('\n'),
-    note,
-  };
+  const side = { pod, serviceAccount: '', certs: certs.certs, provenance: { source: `istioctl proxy-config secret ${formatPod(pod)}`, ...(certs.file ? { file: certs.file } : {}) } };
+  return certificateEvidence(side, what === 'chain' ? certs.certs.chain : certs.certs.roots, note, now);
 }
 
 /** One handshake as the report states it: who presents what, what is expected, whether each side trusts the other. */
