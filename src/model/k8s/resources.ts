@@ -27,6 +27,12 @@ export interface KubeObject {
 }
 
 export function parseKubeObjects(text: string, what: string): KubeObject[] {
+  const json = asJson(text);
+  if (json !== undefined) {
+    const objects: KubeObject[] = [];
+    collect(json, objects);
+    return objects;
+  }
   let documents;
   try {
     // `yaml` also reads JSON, which is YAML 1.2.
@@ -50,6 +56,21 @@ export function parseKubeObjects(text: string, what: string): KubeObject[] {
     collect(value, objects);
   }
   return objects;
+}
+
+/**
+ * `kubectl get -o json`, what every live read asks for, through JSON.parse: on
+ * a listing of 1,000 pods the YAML parser takes some 400 ms, JSON.parse a
+ * few milliseconds. Anything else (YAML, a flow mapping that is not JSON) is undefined: the YAML parser reads it.
+ */
+function asJson(text: string): unknown {
+  const first = /\S/.exec(text)?.[0];
+  if (first !== '{' && first !== '[') return undefined;
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
 }
 
 function collect(value: unknown, into: KubeObject[]): void {
