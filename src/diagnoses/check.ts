@@ -31,9 +31,9 @@ import { runStaticChecks, STATIC_RULES } from '../rules/mesh/index.js';
 import { CONFIG_STATE_RULES, configStateEvidence } from '../rules/proxy/config-state.js';
 import { CERT_RULES, certsEvidence, proxyCertEvidence, type ProxyCertEvidence } from '../rules/certs/index.js';
 import { certificatesFromSecrets } from '../model/envoy/certificates.js';
-import { CONTROL_PLANE_RULES, controlPlaneEvidence, type IstiodInstance, type IstiodSync } from '../rules/mesh/control-plane.js';
-import { parseSyncz } from '../model/istio/syncz.js';
-import { imageIstioVersion, istiodContainer } from '../model/mesh-version.js';
+import { CONTROL_PLANE_RULES, controlPlaneEvidence, type IstiodSync } from '../rules/mesh/control-plane.js';
+import { parseSyncz, SYNCZ_COMMAND } from '../model/istio/syncz.js';
+import { istiodInstances, type IstiodInstance } from '../model/istio/istiod.js';
 import { diagnosisForLine } from '../explain/diagnose-line.js';
 import { failed } from '../rules/upstream/support.js';
 import type { AccessLogEntry } from '../model/logs/access-log.js';
@@ -156,13 +156,15 @@ async function checkProxies(source: EvidenceSource, pods: PodView[], ctx: MeshCo
   const slots: Array<ProxyResult | undefined> = pods.map(() => undefined);
   let checked = 0;
   let errors = 0;
-  await Promise.all(pods.map((pod, i) => limit(async () => {
-    if (options.signal?.aborted) return;
-    const result = await checkProxy(source, pod, ctx, options);
+  await Promise.all(pods.map(async (pod, i) => {
+    // The pool bounds the reads only: the next proxy's exec leaves before this one's rules run, not after.
+    const read = await limit(() => (options.signal?.aborted ? undefined : readProxy(source, pod, options)));
+    if (!read) return;
+    const result = judgeProxy(read, ctx);
     slots[i] = result;
     errors += result.findings.filter((f) => f.severity === 'error').length;
     options.onProxy?.({ checked: ++checked, total: pods.length, errors });
-  })));
+  }));
   const results = slots.filter((r): r is ProxyResult => r !== undefined);
   step.looked(`kubectl exec <pod> -c istio-proxy -- pilot-agent request GET config_dump   (${results.filter((r) => !r.unreadable).length} of ${pods.length} pods)`);
   for (const r of results) if (r.unreadable) step.note(`${r.pod}: ${r.unreadable}`);
@@ -179,27 +181,30 @@ interface MeshContext {
   gatewayPods: PodView[];
 }
 
-/** One proxy: read its dump and access log (then released), run every group's rules on the engine; keep the findings only. */
-async function checkProxy(source: EvidenceSource, pod: PodView, ctx: MeshContext, options: CheckOptions): Promise<ProxyResult> {
+/** One proxy's evidence: its dump and access log, read at once (the log's round trip hides under the dump's exec). */
+async function readProxy(source: EvidenceSource, pod: PodView, options: CheckOptions): Promise<ProxyRead> {
   const ref = { namespace: pod.namespace, name: pod.name };
-  const dumped = await readDump(source, pod);
-  const accessLog = await readAccessLog(source, pod, options);
+  const [dumped, accessLog] = await Promise.all([readDump(source, pod), readAccessLog(source, pod, options)]);
   const istioVersion = parseIstioVersion(dumped.dump?.versions?.istio);
-  const read: ProxyRead = {
+  return {
     pod, podArg: formatPod(ref),
     ...(dumped.dump ? { dump: dumped.dump } : {}), ...(dumped.source ? { dumpSource: dumped.source } : {}), ...(dumped.file ? { dumpFile: dumped.file } : {}),
     ...(dumped.why ? { dumpMissing: dumped.why } : {}), ...(accessLog ? { accessLog } : {}), ...(istioVersion ? { istioVersion } : {}),
   };
+}
+
+/** Every group's rules on one proxy's evidence; the result keeps the findings only, so the dump is released. */
+function judgeProxy(read: ProxyRead, ctx: MeshContext): ProxyResult {
   const runs = PROXY_GROUPS.map((g) => g.run(read, ctx));
   return {
     pod: read.podArg,
     certs: proxyCerts(read),
-    revision: injectedBy(pod),
+    revision: injectedBy(read.pod),
     ...(read.accessLog ? { traffic: failureGroups(read.accessLog.entries) } : {}),
-    ...(dumped.dump?.versions?.istio ? { istio: dumped.dump.versions.istio } : {}),
+    ...(read.dump?.versions?.istio ? { istio: read.dump.versions.istio } : {}),
     findings: runs.flatMap((r) => r.findings),
     outcomes: runs.flatMap((r) => r.outcomes),
-    ...(dumped.why ? { unreadable: dumped.why } : {}),
+    ...(read.dumpMissing ? { unreadable: read.dumpMissing } : {}),
   };
 }
 
@@ -273,16 +278,6 @@ function injectedBy(pod: PodView): string {
   return pod.labels['istio.io/rev'] || 'default';
 }
 
-/** istiod's pods (a `discovery` container or a pilot image), each with its version and revision. */
-function istiodInstances(resources: ResourceSet): IstiodInstance[] {
-  return resources.of('Pod').flatMap((o) => {
-    const c = istiodContainer(o.spec);
-    if (!c) return [];
-    const version = imageIstioVersion(c.image)?.version;
-    return [{ ref: { kind: 'Pod', namespace: o.metadata.namespace ?? '', name: o.metadata.name }, image: c.image, container: c.name ?? 'discovery', revision: o.metadata.labels?.['istio.io/rev'] || 'default', ...(version ? { version } : {}) }];
-  });
-}
-
 /** The control plane rules once over every proxy read. */
 async function controlPlaneChecks(source: EvidenceSource, ctx: MeshContext, perProxy: ProxyResult[], step: StepRecorder): Promise<RuleRun> {
   const istiods = istiodInstances(ctx.resources);
@@ -295,14 +290,12 @@ async function controlPlaneChecks(source: EvidenceSource, ctx: MeshContext, perP
   return runRules(CONTROL_PLANE_RULES, controlPlaneEvidence({ istiods, proxies, syncs }));
 }
 
-const SYNCZ = ['pilot-discovery', 'request', 'GET', '/debug/syncz'];
-
 /** One istiod's view of its proxies (live: kubectl exec; offline: the snapshot's recorded command), or why not. */
 async function readSync(source: EvidenceSource, istiod: IstiodInstance): Promise<IstiodSync> {
   const ref = { namespace: istiod.ref.namespace ?? 'istio-system', name: istiod.ref.name };
-  const command = `kubectl exec ${ref.name} -n ${ref.namespace} -c ${istiod.container} -- ${SYNCZ.join(' ')}`;
+  const command = `kubectl exec ${ref.name} -n ${ref.namespace} -c ${istiod.container} -- ${SYNCZ_COMMAND.join(' ')}`;
   try {
-    const r = await source.run(ref, istiod.container, SYNCZ);
+    const r = await source.run(ref, istiod.container, SYNCZ_COMMAND);
     if (!r) return { istiod: istiod.ref, source: command, why: `${source.label} recorded no /debug/syncz of ${formatRef(istiod.ref)}` };
     if (r.exitCode !== 0) return { istiod: istiod.ref, source: r.source, why: `${command} exited ${r.exitCode}: ${r.stderr.trim().split('\n')[0] ?? ''}` };
     return { istiod: istiod.ref, source: r.source, ...(r.file ? { file: r.file } : {}), proxies: parseSyncz(r.text, `/debug/syncz of ${formatRef(istiod.ref)}`) };
