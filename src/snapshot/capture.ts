@@ -11,6 +11,9 @@ import { userInfo } from 'node:os';
 import { stringify as toYaml } from 'yaml';
 import { MeshDoctorError } from '../errors.js';
 import { parseServerInfo } from '../model/envoy/versions.js';
+import { istiodInstances, type IstiodInstance } from '../model/istio/istiod.js';
+import { SYNCZ_COMMAND } from '../model/istio/syncz.js';
+import { formatRecordedProbe, normalizeCommand } from '../sources/probes.js';
 import type { PodView } from '../model/k8s/pods.js';
 import { ResourceSet, type KubeObject } from '../model/k8s/resources.js';
 import { formatPod, type Evidence, type EvidenceSource, type PodRef } from '../sources/source.js';
@@ -41,6 +44,16 @@ export interface PodCapture {
   /** Files the proxy cannot give, and why (no ss/netstat in the image, --read-only). Not failures. */
   unavailable: Array<{ file: string; reason: string }>;
   versions?: { istio?: string; envoy?: string };
+}
+
+/** istiod's /debug/syncz: recorded (ok; failed when the command exited non-zero), or why not. */
+export interface IstiodCapture {
+  namespace: string;
+  name: string;
+  status: 'ok' | 'failed' | 'unavailable';
+  /** The recorded command, relative to the snapshot root. */
+  file?: string;
+  error?: string;
 }
 
 export interface ClusterCapture {
@@ -77,6 +90,8 @@ export interface SnapshotCaptureOptions {
 
 export interface CaptureSummary {
   pods: PodCapture[];
+  /** istiod's view of the proxies' sync state, one per istiod pod. */
+  istiod: IstiodCapture[];
   cluster: ClusterCapture;
   redactions: RedactionCounts;
   /** Warnings for people (no pods matched, a kind could not be listed...). */
@@ -100,6 +115,7 @@ export async function captureSnapshot(source: EvidenceSource, writer: SnapshotWr
 
   // Pods, all at once: the source's pool (Kubectl, --concurrency) bounds the calls in flight.
   let done = 0;
+  const istiod = Promise.all(istiodInstances(cluster.objects).map((i) => captureIstiodSync(source, writer, i)));
   const pods = await Promise.all(selected.map(async (s) => {
     const capture = s.error !== undefined
       ? failedPod(s.ref, s.error, s.view)
@@ -108,11 +124,15 @@ export async function captureSnapshot(source: EvidenceSource, writer: SnapshotWr
     return capture;
   }));
 
+  const istiodCaptures = await istiod;
+  for (const i of istiodCaptures) if (i.status !== 'ok' && i.error) warnings.push(`istiod ${i.namespace}/${i.name}: /debug/syncz not recorded: ${i.error}`);
+
   // versions and meta.json, last: they describe what was captured.
   await writer.write(VERSIONS_FILE, versionsText(options.environment, pods, await sourceVersions(source)));
   const finishedAt = now();
   const summary: CaptureSummary = {
     pods,
+    istiod: istiodCaptures,
     cluster: { files: clusterFiles, failed: cluster.failedKinds },
     redactions: writer.redactions,
     warnings,
@@ -271,6 +291,29 @@ async function capturePod(source: EvidenceSource, fetcher: ArtifactFetcher, writ
   return capture;
 }
 
+/**
+ * One istiod's view of its proxies (`pilot-discovery request GET /debug/syncz`,
+ * what istioctl proxy-status reads), as a recorded command in the istiod pod's
+ * probes/ (docs/snapshot-layout.md), so `check --from` judges sync state as a live check does.
+ * A non-zero exit is recorded too: offline then says what live would have said.
+ */
+async function captureIstiodSync(source: EvidenceSource, writer: SnapshotWriter, istiod: IstiodInstance): Promise<IstiodCapture> {
+  const ref = { namespace: istiod.ref.namespace ?? 'istio-system', name: istiod.ref.name };
+  const base = { namespace: ref.namespace, name: ref.name };
+  let result;
+  try {
+    result = await source.run(ref, istiod.container, SYNCZ_COMMAND);
+  } catch (error) {
+    return { ...base, status: 'failed', error: expectedMessage(error) };
+  }
+  if (!result) return { ...base, status: 'unavailable', error: `not in ${source.label}` };
+  const file = `proxies/${ref.namespace}/${ref.name}/probes/syncz.txt`;
+  await writer.write(file, formatRecordedProbe({ command: normalizeCommand(SYNCZ_COMMAND), container: istiod.container, exitCode: result.exitCode, stdout: result.text, stderr: result.stderr }));
+  return result.exitCode === 0
+    ? { ...base, status: 'ok', file }
+    : { ...base, status: 'failed', file, error: `exited ${result.exitCode}: ${result.stderr.trim().split('\n')[0] ?? ''}` };
+}
+
 function failedPod(ref: PodRef, error: string, view?: PodView): PodCapture {
   const files = view ? podFiles(view) : podFiles({ initContainers: [] });
   return {
@@ -366,6 +409,7 @@ function metaDocument(source: EvidenceSource, options: SnapshotCaptureOptions, s
     },
     cluster: summary.cluster,
     pods: summary.pods,
+    istiod: summary.istiod,
     summary: {
       selected: summary.pods.length,
       ok: summary.pods.filter((p) => p.status === 'ok').length,

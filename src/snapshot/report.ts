@@ -16,6 +16,7 @@ export interface SnapshotData {
   out: string;
   format: 'directory' | 'archive';
   pods: PodCapture[];
+  istiod: SnapshotResult['istiod'];
   cluster: SnapshotResult['cluster'];
   redactions: SnapshotResult['redactions'];
   warnings: string[];
@@ -40,6 +41,7 @@ export function snapshotReport(result: SnapshotResult, selection: PodSelection, 
       out: result.target.path,
       format: result.target.format,
       pods: result.pods,
+      istiod: result.istiod,
       cluster: result.cluster,
       redactions: result.redactions,
       warnings: result.warnings,
@@ -72,6 +74,7 @@ export function renderSnapshotData(report: Report<SnapshotData>, paint: Painter)
   }
   const objects = Object.entries(data.cluster.files).map(([file, n]) => `${file} (${n} objects)`).join(', ');
   if (objects) lines.push(`Cluster: ${objects}`);
+  for (const i of data.istiod) lines.push(`istiod ${i.namespace}/${i.name}: /debug/syncz ${i.status === 'ok' ? `recorded in ${i.file}` : `not recorded (${i.error})`}`);
   lines.push(`Redacted: ${formatCounts(data.redactions) || 'nothing'}`);
   lines.push(paint('bold', report.verdict.summary));
   lines.push(`Read it offline: kubectl mesh-doctor <command> --from ${data.out}`);

@@ -187,7 +187,7 @@ export class SnapshotSource implements EvidenceSource {
     const wanted = normalizeCommand(argv);
     const probes = await this.once(`probes:${ref.namespace}/${ref.name}`, () => this.recordedProbes(ref));
     const found = probes.find((p) => p.probe.command === wanted && (!p.probe.container || p.probe.container === container));
-    if (!found) return undefined;
+    if (!found) return this.istiodDebug(ref, container, argv);
     return {
       text: found.probe.stdout,
       stderr: found.probe.stderr,
@@ -195,6 +195,20 @@ export class SnapshotSource implements EvidenceSource {
       file: found.file,
       source: `kubectl exec ${ref.name} -n ${ref.namespace} -c ${container} -- ${argv.map(shellQuote).join(' ')}`,
     };
+  }
+
+  /**
+   * `pilot-discovery request GET URL` in istiod as istioctl bug-report records it:
+   * the output in istio/<ns>/<pod>/<URL> (tools/bug-report/pkg/bugreport: GetIstiodInfo
+   * runs it for each of common.IstiodDebugURLs, debug/syncz among them, and writes files by URL).
+   */
+  private async istiodDebug(ref: PodRef, container: string, argv: readonly string[]): Promise<CommandEvidence | undefined> {
+    const [binary, request, method, url] = argv;
+    if (argv.length !== 4 || binary !== 'pilot-discovery' || request !== 'request' || method !== 'GET' || !url) return undefined;
+    const file = path.posix.join('istio', ref.namespace, ref.name, ...url.replace(/^\/+/, '').split('/'));
+    const text = await this.read(file);
+    if (text === undefined) return undefined;
+    return { text, stderr: '', exitCode: 0, file, source: `kubectl exec ${ref.name} -n ${ref.namespace} -c ${container} -- ${argv.map(shellQuote).join(' ')}` };
   }
 
   private async recordedProbes(ref: PodRef): Promise<Array<{ file: string; probe: RecordedProbe }>> {

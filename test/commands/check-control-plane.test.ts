@@ -1,5 +1,6 @@
 import { expect } from 'chai';
-import { rm } from 'node:fs/promises';
+import { mkdir, rm, writeFile } from 'node:fs/promises';
+import path from 'node:path';
 import { jsonOf, runCli } from '../support/cli.js';
 import { PROXY, recordSyncz, SCENARIO, syncz, withIstiod } from '../support/istiod.js';
 
@@ -78,6 +79,17 @@ describe('check: control plane and versions', function () {
   it('a proxy in no istiod\'s view: not connected, MD7012 error', async () => {
     const line = syncLine(await withSync(syncz([{ proxy: 'other-6f8d9c7b5-abcde.istio-demo' }])));
     expect([line.status, line.culprits[0]?.message]).to.deep.equal(['error', `No istiod serves ${SAMPLE}: it is in none of 1 istiod's /debug/syncz. It runs on its last config and gets no update (a revision with no istiod, a network policy, or a proxy that cannot reach istiod:15012).`]);
+  });
+
+  it("an istioctl bug-report's istio/<ns>/<istiod>/debug/syncz: read as the recorded command", async () => {
+    // bug-report runs `pilot-discovery request GET debug/syncz` in istiod and writes the output under
+    // istio/<ns>/<pod>/ by URL (tools/bug-report/pkg/bugreport GetIstiodInfo, pkg/archive IstiodPath).
+    const dir = await withIstiod('1.31.0');
+    dirs.push(dir);
+    await mkdir(path.join(dir, 'istio/istio-system/istiod-7d9c6b7f8-x2k4q/debug'), { recursive: true });
+    await writeFile(path.join(dir, 'istio/istio-system/istiod-7d9c6b7f8-x2k4q/debug/syncz'), syncz([{ proxy: SAMPLE, lds: { sent: 'c3d4', acked: 'b1e2', lastError: 'Error adding/updating listener(s) virtualInbound: rejected' } }]));
+    const line = syncLine(jsonOf(await runCli(['check', '-A', '--from', dir, '-o', 'json'])));
+    expect([line.status, ...line.culprits.map((c) => `${c.code} ${c.target}`)]).to.deep.equal(['error', `MD7012 ${PROXY}`]);
   });
 
   it("no recorded /debug/syncz: skipped, saying why — never passed", async () => {

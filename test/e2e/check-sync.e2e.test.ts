@@ -1,5 +1,6 @@
 import { expect } from 'chai';
 import { rm } from 'node:fs/promises';
+import path from 'node:path';
 import { jsonOf, runCli } from '../support/cli.js';
 import { requireKubectl, startE2E } from '../support/e2e.js';
 import { recordSyncz, syncz, withIstiod } from '../support/istiod.js';
@@ -28,6 +29,16 @@ describe("check -A live: istiod's /debug/syncz through kubectl exec", function (
         expect(line(JSON.parse(live.stdout)), live.stdout).to.deep.include({ status: 'error' });
         expect(line(JSON.parse(live.stdout)).culprits.map((c: { target: string }) => c.target)).to.deep.equal(line(offline).culprits.map((c: { target: string }) => c.target));
         expect(line(JSON.parse(live.stdout)).culprits[0].evidence).to.contain('kubectl exec istiod-7d9c6b7f8-x2k4q -n istio-system -c discovery -- pilot-discovery request GET /debug/syncz');
+
+        // snapshot records istiod's view as it read it live; check on that snapshot finds what live found.
+        const out = path.join(dir, 'taken');
+        const taken = await e2e.kubectl(['snapshot', '-A', '--out', out, '-o', 'json']);
+        expect(JSON.parse(taken.stdout).data.istiod, taken.stdout).to.deep.equal([
+          { namespace: 'istio-system', name: 'istiod-7d9c6b7f8-x2k4q', status: 'ok', file: 'proxies/istio-system/istiod-7d9c6b7f8-x2k4q/probes/syncz.txt' },
+        ]);
+        const fromTaken = jsonOf(await runCli(['check', '-A', '--from', out, '-o', 'json']));
+        expect(line(fromTaken).culprits.map((c: { target: string; message: string }) => `${c.target} ${c.message}`))
+          .to.deep.equal(line(JSON.parse(live.stdout)).culprits.map((c: { target: string; message: string }) => `${c.target} ${c.message}`));
       } finally {
         await e2e.stop();
       }

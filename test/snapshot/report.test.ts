@@ -12,6 +12,10 @@ const result: SnapshotResult = {
     { namespace: 'foo', name: 'b', status: 'partial', error: 'timeout', files: ['server_info'], missing: [{ file: 'memory', reason: 'timeout' }], unavailable: [] },
     { namespace: 'bar', name: 'c', status: 'failed', error: 'pod c.bar not found', files: [], missing: [{ file: 'server_info', reason: 'gone' }], unavailable: [] },
   ],
+  istiod: [
+    { namespace: 'istio-system', name: 'istiod-1', status: 'ok', file: 'proxies/istio-system/istiod-1/probes/syncz.txt' },
+    { namespace: 'istio-system', name: 'istiod-2', status: 'failed', error: 'exited 1: Error: connection refused' },
+  ],
   cluster: { files: { 'cluster/k8s-resources': 3 }, failed: [] },
   redactions: { jwt: 2 },
   warnings: ['could not list gateways.networking.istio.io: forbidden'],
@@ -33,6 +37,8 @@ describe('snapshot report', () => {
     expect(lines).to.include('foo        b    partial  1      missing memory');
     expect(lines).to.include('bar        c    failed   0      pod c.bar not found');
     expect(text).to.contain('Redacted: 2 jwt');
+    expect(lines).to.include('istiod istio-system/istiod-1: /debug/syncz recorded in proxies/istio-system/istiod-1/probes/syncz.txt');
+    expect(lines).to.include('istiod istio-system/istiod-2: /debug/syncz not recorded (exited 1: Error: connection refused)');
     expect(text).to.contain('Read it offline: kubectl mesh-doctor <command> --from /tmp/s.tar.gz');
   });
 

@@ -12,6 +12,9 @@
 import { isObject } from '../envoy/json.js';
 import { parseJson } from '../envoy/config-dump.js';
 
+/** The command istioctl proxy-status and bug-report run in istiod's discovery container. */
+export const SYNCZ_COMMAND: readonly string[] = ['pilot-discovery', 'request', 'GET', '/debug/syncz'];
+
 export type SyncState = 'SYNCED' | 'NOT SENT' | 'STALE' | 'STALE (Never Acknowledged)' | 'NACKED';
 
 export interface TypeSync {

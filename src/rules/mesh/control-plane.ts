@@ -14,16 +14,9 @@ import type { Finding } from '../../findings/finding.js';
 import type { ObjectRef } from '../../model/k8s/resources.js';
 import type { EvidenceModel, Rule } from '../rule.js';
 import type { ProxySync } from '../../model/istio/syncz.js';
+import type { IstiodInstance } from '../../model/istio/istiod.js';
 
-export interface IstiodInstance {
-  ref: ObjectRef;
-  version?: string;
-  /** `istio.io/rev`; `default` when unset. */
-  revision: string;
-  image: string;
-  /** Its discovery container (where `pilot-discovery request` runs). */
-  container: string;
-}
+export type { IstiodInstance };
 
 export interface ProxyVersion {
   /** `name.namespace`. */
