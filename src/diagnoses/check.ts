@@ -156,15 +156,14 @@ async function checkProxies(source: EvidenceSource, pods: PodView[], ctx: MeshCo
   const slots: Array<ProxyResult | undefined> = pods.map(() => undefined);
   let checked = 0;
   let errors = 0;
-  await Promise.all(pods.map(async (pod, i) => {
-    // The pool bounds the reads only: the next proxy's exec leaves before this one's rules run, not after.
-    const read = await limit(() => (options.signal?.aborted ? undefined : readProxy(source, pod, options)));
-    if (!read) return;
-    const result = judgeProxy(read, ctx);
+  await Promise.all(pods.map((pod, i) => limit(async () => {
+    if (options.signal?.aborted) return;
+    // Judged inside the pool slot: at most --concurrency parsed dumps are alive at once (peak RSS, docs/performance.md).
+    const result = judgeProxy(await readProxy(source, pod, options), ctx);
     slots[i] = result;
     errors += result.findings.filter((f) => f.severity === 'error').length;
     options.onProxy?.({ checked: ++checked, total: pods.length, errors });
-  }));
+  })));
   const results = slots.filter((r): r is ProxyResult => r !== undefined);
   step.looked(`kubectl exec <pod> -c istio-proxy -- pilot-agent request GET config_dump   (${results.filter((r) => !r.unreadable).length} of ${pods.length} pods)`);
   for (const r of results) if (r.unreadable) step.note(`${r.pod}: ${r.unreadable}`);
