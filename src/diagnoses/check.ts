@@ -24,7 +24,7 @@ import type { Rule, RuleOutcome } from '../rules/rule.js';
 import { proxyEvidence, type ProxyEvidence } from '../rules/egress/evidence.js';
 import { tlsPorts, UNMATCHED_TLS_RULES } from '../rules/egress/unmatched-tls.js';
 import { BLOCKED_HOST_RULES } from '../rules/egress/blocked-hosts.js';
-import type { InboundFacts, LoggedAccess } from '../rules/inbound/facts.js';
+import { refusedInbound, type InboundFacts, type LoggedAccess } from '../rules/inbound/facts.js';
 import { forwardingForPort, inboundPorts } from '../rules/inbound/path.js';
 import { INBOUND_RULES, inboundEvidence } from '../rules/inbound/rules.js';
 import { runStaticChecks, STATIC_RULES } from '../rules/mesh/index.js';
@@ -35,6 +35,7 @@ import { CONTROL_PLANE_RULES, controlPlaneEvidence, type IstiodSync } from '../r
 import { parseSyncz, SYNCZ_COMMAND } from '../model/istio/syncz.js';
 import { istiodInstances, type IstiodInstance } from '../model/istio/istiod.js';
 import { diagnosisForLine } from '../explain/diagnose-line.js';
+import { readListeningSockets } from './read-dump.js';
 import { failed } from '../rules/upstream/support.js';
 import type { AccessLogEntry } from '../model/logs/access-log.js';
 import { buildReport, type Report, type VerdictStatus } from '../report/report.js';
@@ -72,6 +73,8 @@ interface ProxyRead {
   dumpFile?: string;
   dumpMissing?: string;
   accessLog?: ProxyEvidence['accessLog'];
+  /** Read only when the access log shows the sidecar refused on an app port: they tell MD4001 from MD4003. */
+  sockets?: InboundFacts['sockets'];
   istioVersion?: ReturnType<typeof parseIstioVersion>;
 }
 
@@ -159,7 +162,7 @@ async function checkProxies(source: EvidenceSource, pods: PodView[], ctx: MeshCo
   await Promise.all(pods.map((pod, i) => limit(async () => {
     if (options.signal?.aborted) return;
     // Judged inside the pool slot: at most --concurrency parsed dumps are alive at once (peak RSS, docs/performance.md).
-    const result = judgeProxy(await readProxy(source, pod, options), ctx);
+    const result = judgeProxy(await readProxy(source, pod, ctx, options), ctx);
     slots[i] = result;
     errors += result.findings.filter((f) => f.severity === 'error').length;
     options.onProxy?.({ checked: ++checked, total: pods.length, errors });
@@ -181,15 +184,26 @@ interface MeshContext {
 }
 
 /** One proxy's evidence: its dump and access log, read at once (the log's round trip hides under the dump's exec). */
-async function readProxy(source: EvidenceSource, pod: PodView, options: CheckOptions): Promise<ProxyRead> {
+async function readProxy(source: EvidenceSource, pod: PodView, ctx: MeshContext, options: CheckOptions): Promise<ProxyRead> {
   const ref = { namespace: pod.namespace, name: pod.name };
   const [dumped, accessLog] = await Promise.all([readDump(source, pod), readAccessLog(source, pod, options)]);
+  // One more exec, only for a proxy the app refuses: elsewhere there is no inbound failure for the sockets to explain.
+  const sockets = accessLog && appPortsOf(pod, ctx).some((port) => refusedInbound(accessLog.entries as LoggedAccess[], port).length > 0) ? await readListeningSockets(source, ref) : undefined;
   const istioVersion = parseIstioVersion(dumped.dump?.versions?.istio);
   return {
     pod, podArg: formatPod(ref),
     ...(dumped.dump ? { dump: dumped.dump } : {}), ...(dumped.source ? { dumpSource: dumped.source } : {}), ...(dumped.file ? { dumpFile: dumped.file } : {}),
-    ...(dumped.why ? { dumpMissing: dumped.why } : {}), ...(accessLog ? { accessLog } : {}), ...(istioVersion ? { istioVersion } : {}),
+    ...(dumped.why ? { dumpMissing: dumped.why } : {}), ...(accessLog ? { accessLog } : {}), ...(sockets ? { sockets } : {}), ...(istioVersion ? { istioVersion } : {}),
   };
+}
+
+/** The ports the sidecar forwards to the app: the pod's Services' target ports and its container ports. */
+function inboundPortsOf(pod: PodView, ctx: MeshContext): ReturnType<typeof inboundPorts> {
+  return inboundPorts(pod, servicesSelecting(ctx.resources, pod.object));
+}
+
+function appPortsOf(pod: PodView, ctx: MeshContext): number[] {
+  return inboundPortsOf(pod, ctx).flatMap((p) => (p.appPort === undefined ? [] : [p.appPort]));
 }
 
 /** Every group's rules on one proxy's evidence; the result keeps the findings only, so the dump is released. */
@@ -319,7 +333,7 @@ function runEgress(read: ProxyRead, ctx: MeshContext): RuleRun {
 
 /** Inbound: the rules for each port a Service sends to the pod (else its container ports), one outcome per rule for the proxy. */
 function runInbound(read: ProxyRead, ctx: MeshContext): RuleRun {
-  const ports = inboundPorts(read.pod, servicesSelecting(ctx.resources, read.pod.object));
+  const ports = inboundPortsOf(read.pod, ctx);
   if (ports.length === 0) return allSkipped(INBOUND_RULES, 'no Service port or container port on this pod');
   return mergePorts(ports.map((port) => {
     const facts: InboundFacts = { pod: read.pod, port, ...(read.istioVersion ? { istioVersion: read.istioVersion.raw } : {}) };
@@ -327,6 +341,7 @@ function runInbound(read: ProxyRead, ctx: MeshContext): RuleRun {
       facts.forwarding = { value: forwardingForPort(read.dump, port.appPort), source: `istioctl proxy-config cluster ${read.podArg} --direction inbound --port ${port.appPort} -o json`, ...(read.dumpFile ? { file: read.dumpFile } : {}) };
     }
     if (read.accessLog) facts.accessLog = { value: read.accessLog.entries as LoggedAccess[], source: read.accessLog.source, ...(read.accessLog.file ? { file: read.accessLog.file } : {}) };
+    if (read.sockets) facts.sockets = read.sockets;
     return runRules(INBOUND_RULES, inboundEvidence(facts));
   }));
 }

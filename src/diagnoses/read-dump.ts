@@ -1,6 +1,7 @@
 import { certificatesFromAdminCerts, certificatesFromSecrets, type ProxyCertificates } from '../model/envoy/certificates.js';
 import { parseConfigDump, type ConfigDump } from '../model/envoy/config-dump.js';
 import type { Provenance } from '../model/provenance.js';
+import { parseListeningSockets, type ListeningSocket } from '../model/sockets.js';
 import { formatPod, type EvidenceSource, type PodRef } from '../sources/source.js';
 import type { StepRecorder } from './guide.js';
 
@@ -31,4 +32,15 @@ export async function readProxyCertificates(source: EvidenceSource, pod: PodRef,
   const admin = await source.proxy(pod, 'certs').catch(() => undefined);
   if (!admin) return fromDump && read.cited ? { ...read.cited, certs: fromDump } : undefined;
   return { source: admin.source, ...(admin.file ? { file: admin.file } : {}), certs: certificatesFromAdminCerts(admin.text) };
+}
+
+/** The pod's listening sockets (ss, netstat or /proc/net/tcp from istio-proxy: the app's network namespace), or undefined when none could be read. */
+export async function readListeningSockets(source: EvidenceSource, pod: PodRef): Promise<(Provenance & { value: ListeningSocket[] }) | undefined> {
+  const evidence = await source.proxy(pod, 'netstat').catch(() => undefined);
+  if (!evidence) return undefined;
+  try {
+    return { value: parseListeningSockets(evidence.text, `listening sockets of ${formatPod(pod)}`), source: evidence.source, ...(evidence.file ? { file: evidence.file } : {}) };
+  } catch {
+    return undefined;
+  }
 }

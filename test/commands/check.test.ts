@@ -102,6 +102,25 @@ describe('check (CLI, offline)', function () {
     expect(culprits(jsonOf(healthy))).to.deep.equal([]);
   });
 
+  it('seed 001 with the listening sockets: refused inbound connections make check read them, and name MD4001 as why-inbound-fails does', async () => {
+    // test/fixtures/inbound/localhost-1.20 (its PROVENANCE.md): an Istio 1.20 sidecar, the app on 127.0.0.1:8080, 3 × 503 UF.
+    const r = await runCli(['check', '-A', '--from', path.join(REPO_ROOT, 'test/fixtures/inbound/localhost-1.20'), '-o', 'json']);
+    expect(r.exitCode).to.equal(3);
+    const app = line(jsonOf(r), 'md4001-app-not-on-pod-ip');
+    expect([app.status, ...app.culprits.map((c) => `${c.code} ${c.target}`)]).to.deep.equal(['error', 'MD4001 Deployment default/app']);
+    expect(app.culprits[0]!.evidence).to.contain('127.0.0.1:8080');
+    expect(line(jsonOf(r), 'md4003-nothing-listens').status).to.equal('passed');
+    const healthy = await runCli(['check', '-A', '--from', path.join(REPO_ROOT, 'test/fixtures/inbound/wildcard-1.20'), '-o', 'json']);
+    expect(line(jsonOf(healthy), 'md4001-app-not-on-pod-ip').status).to.equal('passed');
+  });
+
+  it('seed 001 without the sockets: MD4003 from the refusals, and MD4001 skipped saying why, never passed', async () => {
+    const r = await runCli(['check', '-A', '--from', checkFixture('seed001-app-on-localhost'), '-o', 'json']);
+    const app = line(jsonOf(r), 'md4001-app-not-on-pod-ip');
+    expect(app.status).to.equal('skipped');
+    expect(app.because).to.contain('could not be read to tell');
+  });
+
   it('a snapshot without config dumps: the per-proxy checks are skipped with the reason, the static ones still run', async () => {
     const r = await runCli(['check', '-A', '--from', fixture('static-only-seed003'), '-o', 'json']);
     const report = jsonOf(r);

@@ -19,7 +19,7 @@ const CASES: Array<{ scenario: string; culprit?: string; exit?: number }> = [
   { scenario: 'seed003-se-no-addresses-tcp-healthy' },
   { scenario: 'seed002-registry-only-unregistered', culprit: 'MD2001 ConfigMap istio-system/istio' },
   { scenario: 'seed002-registry-only-unregistered-healthy' },
-  { scenario: 'seed001-app-on-localhost', culprit: 'MD4003 Pod default/app-5f7b9c6d8-q7w2e' },
+  { scenario: 'seed001-app-on-localhost', culprit: 'MD4001 Pod default/app-5f7b9c6d8-q7w2e' },
   { scenario: 'seed001-app-on-all-interfaces' },
   { scenario: 'seed000-http-on-443-pre-1.8', culprit: 'MD1001 ' },
   { scenario: 'mtls-second-root', culprit: 'MD5003 Pod foo/' },

@@ -75,12 +75,19 @@ export function podName(pod: PodView): string {
  */
 export function refusedInbound(entries: readonly LoggedAccess[], appPort: number): LoggedAccess[] {
   return entries.filter((e) => {
-    const cluster = e.upstreamCluster ?? '';
-    const onPort = cluster.startsWith(`inbound|${appPort}|`) || (e.direction === 'inbound' && (e.upstreamHost ?? '').endsWith(`:${appPort}`));
-    if (!onPort) return false;
+    if (!onInboundPort(e, appPort)) return false;
     const text = `${e.responseCodeDetails ?? ''} ${e.upstreamTransportFailureReason ?? ''}`;
     return e.responseFlags.includes('UF') || /delayed_connect_error:_?111|connection_refused|Connection refused/i.test(text);
   });
+}
+
+/** Access-log lines the app answered on this port (no response flag, `via_upstream` or a TCP session): it accepts where the sidecar dials. */
+export function servedInbound(entries: readonly LoggedAccess[], appPort: number): LoggedAccess[] {
+  return entries.filter((e) => onInboundPort(e, appPort) && e.responseFlags.length === 0 && (e.tcp || e.responseCodeDetails === 'via_upstream'));
+}
+
+function onInboundPort(e: LoggedAccess, appPort: number): boolean {
+  return (e.upstreamCluster ?? '').startsWith(`inbound|${appPort}|`) || (e.direction === 'inbound' && (e.upstreamHost ?? '').endsWith(`:${appPort}`));
 }
 
 /**

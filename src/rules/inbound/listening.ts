@@ -15,7 +15,7 @@ import type { Finding } from '../../findings/finding.js';
 import { inboundForwardsToPodIp, networkingApiVersion } from '../../model/istio/version-behaviour.js';
 import { whoListensOn, type ListeningSocket } from '../../model/sockets.js';
 import { clusterExcerpt } from './path.js';
-import { evidenceOf, outcome, podName, refusedInbound, type InboundFacts, type LoggedAccess, type InboundCheck } from './facts.js';
+import { evidenceOf, outcome, podName, refusedInbound, servedInbound, type InboundFacts, type LoggedAccess, type InboundCheck } from './facts.js';
 import { workloadOf } from '../../model/k8s/workload.js';
 
 const ISTIO_PORTS = new Set([15000, 15001, 15004, 15006, 15008, 15009, 15020, 15021, 15053, 15090]);
@@ -54,6 +54,11 @@ export function listening(facts: InboundFacts): InboundCheck {
           assumes: ['Istio 1.10+ forwards inbound connections to the pod IP (ORIGINAL_DST; istio/istio#30226)'],
         }),
       ], []);
+    }
+    const served = facts.accessLog ? servedInbound(facts.accessLog.value, appPort) : [];
+    // The app answered the sidecar at the pod IP: it listens there. (Forwarding to 127.0.0.1 proves nothing about the pod IP.)
+    if (served.length > 0 && (mode === 'original-dst-127.0.0.6' || mode === 'original-dst')) {
+      return outcome([], [`port ${appPort}: the app answered ${served.length} request${served.length > 1 ? 's' : ''} the sidecar sent to the pod IP (access log; the sockets were not read)`]);
     }
     return outcome([], [], 'the listening sockets are not available (no ss/netstat in the proxy image, or not in the snapshot)');
   }

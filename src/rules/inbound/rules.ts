@@ -53,6 +53,10 @@ const socketsOrLog: Need = anyOf('sockets', 'access-log');
 function onlyCode(code: 'MD4001' | 'MD4003', notes: boolean): (facts: InboundFacts) => InboundCheck {
   return (facts) => {
     const checked = listening(facts);
+    // Refusals without the sockets show MD4003's symptom, not which cause: an app on localhost only is not ruled out.
+    if (code === 'MD4001' && !facts.sockets && checked.findings.length > 0) {
+      return { findings: [], notes: [], skipped: 'the sidecar is refused on the app port, but the listening sockets could not be read to tell an app on localhost only from nothing listening (MD4003)' };
+    }
     return { ...checked, findings: checked.findings.filter((f) => f.code === code), notes: notes ? checked.notes : [] };
   };
 }

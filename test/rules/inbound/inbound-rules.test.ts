@@ -85,8 +85,12 @@ describe('inbound rules (scenario -> findings, healthy twin -> none)', () => {
     expect(codes(listening(facts).findings)).to.deep.equal(['MD4003/error/Deployment']);
   });
 
-  it('without sockets and without refusals, the listening rule is skipped with a reason', () => {
-    const r = listening(factsOf('wildcard-1.20', ['sockets']));
+  it('without sockets, requests the app answered at the pod IP (ORIGINAL_DST, via_upstream) pass it; nothing to go on is skipped with a reason', () => {
+    const served = listening(factsOf('wildcard-1.20', ['sockets']));
+    expect([served.findings, served.skipped]).to.deep.equal([[], undefined]);
+    expect(served.notes).to.deep.equal(['port 8080: the app answered 2 requests the sidecar sent to the pod IP (access log; the sockets were not read)']);
+    // Pre-1.10, the sidecar dials 127.0.0.1: answered requests say nothing about the pod IP.
+    const r = listening(factsOf('static-1.9-wildcard', ['sockets']));
     expect(r.findings).to.deep.equal([]);
     expect(r.skipped).to.match(/listening sockets are not available/);
   });

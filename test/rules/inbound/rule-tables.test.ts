@@ -20,14 +20,18 @@ const DEPLOYMENT = 'Deployment default/app';
 
 describe('inbound rules (RuleTester)', () => {
   ruleTester(appNotOnPodIp, OPTIONS, {
-    valid: ['wildcard-1.20', 'sidecar-default-endpoint-1.20', 'static-1.9-wildcard', 'target-port-match', 'cni-1.20'].map((fixture) => ({ name: fixture, input: { fixture } })),
+    valid: [
+      ...['wildcard-1.20', 'sidecar-default-endpoint-1.20', 'static-1.9-wildcard', 'target-port-match', 'cni-1.20'].map((fixture) => ({ name: fixture, input: { fixture } })),
+      { name: 'wildcard-1.20 without sockets: the app answered the sidecar at the pod IP (access log)', input: { fixture: 'wildcard-1.20', drop: ['sockets'] } },
+    ],
     invalid: [
       { name: 'localhost-1.20: the app on 127.0.0.1, Istio 1.10+ forwards to the pod IP', input: { fixture: 'localhost-1.20' }, expect: [{ code: 'MD4001', target: DEPLOYMENT, severity: 'error' }] },
       { name: 'static-1.9-localhost: works today, breaks on upgrade', input: { fixture: 'static-1.9-localhost' }, expect: [{ code: 'MD4001', target: DEPLOYMENT, severity: 'warning' }] },
     ],
     skipped: [
       { name: 'neither sockets nor an access log', input: { fixture: 'wildcard-1.20', drop: ['sockets', 'log'] }, because: "neither the pod's listening sockets nor its sidecar's access log are available" },
-      { name: 'no sockets and no refused line to go on', input: { fixture: 'wildcard-1.20', drop: ['sockets'] }, because: /listening sockets are not available/ },
+      { name: 'no sockets, and answered requests that went to 127.0.0.1 (Istio 1.9 STATIC inbound)', input: { fixture: 'static-1.9-wildcard', drop: ['sockets'] }, because: /listening sockets are not available/ },
+      { name: 'no sockets: refused lines show the symptom, not which cause', input: { fixture: 'localhost-1.20', drop: ['sockets'] }, because: /could not be read to tell an app on localhost only from nothing listening/ },
     ],
   });
 
