@@ -10,6 +10,7 @@ import pLimit from 'p-limit';
 import { parse as parseYaml, stringify as toYaml } from 'yaml';
 import type { Guide, StepRecorder } from './guide.js';
 import { parseConfigDump, type ConfigDump } from '../model/envoy/config-dump.js';
+import { accessLogging } from '../model/envoy/access-logging.js';
 import { meshConfigFrom, type MeshConfigView } from '../model/istio/mesh-config.js';
 import { parseIstioVersion } from '../model/istio/version-behaviour.js';
 import { PROXY_CONTAINER, type PodView } from '../model/k8s/pods.js';
@@ -73,6 +74,8 @@ interface ProxyRead {
   dumpFile?: string;
   dumpMissing?: string;
   accessLog?: ProxyEvidence['accessLog'];
+  /** Why the access log is no evidence (the proxy logs no access, it could not be read). */
+  accessLogMissing?: string;
   /** Read only when the access log shows the sidecar refused on an app port: they tell MD4001 from MD4003. */
   sockets?: InboundFacts['sockets'];
   istioVersion?: ReturnType<typeof parseIstioVersion>;
@@ -100,6 +103,8 @@ interface ProxyResult extends RuleRun {
   revision: string;
   /** Its access log's failures, grouped (undefined: no access log was read). */
   traffic?: TrafficGroup[];
+  /** Why its access log was no evidence. */
+  trafficMissing?: string;
 }
 
 /** Failed requests of one proxy alike in status, flags, details and upstream cluster. */
@@ -186,14 +191,37 @@ interface MeshContext {
 /** One proxy's evidence: its dump and access log, read at once (the log's round trip hides under the dump's exec). */
 async function readProxy(source: EvidenceSource, pod: PodView, ctx: MeshContext, options: CheckOptions): Promise<ProxyRead> {
   const ref = { namespace: pod.namespace, name: pod.name };
-  const [dumped, accessLog] = await Promise.all([readDump(source, pod), readAccessLog(source, pod, options)]);
+  const [dumped, log] = await Promise.all([readDump(source, pod), readAccessLog(source, pod, options)]);
+  // The reasons name no pod: check counts the proxies that share one.
+  const unread = source.mode === 'snapshot' ? 'the snapshot holds no istio-proxy log' : 'the istio-proxy log could not be read';
+  const { accessLog, why: accessLogMissing } = accessLogEvidence(dumped.dump, log, unread);
   // One more exec, only for a proxy the app refuses: elsewhere there is no inbound failure for the sockets to explain.
   const sockets = accessLog && appPortsOf(pod, ctx).some((port) => refusedInbound(accessLog.entries as LoggedAccess[], port).length > 0) ? await readListeningSockets(source, ref) : undefined;
   const istioVersion = parseIstioVersion(dumped.dump?.versions?.istio);
   return {
     pod, podArg: formatPod(ref),
     ...(dumped.dump ? { dump: dumped.dump } : {}), ...(dumped.source ? { dumpSource: dumped.source } : {}), ...(dumped.file ? { dumpFile: dumped.file } : {}),
-    ...(dumped.why ? { dumpMissing: dumped.why } : {}), ...(accessLog ? { accessLog } : {}), ...(sockets ? { sockets } : {}), ...(istioVersion ? { istioVersion } : {}),
+    ...(dumped.why ? { dumpMissing: dumped.why } : {}), ...(accessLog ? { accessLog } : {}), ...(accessLogMissing ? { accessLogMissing } : {}),
+    ...(sockets ? { sockets } : {}), ...(istioVersion ? { istioVersion } : {}),
+  };
+}
+
+/**
+ * The access log is evidence when it holds access lines, or when the proxy's
+ * listeners log to the container: an empty log then means nothing failed. A
+ * proxy that logs no access (Istio's default profile) shows no failure however
+ * many there are, so its log proves nothing.
+ */
+function accessLogEvidence(dump: ConfigDump | undefined, log: ProxyEvidence['accessLog'], unread: string): { accessLog?: ProxyEvidence['accessLog']; why?: string } {
+  if (!log) return { why: unread };
+  if (log.entries.length > 0) return { accessLog: log };
+  if (!dump) return { why: 'no access line in the istio-proxy log, and no config dump to tell whether the proxy logs access' };
+  const logging = accessLogging(dump);
+  if (logging.toContainerLog) return { accessLog: log };
+  return {
+    why: logging.sinks.length
+      ? `the proxy logs access to ${logging.sinks.join(', ')}, not to its container log`
+      : "the proxy logs no access: no access_log on its listeners (Istio's default; meshConfig.accessLogFile: /dev/stdout or a Telemetry resource turns it on)",
   };
 }
 
@@ -213,7 +241,7 @@ function judgeProxy(read: ProxyRead, ctx: MeshContext): ProxyResult {
     pod: read.podArg,
     certs: proxyCerts(read),
     revision: injectedBy(read.pod),
-    ...(read.accessLog ? { traffic: failureGroups(read.accessLog.entries) } : {}),
+    ...(read.accessLog ? { traffic: failureGroups(read.accessLog.entries) } : {}), ...(read.accessLogMissing ? { trafficMissing: read.accessLogMissing } : {}),
     ...(read.dump?.versions?.istio ? { istio: read.dump.versions.istio } : {}),
     findings: runs.flatMap((r) => r.findings),
     outcomes: runs.flatMap((r) => r.outcomes),
@@ -265,7 +293,8 @@ function failureGroups(entries: readonly AccessLogEntry[]): TrafficGroup[] {
 function trafficLine(perProxy: ProxyResult[]): CheckLine {
   const title = "failures in the sidecars' access logs, grouped, each with the diagnosis that explains it";
   const withLog = perProxy.filter((r) => r.traffic);
-  if (withLog.length === 0) return { rule: 'access-log-failures', code: '', title, status: 'skipped', because: perProxy.length ? 'no proxy\'s access log could be read' : 'no sidecar pod was selected', culprits: [] };
+  const missing = skippedBecause(perProxy.filter((r) => !r.traffic));
+  if (withLog.length === 0) return { rule: 'access-log-failures', code: '', title, status: 'skipped', because: perProxy.length ? missing : 'no sidecar pod was selected', culprits: [] };
   const culprits: CheckCulprit[] = withLog.flatMap((r) => r.traffic!.map((g) => {
     const picked = diagnosisForLine(g.line, r.pod);
     return {
@@ -276,8 +305,26 @@ function trafficLine(perProxy: ProxyResult[]): CheckLine {
       next: 'call' in picked ? `kubectl mesh-doctor ${picked.call.command} ${picked.call.args.join(' ')}` : `kubectl mesh-doctor explain '${g.line.replace(/'/g, "'\\''")}'`,
     };
   }));
-  const because = withLog.length < perProxy.length ? `skipped on ${perProxy.length - withLog.length} of ${perProxy.length} proxies: no access log` : undefined;
+  const because = withLog.length < perProxy.length ? `skipped on ${perProxy.length - withLog.length} of ${perProxy.length} proxies: ${missing}` : undefined;
   return { rule: 'access-log-failures', code: '', title, status: culprits.length ? 'warning' : 'passed', ...(because ? { because } : {}), proxies: { ran: withLog.length, skipped: perProxy.length - withLog.length }, culprits };
+}
+
+/** Why the proxies without an access log had none, each reason with its count. */
+function skippedBecause(without: readonly ProxyResult[]): string {
+  const reasons = new Map<string, number>();
+  for (const r of without) reasons.set(r.trafficMissing ?? 'no access log', (reasons.get(r.trafficMissing ?? 'no access log') ?? 0) + 1);
+  if (reasons.size === 1) return [...reasons.keys()][0]!;
+  return countedReasons(reasons, without.length);
+}
+
+const MAX_REASONS = 3;
+
+/** Reasons with how many proxies gave each, the most common first; past a few, how many more. */
+function countedReasons(reasons: ReadonlyMap<string, number>, total: number): string {
+  const sorted = [...reasons].sort((a, b) => b[1] - a[1]);
+  const shown = sorted.slice(0, MAX_REASONS).map(([why, n]) => `${n} of ${total} proxies: ${why}`);
+  const rest = sorted.slice(MAX_REASONS).reduce((n, [, k]) => n + k, 0);
+  return [...shown, ...(rest ? [`${rest} more for ${sorted.length - MAX_REASONS} other reasons`] : [])].join('; ');
 }
 
 /** The revision that injected a pod: sidecar.istio.io/status's, else its istio.io/rev label, else default. */
@@ -324,7 +371,7 @@ function runEgress(read: ProxyRead, ctx: MeshContext): RuleRun {
   const model = proxyEvidence({
     pod: read.pod, podArg: read.podArg, resources: ctx.resources, mesh: ctx.mesh,
     ...(read.dump ? { dump: read.dump } : {}), ...(read.dumpSource ? { dumpSource: read.dumpSource } : {}), ...(read.dumpFile ? { dumpFile: read.dumpFile } : {}),
-    ...(read.istioVersion ? { istioVersion: read.istioVersion } : {}), ...(read.accessLog ? { accessLog: read.accessLog } : {}),
+    ...(read.istioVersion ? { istioVersion: read.istioVersion } : {}), ...(read.accessLog ? { accessLog: read.accessLog } : {}), ...(read.accessLogMissing ? { accessLogMissing: read.accessLogMissing } : {}),
     staticFindings: staticsFor(ctx, read.istioVersion).findings,
     ...(read.dumpMissing ? { dumpMissing: read.dumpMissing } : {}),
   });
@@ -485,7 +532,7 @@ function proxyLine(rule: Rule<ProxyEvidence, any>, perProxy: ProxyResult[]): Che
   const skipped = perProxy.length - ran;
   const because = perProxy.length === 0
     ? 'no sidecar pod was selected'
-    : skipped ? [...reasons].map(([why, n]) => `${n} of ${perProxy.length} proxies: ${why}`).join('; ') : undefined;
+    : skipped ? countedReasons(reasons, perProxy.length) : undefined;
   const result = line(rule, ran === 0 ? because : undefined, culpritsOf(seen));
   return { ...result, proxies: { ran, skipped }, ...(ran > 0 && because ? { because: `skipped on ${because}` } : {}) };
 }

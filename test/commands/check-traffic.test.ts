@@ -1,4 +1,6 @@
 import { expect } from 'chai';
+import { cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { jsonOf, REPO_ROOT, runCli } from '../support/cli.js';
 
@@ -33,6 +35,27 @@ describe('check: traffic', function () {
       expect(traffic(jsonOf(await runCli(['check', '-A', '--from', fixture(name), '-o', 'json']))).status, name).to.equal('passed');
     }
     const none = traffic(jsonOf(await runCli(['check', '-A', '--from', path.join(REPO_ROOT, 'test/scenarios/seed003-se-no-addresses-tcp/snapshot'), '-o', 'json'])));
-    expect([none.status, none.because]).to.deep.equal(['skipped', "no proxy's access log could be read"]);
+    expect([none.status, none.because]).to.deep.equal(['skipped', 'the snapshot holds no istio-proxy log']);
+  });
+
+  it('a proxy that logs no access (no access_log on its listeners, Istio\'s default): skipped, saying why, never passed', async () => {
+    // The oracle's seed 003 snapshot is Istio's default mesh config (no accessLogFile); its log is the lab
+    // sidecar's own Envoy lines for the same scenario, without its access lines (the lab sets accessLogFile).
+    const dir = await mkdtemp(path.join(tmpdir(), 'md-check-nolog-'));
+    try {
+      await cp(path.join(REPO_ROOT, 'test/scenarios/seed003-se-no-addresses-tcp/snapshot'), dir, { recursive: true });
+      const lab = await readFile(path.join(REPO_ROOT, 'test/fixtures/lab/seed003-se-no-addresses-tcp/istio-demo.sample-c59f744df-8kq7m.istio-proxy.log'), 'utf8');
+      const envoyOwn = lab.split('\n').filter((l) => /^\d{4}-\d\d-\d\dT[\d:.]+Z\t/.test(l));
+      expect(envoyOwn.length).to.be.greaterThan(5);
+      await writeFile(path.join(dir, 'proxies/istio-demo/sample-c59f744df-8kq7m/istio-proxy.log'), `${envoyOwn.join('\n')}\n`);
+      const report = jsonOf(await runCli(['check', '-A', '--from', dir, '-o', 'json']));
+      const line = traffic(report);
+      expect(line.status).to.equal('skipped');
+      expect(line.because).to.contain('logs no access: no access_log on its listeners');
+      const blocked = report.data.groups.flatMap((g: any) => g.checks).find((c: any) => c.rule === 'md2001-registry-only-blocked');
+      expect(blocked.status).to.equal('skipped');
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -87,7 +87,7 @@ describe('check (CLI, offline)', function () {
     // Without an access log the rule is skipped, with why.
     const noLog = jsonOf(await runCli(['check', '-A', '--from', scenario('seed002-registry-only-unregistered'), '-o', 'json']));
     expect(line(noLog, 'md2001-registry-only-blocked')).to.include({ status: 'skipped' });
-    expect(line(noLog, 'md2001-registry-only-blocked').because).to.contain('no access log of this proxy');
+    expect(line(noLog, 'md2001-registry-only-blocked').because).to.contain('the snapshot holds no istio-proxy log');
   });
 
   it('seed 001 from the access log: the app refuses the sidecar on the pod IP (Istio >= 1.10); an app on all interfaces passes', async () => {
@@ -179,7 +179,7 @@ describe('check (CLI, offline)', function () {
     const r = await runCli(['check', '-A', '--from', scenario('seed003-se-no-addresses-tcp'), '--details']);
     expect(r.exitCode).to.equal(3);
     expect(r.stdout).to.match(/\nEgress\n------\n√ MD1001 [^\n]+\n× MD1002 [^\n]+\n {4}ServiceEntry abc\/traefik-cutom-name, 1 pod: sample-c59f744df-8kq7m\.istio-demo\n {6}evidence: 0\.0\.0\.0 443 ALL/);
-    expect(r.stdout).to.match(/\n– MD2001 .*\(skipped: 1 of 1 proxies: no access log of this proxy/);
+    expect(r.stdout).to.match(/\n– MD2001 .*\(skipped: 1 of 1 proxies: the snapshot holds no istio-proxy log/);
     expect(r.stdout).to.contain('Verdict: ');
   });
 

@@ -25,7 +25,7 @@ const QUOTED_LINES = 3;
 function blockedRule(code: 'MD2001' | 'MD2002', id: string, description: string): EgressRule {
   return {
     id, code, description,
-    needs: ['config-dump', { anyOf: ['access-log'], because: 'no access log of this proxy (access logging off, or the log was not collected)' }],
+    needs: ['config-dump', 'access-log'],
     check: (e) => blockedFindings(e).filter((f) => f.code === code),
   };
 }

@@ -34,6 +34,8 @@ export interface ProxyEvidence {
   dumpMissing?: string;
   /** The sidecar's access-log entries (its istio-proxy log), and where they came from. */
   accessLog?: Provenance & { entries: AccessLogEntry[] };
+  /** Why there is no access log to read (the proxy logs no access, the log could not be read). */
+  accessLogMissing?: string;
 }
 
 /** What an egress diagnosis derives once per proxy: who takes unmatched TLS on each port asked about. */
@@ -52,8 +54,10 @@ export function proxyEvidence(evidence: ProxyEvidence): EvidenceModel<ProxyEvide
       if (kind === 'access-log') return evidence.accessLog !== undefined;
       return kind === 'mesh-config' || kinds.has(kind);
     },
-    absent: (wanted) => (wanted.includes('config-dump') && !evidence.dump
-      ? evidence.dumpMissing ?? `no config dump of ${evidence.podArg}`
-      : `no ${wanted.join(' and no ')} objects in the evidence (none exist, or they were not collected)`),
+    absent: (wanted) => {
+      if (wanted.includes('config-dump') && !evidence.dump) return evidence.dumpMissing ?? `no config dump of ${evidence.podArg}`;
+      if (wanted.includes('access-log') && !evidence.accessLog) return evidence.accessLogMissing ?? 'no access log of this proxy (access logging off, or the log was not collected)';
+      return `no ${wanted.join(' and no ')} objects in the evidence (none exist, or they were not collected)`;
+    },
   };
 }
