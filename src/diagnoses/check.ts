@@ -217,6 +217,9 @@ function accessLogEvidence(dump: ConfigDump | undefined, log: ProxyEvidence['acc
   if (log.entries.length > 0) return { accessLog: log };
   if (!dump) return { why: 'no access line in the istio-proxy log, and no config dump to tell whether the proxy logs access' };
   const logging = accessLogging(dump);
+  if (logging.toContainerLog && logging.customFormats.length) {
+    return { why: `the proxy logs access in a custom format ("${truncated(logging.customFormats[0]!.replace(/\s+/g, ' ').trim(), 60)}", meshConfig.accessLogFormat) that mesh-doctor does not read` };
+  }
   if (logging.toContainerLog) return { accessLog: log };
   return {
     why: logging.sinks.length
@@ -301,12 +304,17 @@ function trafficLine(perProxy: ProxyResult[]): CheckLine {
       code: '', severity: 'warning' as const, target: g.key,
       message: `${g.count} request${g.count > 1 ? 's' : ''} logged by ${r.pod}`,
       pods: { count: 1, names: [r.pod] },
-      evidence: g.line.length > EVIDENCE_WIDTH ? `${g.line.slice(0, EVIDENCE_WIDTH - 3)}...` : g.line,
+      evidence: truncated(g.line, EVIDENCE_WIDTH),
       next: 'call' in picked ? `kubectl mesh-doctor ${picked.call.command} ${picked.call.args.join(' ')}` : `kubectl mesh-doctor explain '${g.line.replace(/'/g, "'\\''")}'`,
     };
   }));
   const because = withLog.length < perProxy.length ? `skipped on ${perProxy.length - withLog.length} of ${perProxy.length} proxies: ${missing}` : undefined;
   return { rule: 'access-log-failures', code: '', title, status: culprits.length ? 'warning' : 'passed', ...(because ? { because } : {}), proxies: { ran: withLog.length, skipped: perProxy.length - withLog.length }, culprits };
+}
+
+/** Text cut to a width, with an ellipsis when cut. */
+function truncated(text: string, width: number): string {
+  return text.length > width ? `${text.slice(0, width - 3)}...` : text;
 }
 
 /** Why the proxies without an access log had none, each reason with its count. */
@@ -463,7 +471,8 @@ async function readDump(source: EvidenceSource, pod: PodView): Promise<DumpRead>
   const ref = { namespace: pod.namespace, name: pod.name };
   try {
     const evidence = await source.proxy(ref, 'config_dump');
-    if (!evidence) return { why: source.mode === 'snapshot' ? `the snapshot holds no config dump of ${formatPod(ref)}` : `no config dump of ${formatPod(ref)}` };
+    // No pod in the reason: check counts the proxies that share one (the report lists them by pod).
+    if (!evidence) return { why: source.mode === 'snapshot' ? 'the snapshot holds no config dump' : 'no config dump' };
     return { dump: parseConfigDump(evidence.text, `config_dump of ${formatPod(ref)}`), source: evidence.source, ...(evidence.file ? { file: evidence.file } : {}) };
   } catch (error) {
     return { why: (error as Error).message };
@@ -577,7 +586,7 @@ function evidenceLine(finding: Finding): string | undefined {
   if (!item) return undefined;
   const text = oneLine(item.excerpt, item.note);
   if (!text) return undefined;
-  return `${text.length > EVIDENCE_WIDTH ? `${text.slice(0, EVIDENCE_WIDTH - 3)}...` : text}   (${item.file ?? item.source})`;
+  return `${truncated(text, EVIDENCE_WIDTH)}   (${item.file ?? item.source})`;
 }
 
 function oneLine(excerpt: string, note: string | undefined): string {

@@ -2,6 +2,7 @@ import { expect } from 'chai';
 import { cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { withCustomAccessFormat } from '../support/access-format.js';
 import { jsonOf, REPO_ROOT, runCli } from '../support/cli.js';
 
 /**
@@ -57,5 +58,30 @@ describe('check: traffic', function () {
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
+  });
+
+  it('a proxy logging access in a custom format and no line read: skipped, saying so; the default format with no failure: passed', async () => {
+    // The lab's real Envoy snapshot (test/fixtures/certs/PROVENANCE.md), access logging to /dev/stdout;
+    // each pod's log is Envoy's own lines from a lab recording, no access line among them.
+    const lab = await readFile(path.join(REPO_ROOT, 'test/fixtures/lab/seed003-se-no-addresses-tcp/istio-demo.sample-c59f744df-8kq7m.istio-proxy.log'), 'utf8');
+    const envoyOwn = `${lab.split('\n').filter((l) => /^\d{4}-\d\d-\d\dT[\d:.]+Z\t/.test(l)).join('\n')}\n`;
+    const run = async (custom: boolean) => {
+      const dir = await mkdtemp(path.join(tmpdir(), 'md-check-format-'));
+      try {
+        await cp(path.join(REPO_ROOT, 'test/fixtures/certs/lab-mtls'), dir, { recursive: true });
+        for (const pod of ['foo/sleep-5b597748b4-77kj5', 'foo/httpbin-94fdb8c79-h9zrq']) {
+          const dump = path.join(dir, 'proxies', pod, 'config_dump');
+          if (custom) await writeFile(dump, withCustomAccessFormat(await readFile(dump, 'utf8')));
+          await writeFile(path.join(dir, 'proxies', pod, 'istio-proxy.log'), envoyOwn);
+        }
+        return traffic(jsonOf(await runCli(['check', '-A', '--from', dir, '-o', 'json'])));
+      } finally {
+        await rm(dir, { recursive: true, force: true });
+      }
+    };
+    const custom = await run(true);
+    expect(custom.status).to.equal('skipped');
+    expect(custom.because).to.equal('the proxy logs access in a custom format ("%START_TIME% code=%RESPONSE_CODE% flags=%RESPONSE_FLAGS% ...", meshConfig.accessLogFormat) that mesh-doctor does not read');
+    expect((await run(false)).status).to.equal('passed');
   });
 });

@@ -121,12 +121,27 @@ describe('check (CLI, offline)', function () {
     expect(app.because).to.contain('could not be read to tell');
   });
 
+  it('proxies skipped for one reason are counted under it, not listed pod by pod', async () => {
+    const dir = await mkdtemp(path.join(tmpdir(), 'md-check-nodumps-'));
+    try {
+      await cp(fixture('seed003-istio-1.11-catch-all'), dir, { recursive: true });
+      for (const pod of ['istio-demo/sample-c59f744df-8kq7m', 'bookinfo/reviews-v1-545db77b95-6xq4l']) {
+        await rm(path.join(dir, 'proxies', pod, 'config_dump?include_eds'), { force: true });
+        await rm(path.join(dir, 'proxies', pod, 'config_dump'), { force: true });
+      }
+      const owner = line(jsonOf(await runCli(['check', '-A', '--from', dir, '-o', 'json'])), 'md1002-catch-all-owns-port');
+      expect([owner.status, owner.because]).to.deep.equal(['skipped', '2 of 2 proxies: the snapshot holds no config dump']);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
   it('a snapshot without config dumps: the per-proxy checks are skipped with the reason, the static ones still run', async () => {
     const r = await runCli(['check', '-A', '--from', fixture('static-only-seed003'), '-o', 'json']);
     const report = jsonOf(r);
     const owner = line(report, 'md1002-catch-all-owns-port');
     expect(owner.status).to.equal('skipped');
-    expect(owner.because).to.contain('the snapshot holds no config dump of sample-c59f744df-8kq7m.istio-demo');
+    expect(owner.because).to.contain('the snapshot holds no config dump');
     expect(line(report, 'md1003-serviceentry-without-addresses').status).to.equal('error');
     expect(report.skipped.map((s: { rule: string }) => s.rule)).to.include('md1002-catch-all-owns-port');
   });
