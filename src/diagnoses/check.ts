@@ -76,6 +76,8 @@ interface ProxyRead {
   accessLog?: ProxyEvidence['accessLog'];
   /** Why the access log is no evidence (the proxy logs no access, it could not be read). */
   accessLogMissing?: string;
+  /** The ports the sidecar forwards to the app: the pod's Services' target ports and its container ports. */
+  inboundPorts: ReturnType<typeof inboundPorts>;
   /** Read only when the access log shows the sidecar refused on an app port: they tell MD4001 from MD4003. */
   sockets?: InboundFacts['sockets'];
   istioVersion?: ReturnType<typeof parseIstioVersion>;
@@ -196,10 +198,12 @@ async function readProxy(source: EvidenceSource, pod: PodView, ctx: MeshContext,
   const unread = source.mode === 'snapshot' ? 'the snapshot holds no istio-proxy log' : 'the istio-proxy log could not be read';
   const { accessLog, why: accessLogMissing } = accessLogEvidence(dumped.dump, log, unread);
   // One more exec, only for a proxy the app refuses: elsewhere there is no inbound failure for the sockets to explain.
-  const sockets = accessLog && appPortsOf(pod, ctx).some((port) => refusedInbound(accessLog.entries as LoggedAccess[], port).length > 0) ? await readListeningSockets(source, ref) : undefined;
+  const ports = inboundPorts(pod, servicesSelecting(ctx.resources, pod.object));
+  const refused = accessLog && ports.some((p) => p.appPort !== undefined && refusedInbound(accessLog.entries as LoggedAccess[], p.appPort).length > 0);
+  const sockets = refused ? await readListeningSockets(source, ref) : undefined;
   const istioVersion = parseIstioVersion(dumped.dump?.versions?.istio);
   return {
-    pod, podArg: formatPod(ref),
+    pod, podArg: formatPod(ref), inboundPorts: ports,
     ...(dumped.dump ? { dump: dumped.dump } : {}), ...(dumped.source ? { dumpSource: dumped.source } : {}), ...(dumped.file ? { dumpFile: dumped.file } : {}),
     ...(dumped.why ? { dumpMissing: dumped.why } : {}), ...(accessLog ? { accessLog } : {}), ...(accessLogMissing ? { accessLogMissing } : {}),
     ...(sockets ? { sockets } : {}), ...(istioVersion ? { istioVersion } : {}),
@@ -226,15 +230,6 @@ function accessLogEvidence(dump: ConfigDump | undefined, log: ProxyEvidence['acc
       ? `the proxy logs access to ${logging.sinks.join(', ')}, not to its container log`
       : "the proxy logs no access: no access_log on its listeners (Istio's default; meshConfig.accessLogFile: /dev/stdout or a Telemetry resource turns it on)",
   };
-}
-
-/** The ports the sidecar forwards to the app: the pod's Services' target ports and its container ports. */
-function inboundPortsOf(pod: PodView, ctx: MeshContext): ReturnType<typeof inboundPorts> {
-  return inboundPorts(pod, servicesSelecting(ctx.resources, pod.object));
-}
-
-function appPortsOf(pod: PodView, ctx: MeshContext): number[] {
-  return inboundPortsOf(pod, ctx).flatMap((p) => (p.appPort === undefined ? [] : [p.appPort]));
 }
 
 /** Every group's rules on one proxy's evidence; the result keeps the findings only, so the dump is released. */
@@ -388,7 +383,7 @@ function runEgress(read: ProxyRead, ctx: MeshContext): RuleRun {
 
 /** Inbound: the rules for each port a Service sends to the pod (else its container ports), one outcome per rule for the proxy. */
 function runInbound(read: ProxyRead, ctx: MeshContext): RuleRun {
-  const ports = inboundPortsOf(read.pod, ctx);
+  const ports = read.inboundPorts;
   if (ports.length === 0) return allSkipped(INBOUND_RULES, 'no Service port or container port on this pod');
   return mergePorts(ports.map((port) => {
     const facts: InboundFacts = { pod: read.pod, port, ...(read.istioVersion ? { istioVersion: read.istioVersion.raw } : {}) };

@@ -193,7 +193,7 @@ export class SnapshotSource implements EvidenceSource {
       stderr: found.probe.stderr,
       exitCode: found.probe.exitCode,
       file: found.file,
-      source: `kubectl exec ${ref.name} -n ${ref.namespace} -c ${container} -- ${argv.map(shellQuote).join(' ')}`,
+      source: execLine(ref, container, argv),
     };
   }
 
@@ -208,7 +208,7 @@ export class SnapshotSource implements EvidenceSource {
     const file = path.posix.join('istio', ref.namespace, ref.name, ...url.replace(/^\/+/, '').split('/'));
     const text = await this.read(file);
     if (text === undefined) return undefined;
-    return { text, stderr: '', exitCode: 0, file, source: `kubectl exec ${ref.name} -n ${ref.namespace} -c ${container} -- ${argv.map(shellQuote).join(' ')}` };
+    return { text, stderr: '', exitCode: 0, file, source: execLine(ref, container, argv) };
   }
 
   private async recordedProbes(ref: PodRef): Promise<Array<{ file: string; probe: RecordedProbe }>> {
@@ -290,4 +290,9 @@ async function findRoot(directory: string, depth: number): Promise<string | unde
     if (found) return found;
   }
   return undefined;
+}
+
+/** The `kubectl exec` that would have printed a recorded command's output live. */
+function execLine(ref: PodRef, container: string, argv: readonly string[]): string {
+  return `kubectl exec ${ref.name} -n ${ref.namespace} -c ${container} -- ${argv.map(shellQuote).join(' ')}`;
 }
